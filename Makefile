@@ -1,0 +1,52 @@
+# Vigie — the two commands a new machine needs are `make demo` and `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+PREFIX ?= /usr/local
+DEMO_DIR ?= $(CURDIR)/.demo
+CONFIG ?= config/vigie.toml
+
+# Debian packages the build, the tests and the demo need.
+APT_PACKAGES := libzmq3-dev python3-zmq tmux
+
+.PHONY: all deps build debug test demo bench lint clean
+
+all: build
+
+## deps: install missing system packages (Debian; needs root or sudo)
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+## build: release binaries in .build/release/{vigied,vigie}
+build: deps
+	$(SWIFT) build -c release --product vigied
+	$(SWIFT) build -c release --product vigie
+
+## debug: debug binaries in .build/debug
+debug: deps
+	$(SWIFT) build
+
+## test: everything CI checks — unit, component and end-to-end tests
+test: deps
+	$(SWIFT) build --build-tests
+	VIGIE_BIN_DIR=$(CURDIR)/.build/debug $(SWIFT) test --skip-build --parallel
+
+## lint: swift-format in lint mode
+lint:
+	$(SWIFT) format lint --recursive Sources Tests
+
+## demo: build, start vigied with config/vigie.toml, feed it simulated traffic, watch live
+demo: build
+	@bash scripts/demo.sh "$(CONFIG)" "$(DEMO_DIR)"
+
+## bench: ingest benchmarks (separate package)
+bench: deps
+	cd Benchmarks && $(SWIFT) package benchmark
+
+clean:
+	rm -rf .build $(DEMO_DIR)

@@ -1,0 +1,87 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Every first-party target: Swift 6 language mode (the tools-version default),
+/// strict concurrency, and no warnings.
+let strict: [SwiftSetting] = [
+    .treatAllWarnings(as: .error)
+]
+
+let package = Package(
+    name: "vigie",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vigied", targets: ["vigied"]),
+        .executable(name: "vigie", targets: ["vigie"]),
+        .library(name: "VigieCore", targets: ["VigieCore"]),
+        .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+        .library(name: "VigieDaemon", targets: ["VigieDaemon"]),
+        .library(name: "VigieTesting", targets: ["VigieTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/onevcat/Rainbow", from: "4.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZeroMQ",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: strict),
+        .target(name: "VigieCore", swiftSettings: strict),
+        .target(
+            name: "VigieConfig",
+            dependencies: ["VigieCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "VigieDaemon",
+            dependencies: [
+                "VigieCore", "VigieConfig", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "VigieCLI",
+            dependencies: [
+                "VigieCore", "VigieConfig", "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Rainbow", package: "Rainbow"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "VigieTesting",
+            dependencies: ["VigieCore", "VigieConfig", "ZeroMQ"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "vigied",
+            dependencies: [
+                "VigieDaemon", "VigieConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "vigie", dependencies: ["VigieCLI"], swiftSettings: strict),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: strict),
+        .testTarget(name: "VigieCoreTests", dependencies: ["VigieCore", "VigieTesting"], swiftSettings: strict),
+        .testTarget(name: "VigieConfigTests", dependencies: ["VigieConfig", "VigieTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "VigieDaemonTests",
+            dependencies: ["VigieDaemon", "VigieTesting", "ZeroMQ"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["VigieTesting", "VigieCore", "ZeroMQ"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,1 @@
+// VigieCLI: see DESIGN.md.

@@ -1,0 +1,1 @@
+// VigieConfig: see DESIGN.md.

@@ -1,0 +1,1 @@
+// VigieDaemon: see DESIGN.md.

@@ -1,0 +1,1 @@
+// VigieTesting: see DESIGN.md.

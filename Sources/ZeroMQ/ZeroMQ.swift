@@ -1,0 +1,1 @@
+// ZeroMQ: see DESIGN.md.
