@@ -1,0 +1,208 @@
+import ArgumentParser
+import Foundation
+import VigieCore
+import ZeroMQ
+
+/// `vigie bench`: a load generator for the ingest paths.
+///
+/// Sends pre-built batches of line protocol (`bench,series=sN value=X`) as fast as the
+/// credit window allows, and reports samples/s and ACK latency percentiles. Run the
+/// daemon with `config/bench.toml` so that ten KPIs (one a p90) consume the samples.
+public struct BenchCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure ingest throughput and acknowledgment latency.",
+        discussion: "Example: vigied --config config/bench.toml & vigie bench --duration 10s"
+    )
+
+    @Option(help: "Path: 'acked' (DEALER→ROUTER, waits for ACKs) or 'push' (fire-and-forget PUSH→PULL).")
+    var mode: String = "acked"
+
+    @Option(help: "Lines per batch.")
+    var batch: Int = 100
+
+    @Option(help: "Distinct series (tag values) cycled through.")
+    var series: Int = 1_000
+
+    @Option(help: "How long to send, e.g. 10s.")
+    var duration: String = "10s"
+
+    @Option(help: "Batches in flight (credit window) on the acked path.")
+    var window: Int = 64
+
+    @Option(help: "Measurement name of the generated samples.")
+    var measurement: String = "bench"
+
+    @Flag(help: "Print the result as one JSON object.")
+    var json = false
+
+    @OptionGroup var endpoints: EndpointOptions
+
+    public init() {}
+
+    public func run() throws {
+        guard let durationNs = DurationFormat.parse(duration), durationNs > 0 else {
+            throw ValidationError("--duration '\(duration)' is not a duration such as 10s")
+        }
+        guard batch >= 1, series >= 1, window >= 1 else {
+            throw ValidationError("--batch, --series and --window must be at least 1")
+        }
+        let payloads = Self.makePayloads(measurement: measurement, batch: batch, series: series, count: 256)
+        let resolved = try endpoints.resolved()
+        let context = try ZMQContext()
+        defer {
+            context.shutdown()
+            try? context.terminate()
+        }
+        let result: BenchResult
+        switch mode {
+        case "acked":
+            result = try runAcked(context: context, endpoint: resolved.ingest, payloads: payloads, durationNs: durationNs)
+        case "push":
+            result = try runPush(context: context, endpoint: resolved.push, payloads: payloads, durationNs: durationNs)
+        default:
+            throw ValidationError("--mode must be 'acked' or 'push'")
+        }
+        print(json ? result.json : result.text)
+        if result.samples == 0 { throw ExitCode(75) }
+    }
+
+    /// Pre-built payloads: `count` batches of `batch` lines cycling through `series` series.
+    static func makePayloads(measurement: String, batch: Int, series: Int, count: Int) -> [[UInt8]] {
+        var rng = SystemRandomNumberGenerator()
+        var next = 0
+        return (0..<count).map { _ in
+            var text = ""
+            for _ in 0..<batch {
+                let value = Double(Int.random(in: 1...100_000, using: &rng)) / 100
+                text += "\(measurement),series=s\(next % series),site=site\(next % 7) value=\(value)\n"
+                next += 1
+            }
+            return Array(text.utf8)
+        }
+    }
+
+    private func runAcked(context: ZMQContext, endpoint: String, payloads: [[UInt8]], durationNs: Int64) throws -> BenchResult {
+        let client = try IngestClient(
+            context: context, endpoint: endpoint, producer: IngestClient.oneShotProducerID("bench"), lingerMilliseconds: 0)
+        defer { client.close() }
+        var sentAt = [UInt64](repeating: 0, count: window * 2 + 1)
+        var latencies: [UInt64] = []
+        latencies.reserveCapacity(1 << 20)
+        var nextSeq: UInt64 = 1
+        var acked: UInt64 = 0
+        var inFlight = 0
+        var samples = 0
+        var rejected = 0
+        let start = monotonicNanoseconds()
+        let end = start + UInt64(durationNs)
+        var frames: [[UInt8]] = [VGI1.magic, VGI1.push, client.producer, [], []]
+        var poller = Poller()
+        poller.register(client.socket)
+        while true {
+            let now = monotonicNanoseconds()
+            let sending = now < end
+            if !sending && inFlight == 0 { break }
+            if now > end + 10_000_000_000 { break }  // acknowledgments lost: give up after 10 s
+            while sending, inFlight < window {
+                frames[3] = Array(String(nextSeq).utf8)
+                frames[4] = payloads[Int(nextSeq % UInt64(payloads.count))]
+                guard try client.socket.sendMultipart(frames, dontWait: true) else { break }
+                sentAt[Int(nextSeq % UInt64(sentAt.count))] = monotonicNanoseconds()
+                nextSeq += 1
+                inFlight += 1
+            }
+            if try poller.poll(timeoutMilliseconds: sending ? 100 : 1_000) > 0 {
+                while let reply = try client.socket.receiveMultipart(dontWait: true) {
+                    switch IngestClient.decode(reply.map(\.bytes)) {
+                    case .ack(let seq, let ack):
+                        latencies.append(monotonicNanoseconds() - sentAt[Int(seq % UInt64(sentAt.count))])
+                        samples += ack.accepted
+                        rejected += ack.rejected
+                        acked += 1
+                        inFlight -= 1
+                    case .error(let message):
+                        throw ValidationError("vigied refused a batch: \(message)")
+                    case .welcome:
+                        break
+                    }
+                }
+            } else if !sending {
+                break
+            }
+        }
+        let elapsed = Double(monotonicNanoseconds() - start) / 1e9
+        latencies.sort()
+        func pct(_ q: Double) -> Double {
+            guard !latencies.isEmpty else { return 0 }
+            return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))]) / 1e6
+        }
+        return BenchResult(
+            mode: "acked", samples: samples, rejected: rejected, batches: Int(acked), seconds: elapsed,
+            p50: pct(0.5), p99: pct(0.99))
+    }
+
+    private func runPush(context: ZMQContext, endpoint: String, payloads: [[UInt8]], durationNs: Int64) throws -> BenchResult {
+        let socket = try context.makeSocket(.push)
+        socket.linger = 5_000
+        socket.sendHighWaterMark = 1_000
+        try socket.connect(endpoint)
+        defer { socket.close() }
+        let start = monotonicNanoseconds()
+        let end = start + UInt64(durationNs)
+        var sent = 0
+        while monotonicNanoseconds() < end {
+            for _ in 0..<64 {
+                try socket.send(payloads[sent % payloads.count])
+                sent += 1
+            }
+        }
+        let elapsed = Double(monotonicNanoseconds() - start) / 1e9
+        return BenchResult(
+            mode: "push", samples: sent * batch, rejected: 0, batches: sent, seconds: elapsed, p50: nil, p99: nil)
+    }
+}
+
+/// What a bench run measured.
+struct BenchResult {
+    var mode: String
+    var samples: Int
+    var rejected: Int
+    var batches: Int
+    var seconds: Double
+    var p50: Double?
+    var p99: Double?
+
+    var rate: Double { seconds > 0 ? Double(samples) / seconds : 0 }
+
+    var text: String {
+        var s = "\(mode): \(samples) samples in \(batches) batches, " + String(format: "%.2f s: %.0f samples/s", seconds, rate)
+        if let p50, let p99 { s += String(format: "; ACK latency p50 %.2f ms, p99 %.2f ms", p50, p99) }
+        if mode == "push" { s += " (sent; fire-and-forget: check `vigie status --stats` for what was applied)" }
+        if rejected > 0 { s += "; \(rejected) rejected" }
+        return s
+    }
+
+    var json: String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("mode")
+        w.string(mode)
+        w.key("samples")
+        w.integer(samples)
+        w.key("rejected")
+        w.integer(rejected)
+        w.key("batches")
+        w.integer(batches)
+        w.key("seconds")
+        w.number(seconds)
+        w.key("samples_per_second")
+        w.number(rate.rounded())
+        w.key("ack_p50_ms")
+        w.number(p50)
+        w.key("ack_p99_ms")
+        w.number(p99)
+        w.endObject()
+        return w.string
+    }
+}

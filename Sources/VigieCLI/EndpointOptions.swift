@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import VigieConfig
+
+/// Where the daemon listens, shared by every client subcommand.
+///
+/// Precedence: the explicit option, then `VIGIE_INGEST`/`VIGIE_PUSH`/`VIGIE_FEED`/
+/// `VIGIE_CONTROL`, then the first endpoint of `--config`, then DESIGN.md's defaults.
+public struct EndpointOptions: ParsableArguments {
+    @Option(help: "Read endpoints from this vigied configuration file.")
+    var config: String?
+
+    @Option(help: "Acknowledged ingest endpoint (ROUTER). Env: VIGIE_INGEST.")
+    var ingest: String?
+
+    @Option(help: "Fire-and-forget push endpoint (PULL). Env: VIGIE_PUSH.")
+    var push: String?
+
+    @Option(help: "Live feed endpoint (PUB). Env: VIGIE_FEED.")
+    var feed: String?
+
+    @Option(help: "Control endpoint (ROUTER, JSON). Env: VIGIE_CONTROL.")
+    var control: String?
+
+    public init() {}
+
+    /// The resolved endpoints; a connect address for wildcard binds (`*` → 127.0.0.1).
+    func resolved() throws -> (ingest: String, push: String, feed: String, control: String) {
+        let env = ProcessInfo.processInfo.environment
+        var fromConfig = EndpointsConfiguration()
+        if let config {
+            do {
+                fromConfig = try ConfigLoader.load(path: config).endpoints
+            } catch {
+                throw ValidationError("cannot read endpoints from \(config):\n\(error)")
+            }
+        }
+        func pick(_ option: String?, _ key: String, _ list: [String], _ fallback: String) -> String {
+            Self.connectable(option ?? env[key] ?? list.first ?? fallback)
+        }
+        let defaults = EndpointsConfiguration()
+        return (
+            pick(ingest, "VIGIE_INGEST", fromConfig.ingest, defaults.ingest.first ?? "tcp://127.0.0.1:7600"),
+            pick(push, "VIGIE_PUSH", fromConfig.push, defaults.push.first ?? "tcp://127.0.0.1:7601"),
+            pick(feed, "VIGIE_FEED", fromConfig.feed, defaults.feed.first ?? "tcp://127.0.0.1:7602"),
+            pick(control, "VIGIE_CONTROL", fromConfig.control, defaults.control.first ?? "tcp://127.0.0.1:7603")
+        )
+    }
+
+    /// A bind address made connectable: `tcp://*:7600` and `tcp://0.0.0.0:7600` → `tcp://127.0.0.1:7600`.
+    static func connectable(_ endpoint: String) -> String {
+        for wildcard in ["tcp://*:", "tcp://0.0.0.0:"] where endpoint.hasPrefix(wildcard) {
+            return "tcp://127.0.0.1:" + endpoint.dropFirst(wildcard.count)
+        }
+        return endpoint
+    }
+}

@@ -1,0 +1,216 @@
+import ArgumentParser
+import Foundation
+import VigieCore
+import ZeroMQ
+
+/// `vigie push`: send samples and wait for the daemon's acknowledgment.
+public struct PushCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Push samples to vigied and wait for the acknowledgment.",
+        discussion: """
+            Either one sample from the arguments:
+              vigie push guichet_attente 12.5 -t service=etat-civil -t site=centre
+            or line protocol from files or standard input:
+              my-script | vigie push
+              vigie push --file today.lp
+
+            Exit status: 0 every line accepted; 1 some lines rejected (each printed on \
+            stderr as `line:column: reason`); 65 the arguments do not make a valid sample; \
+            75 the daemon is unreachable or did not acknowledge within --timeout (nothing \
+            was applied twice: resending is safe); 76 the daemon answered with an error.
+            """
+    )
+
+    @Argument(help: "Measurement name (omit to read line protocol from --file or stdin).")
+    var metric: String?
+
+    @Argument(help: "Field value: 12.5, 3i, 7u, true/false or a quoted string.")
+    var value: String?
+
+    @Option(name: [.customShort("t"), .long], help: "Tag key=value (repeatable).")
+    var tag: [String] = []
+
+    @Option(help: "Field name for VALUE.")
+    var field: String = "value"
+
+    @Option(help: "Timestamp in nanoseconds since the epoch (default: the daemon's receive time).")
+    var time: Int64?
+
+    @Option(help: "Read line protocol from this file ('-' for stdin). Repeatable.")
+    var file: [String] = []
+
+    @Option(help: "How long to wait for the daemon to accept and acknowledge, e.g. 5s, 500ms.")
+    var timeout: String = "5s"
+
+    @Option(help: "Lines per batch when reading files or stdin.")
+    var batchLines: Int = 5_000
+
+    @Flag(help: "Print nothing on success.")
+    var quiet = false
+
+    @OptionGroup var endpoints: EndpointOptions
+
+    public init() {}
+
+    public func run() throws {
+        guard let timeoutNs = DurationFormat.parse(timeout), timeoutNs > 0 else {
+            throw ValidationError("--timeout '\(timeout)' is not a duration such as 5s or 500ms")
+        }
+        let timeoutMs = Int(timeoutNs / 1_000_000)
+        let batches = try makeBatches()
+        if batches.isEmpty {
+            if !quiet { print("nothing to push") }
+            return
+        }
+        let context = try ZMQContext()
+        defer {
+            context.shutdown()
+            try? context.terminate()
+        }
+        let client = try IngestClient(
+            context: context, endpoint: try endpoints.resolved().ingest,
+            producer: IngestClient.oneShotProducerID("push"))
+        defer { client.close() }
+
+        var accepted = 0
+        var rejected = 0
+        var pending = Set<UInt64>()
+        for (index, batch) in batches.enumerated() {
+            let sequence = UInt64(index + 1)
+            guard try client.send(sequence: sequence, payloads: [batch.payload], timeoutMilliseconds: timeoutMs) else {
+                throw fail(75, "vigied unreachable at \(try endpoints.resolved().ingest) (no connection within \(timeout))")
+            }
+            pending.insert(sequence)
+        }
+        let deadline = monotonicNanoseconds() + UInt64(timeoutNs)
+        while !pending.isEmpty {
+            let left = Int((Int64(deadline) - Int64(monotonicNanoseconds())) / 1_000_000)
+            guard left > 0, let reply = try client.receive(timeoutMilliseconds: left) else {
+                throw fail(
+                    75,
+                    "no acknowledgment within \(timeout) for \(pending.count) of \(batches.count) batch(es); "
+                        + "resending is safe")
+            }
+            switch reply {
+            case .ack(let sequence, let ack):
+                guard pending.remove(sequence) != nil else { continue }
+                accepted += ack.accepted
+                rejected += ack.rejected
+                let offset = batches[Int(sequence) - 1].firstLine - 1
+                for error in ack.errors {
+                    FileHandle.standardError.write(
+                        Data("\(error.line + offset):\(error.column): \(error.reason)\n".utf8))
+                }
+                if ack.rejected > ack.errors.count {
+                    FileHandle.standardError.write(
+                        Data("(\(ack.rejected - ack.errors.count) more rejected lines not listed)\n".utf8))
+                }
+            case .error(let message):
+                throw fail(76, "vigied refused the batch: \(message)")
+            case .welcome:
+                continue
+            }
+        }
+        if !quiet { print("accepted \(accepted), rejected \(rejected)") }
+        if rejected > 0 { throw ExitCode(1) }
+    }
+
+    private struct Batch {
+        var payload: [UInt8]
+        var firstLine: Int
+    }
+
+    private func fail(_ code: Int32, _ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("vigie push: \(message)\n".utf8))
+        return ExitCode(code)
+    }
+
+    private func makeBatches() throws -> [Batch] {
+        if let metric {
+            guard let value else { throw ValidationError("missing VALUE after METRIC '\(metric)'") }
+            let line = try SampleLine.make(metric: metric, tags: tag, field: field, value: value, time: time)
+            return [Batch(payload: Array(line.utf8), firstLine: 1)]
+        }
+        guard tag.isEmpty, time == nil else {
+            throw ValidationError("-t/--tag and --time go with METRIC VALUE, not with line protocol input")
+        }
+        var input: [UInt8] = []
+        for path in file.isEmpty ? ["-"] : file {
+            if path == "-" {
+                input.append(contentsOf: FileHandle.standardInput.readDataToEndOfFile())
+            } else {
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw fail(66, "cannot read \(path)")
+                }
+                input.append(contentsOf: data)
+            }
+            if input.last.map({ $0 != 0x0A }) ?? false { input.append(0x0A) }
+        }
+        return Self.split(input, linesPerBatch: max(1, batchLines)).map { Batch(payload: $0.bytes, firstLine: $0.firstLine) }
+    }
+
+    /// Cuts line protocol into batches of at most `linesPerBatch` lines, on line ends.
+    static func split(_ input: [UInt8], linesPerBatch: Int) -> [(bytes: [UInt8], firstLine: Int)] {
+        var out: [(bytes: [UInt8], firstLine: Int)] = []
+        var start = 0
+        var lines = 0
+        var firstLine = 1
+        for (i, b) in input.enumerated() where b == 0x0A {
+            lines += 1
+            if lines == linesPerBatch {
+                out.append((Array(input[start...i]), firstLine))
+                start = i + 1
+                firstLine += lines
+                lines = 0
+            }
+        }
+        if start < input.count {
+            let rest = Array(input[start...])
+            if rest.contains(where: { $0 != 0x0A && $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) {
+                out.append((rest, firstLine))
+            }
+        }
+        return out
+    }
+}
+
+/// Builds one line of line protocol from command-line pieces, escaping as InfluxDB does.
+enum SampleLine {
+    static func make(metric: String, tags: [String], field: String, value: String, time: Int64?) throws -> String {
+        guard !metric.isEmpty else { throw ValidationError("METRIC must not be empty") }
+        var line = escape(metric, extra: [])
+        for tag in tags {
+            guard let eq = tag.firstIndex(of: "="), eq != tag.startIndex, tag.index(after: eq) != tag.endIndex else {
+                throw ValidationError("tag '\(tag)' must be key=value with both parts non-empty")
+            }
+            line += "," + escape(String(tag[..<eq]), extra: ["="]) + "=" + escape(String(tag[tag.index(after: eq)...]), extra: ["="])
+        }
+        line += " " + escape(field, extra: ["="]) + "=" + (try fieldValue(value))
+        if let time { line += " \(time)" }
+        return line + "\n"
+    }
+
+    private static func escape(_ text: String, extra: Set<Character>) -> String {
+        var out = ""
+        for c in text {
+            if c == "," || c == " " || extra.contains(c) { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
+
+    private static func fieldValue(_ value: String) throws -> String {
+        let lowered = value.lowercased()
+        if ["true", "false", "t", "f"].contains(lowered) { return lowered }
+        if let last = value.last, last == "i" || last == "u", Int64(value.dropLast()) != nil || UInt64(value.dropLast()) != nil {
+            return value
+        }
+        if let d = Double(value) {
+            guard d.isFinite else { throw ValidationError("VALUE '\(value)' is not finite: NaN and Inf are rejected") }
+            return value
+        }
+        if value.count >= 2, value.first == "\"", value.last == "\"" { return value }
+        throw ValidationError("VALUE '\(value)' is not a number (12.5, 3i, 7u), a boolean or a \"quoted string\"")
+    }
+}

@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+import Rainbow
+import VigieCore
+import ZeroMQ
+
+/// `vigie watch`: the live view (ZeroMQ guide's Clone pattern).
+///
+/// Subscribes to the feed first, then asks for a snapshot, then applies only feed
+/// messages whose `seq` is newer than the snapshot's. A new `epoch` (daemon restart)
+/// triggers a new snapshot; no heartbeat for 3 s shows a banner.
+public struct WatchCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Watch KPI values live.",
+        discussion: """
+            In a terminal: a table refreshed in place. Piped, or with --json: one feed \
+            message (JSON) per line. Stop with Ctrl-C.
+            """
+    )
+
+    @Argument(help: "Only KPIs whose name starts with this prefix.")
+    var prefix: String = ""
+
+    @Flag(help: "Print one feed message per line (JSON) instead of the table.")
+    var json = false
+
+    @Option(help: "Stop after this long (e.g. 30s); default: run until interrupted.")
+    var duration: String?
+
+    @Flag(help: "Include heartbeats in --json output.")
+    var heartbeats = false
+
+    @OptionGroup var endpoints: EndpointOptions
+
+    public init() {}
+
+    public func run() throws {
+        let resolved = try endpoints.resolved()
+        let tableMode = !json && isatty(STDOUT_FILENO) == 1
+        var stopAt: UInt64 = .max
+        if let duration {
+            guard let ns = DurationFormat.parse(duration) else {
+                throw ValidationError("--duration '\(duration)' is not a duration such as 30s")
+            }
+            stopAt = monotonicNanoseconds() + UInt64(ns)
+        }
+        let context = try ZMQContext()
+        defer {
+            context.shutdown()
+            try? context.terminate()
+        }
+        let sub = try context.makeSocket(.sub)
+        sub.linger = 0
+        try sub.connect(resolved.feed)
+        try sub.subscribe("kpi." + prefix)
+        try sub.subscribe("hb")
+        let control = try ControlClient(context: context, endpoint: resolved.control)
+        defer {
+            control.close()
+            sub.close()
+        }
+
+        var state = WatchState()
+        var poller = Poller()
+        poller.register(sub)
+        var lastDraw: UInt64 = 0
+        var dirty = true
+        var needSnapshot = true
+        var lastSnapshotTry: UInt64 = 0
+        while monotonicNanoseconds() < stopAt {
+            let now = monotonicNanoseconds()
+            if needSnapshot, now - lastSnapshotTry > 1_000_000_000 {
+                lastSnapshotTry = now
+                if let reply = try? control.request(["op": "snapshot", "prefix": prefix], timeoutMilliseconds: 1_000) {
+                    state.apply(snapshot: reply)
+                    needSnapshot = false
+                    dirty = true
+                    if !tableMode {
+                        for row in state.sortedRows { Self.emit(row.raw) }
+                    }
+                }
+            }
+            if try poller.poll(timeoutMilliseconds: 200) > 0 {
+                while let frames = try sub.receiveMultipart(dontWait: true) {
+                    guard frames.count == 2 else { continue }
+                    let body = frames[1].bytes
+                    guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+                        continue
+                    }
+                    switch state.apply(feed: object, now: monotonicNanoseconds()) {
+                    case .applied:
+                        dirty = true
+                        if !tableMode, object["type"] as? String != "hb" || heartbeats {
+                            Self.emit(String(decoding: body, as: UTF8.self))
+                        }
+                    case .ignored:
+                        if !tableMode, heartbeats, object["type"] as? String == "hb" {
+                            Self.emit(String(decoding: body, as: UTF8.self))
+                        }
+                    case .restarted:
+                        needSnapshot = true
+                        lastSnapshotTry = 0
+                    }
+                }
+            }
+            let now2 = monotonicNanoseconds()
+            if tableMode, dirty || now2 - lastDraw > 1_000_000_000, now2 - lastDraw > 250_000_000 {
+                print(Self.screen(state, endpoint: resolved.feed, now: now2), terminator: "")
+                fflush(stdout)
+                lastDraw = now2
+                dirty = false
+            }
+        }
+    }
+
+    private static func emit(_ line: String) {
+        print(line)
+        fflush(stdout)
+    }
+
+    /// The whole screen: cursor home, table, clear the rest.
+    static func screen(_ state: WatchState, endpoint: String, now: UInt64) -> String {
+        var out = "\u{1B}[H\u{1B}[2J"
+        let silence = state.lastHeartbeat.map { Double(now - $0) / 1e9 }
+        if let silence, silence < 3 {
+            out += "vigie watch — \(endpoint) — \(state.rows.count) series — "
+            out += "\(String(format: "%.0f", state.ingestRate)) samples/s".green + "\n\n"
+        } else {
+            let since = silence.map { String(format: "%.0f s", $0) } ?? "start"
+            out += " DAEMON UNREACHABLE — no heartbeat from \(endpoint) since \(since) ".onRed.white.bold + "\n\n"
+        }
+        let rows = state.sortedRows.map { row -> [String] in
+            let age = row.receivedAt.map { String(format: "%.0fs", Double(now - $0) / 1e9) } ?? "—"
+            return [row.row.title, row.row.groupText, row.row.valueText, row.row.targetText, row.row.statusText,
+                    String(row.row.samples), row.row.window, age]
+        }
+        out += TableRenderer.render(
+            headers: ["KPI", "Group", "Value", "Target", "Status", "Samples", "Window", "Age"], rows: rows)
+        return out
+    }
+}
+
+/// The watcher's replica of KPI values (Clone pattern bookkeeping).
+struct WatchState {
+    struct Entry {
+        var row: KPIRow
+        var raw: String
+        var receivedAt: UInt64?
+    }
+
+    enum Outcome { case applied, ignored, restarted }
+
+    private(set) var entries: [String: Entry] = [:]
+    private(set) var snapshotSeq: UInt64 = 0
+    private(set) var epoch: String?
+    private(set) var lastHeartbeat: UInt64?
+    private(set) var ingestRate: Double = 0
+    private(set) var lastSeq: UInt64 = 0
+
+    var rows: [Entry] { Array(entries.values) }
+    var sortedRows: [Entry] { entries.values.sorted { ($0.row.kpi, $0.row.groupText) < ($1.row.kpi, $1.row.groupText) } }
+
+    mutating func apply(snapshot reply: [String: Any]) {
+        snapshotSeq = (reply["seq"] as? NSNumber)?.uint64Value ?? 0
+        lastSeq = snapshotSeq
+        epoch = reply["epoch"] as? String
+        entries = [:]
+        for object in reply["kpis"] as? [[String: Any]] ?? [] {
+            guard let row = KPIRow(object) else { continue }
+            let raw = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+                .map { String(decoding: $0, as: UTF8.self) } ?? ""
+            entries[row.key] = Entry(row: row, raw: raw, receivedAt: nil)
+        }
+    }
+
+    /// Applies one feed message; messages not newer than the snapshot are ignored.
+    mutating func apply(feed object: [String: Any], now: UInt64) -> Outcome {
+        let seq = (object["seq"] as? NSNumber)?.uint64Value ?? 0
+        let messageEpoch = object["epoch"] as? String
+        if let messageEpoch, let epoch, messageEpoch != epoch { return .restarted }
+        if object["type"] as? String == "hb" {
+            lastHeartbeat = now
+            ingestRate = (object["ingest_rate"] as? NSNumber)?.doubleValue ?? 0
+            if epoch == nil { return .restarted }
+            return .ignored
+        }
+        guard epoch != nil, seq > snapshotSeq, let row = KPIRow(object) else { return .ignored }
+        lastSeq = max(lastSeq, seq)
+        let raw = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+            .map { String(decoding: $0, as: UTF8.self) } ?? ""
+        entries[row.key] = Entry(row: row, raw: raw, receivedAt: now)
+        return .applied
+    }
+}

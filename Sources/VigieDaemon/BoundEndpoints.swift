@@ -1,0 +1,16 @@
+/// The endpoints a daemon actually bound, with wildcard ports resolved
+/// (`tcp://127.0.0.1:*` → `tcp://127.0.0.1:41234`).
+public struct BoundEndpoints: Sendable, Equatable {
+    public var ingest: [String] = []
+    public var push: [String] = []
+    public var feed: [String] = []
+    public var control: [String] = []
+
+    public init() {}
+
+    /// `ingest=… push=… feed=… control=…`, as logged and printed at start.
+    public var summary: String {
+        "ingest=\(ingest.joined(separator: ",")) push=\(push.joined(separator: ",")) "
+            + "feed=\(feed.joined(separator: ",")) control=\(control.joined(separator: ","))"
+    }
+}

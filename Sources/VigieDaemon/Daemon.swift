@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import VigieConfig
+import VigieCore
+import ZeroMQ
+
+/// The `vigied` aggregator: binds the endpoints of the configuration and runs the engine
+/// thread that owns every KPI window.
+///
+/// Lifecycle: `start()` binds synchronously (so a port in use fails at once and tests can
+/// read the resolved ports), `run()` waits for the engine thread and turns a graceful
+/// shutdown (SIGTERM/SIGINT through `ServiceGroup`) into `stop()`. The ZeroMQ context is
+/// shut down and terminated only after the engine thread has closed its sockets.
+public final class Daemon: Service, Sendable {
+    /// The validated configuration this daemon runs.
+    public let configuration: VigieConfiguration
+    private let logger: Logger
+    private let clock: any WallClock
+    private let context: ZMQContext
+    private let stopRequested = Atomic<Bool>(false)
+    private let lifecycle = Mutex(LifecycleState())
+
+    private struct LifecycleState: Sendable {
+        var started = false
+        var finished = false
+        var terminated = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// Creates a daemon; nothing is bound until `start()`.
+    public init(configuration: VigieConfiguration, logger: Logger, clock: any WallClock = SystemClock()) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        self.context = try ZMQContext(ioThreads: 1)
+    }
+
+    /// Binds every endpoint and starts the engine thread.
+    ///
+    /// - Returns: the endpoints as bound (wildcard ports resolved).
+    /// - Throws: the first bind or setup error; nothing is left running then.
+    @discardableResult
+    public func start() throws -> BoundEndpoints {
+        let alreadyStarted = lifecycle.withLock { state in
+            defer { state.started = true }
+            return state.started
+        }
+        guard !alreadyStarted else { throw DaemonError(message: "daemon already started") }
+
+        let ready = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<BoundEndpoints, any Error>?>(nil)
+        let configuration = self.configuration
+        let logger = self.logger
+        let clock = self.clock
+        let context = self.context
+        let thread = Thread { [self] in
+            let loop: EngineLoop
+            do {
+                loop = try EngineLoop(configuration: configuration, context: context, logger: logger, clock: clock)
+                let bound = loop.bound
+                outcome.withLock { $0 = .success(bound) }
+            } catch {
+                outcome.withLock { $0 = .failure(error) }
+                ready.signal()
+                self.finish()
+                return
+            }
+            ready.signal()
+            loop.run(until: { self.stopRequested.load(ordering: .relaxed) })
+            loop.close()
+            self.finish()
+        }
+        thread.name = "vigie-engine"
+        thread.stackSize = 8 << 20
+        thread.start()
+        ready.wait()
+        switch outcome.withLock({ $0 }) {
+        case .success(let bound):
+            logger.info("vigied ready", metadata: ["endpoints": "\(bound.summary)"])
+            return bound
+        case .failure(let error):
+            terminateContext()
+            throw error
+        case .none:
+            throw DaemonError(message: "engine thread did not report")
+        }
+    }
+
+    /// Runs until stopped: the `Service` entry point.
+    public func run() async throws {
+        let started = lifecycle.withLock { $0.started }
+        if !started { try start() }
+        await withGracefulShutdownHandler {
+            await waitUntilStopped()
+        } onGracefulShutdown: {
+            self.stop()
+        }
+    }
+
+    /// Asks the engine thread to finish its current turn, close its sockets and exit.
+    public func stop() {
+        stopRequested.store(true, ordering: .relaxed)
+    }
+
+    /// Returns once the engine thread has exited and the context is terminated.
+    public func waitUntilStopped() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = lifecycle.withLock { state -> Bool in
+                if state.finished { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    private func finish() {
+        terminateContext()
+        let waiters = lifecycle.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.finished = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func terminateContext() {
+        let first = lifecycle.withLock { state -> Bool in
+            defer { state.terminated = true }
+            return !state.terminated
+        }
+        guard first else { return }
+        context.shutdown()
+        do {
+            try context.terminate()
+        } catch {
+            logger.error("zmq context termination failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// A daemon-level failure with a message for the operator.
+public struct DaemonError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,29 @@
+/// Monotonic counters of one daemon run (the `stats` control op and, later, `/metrics`).
+///
+/// Owned and written by the engine thread only.
+public struct DaemonStatistics: Sendable, Equatable {
+    /// Lines applied (acknowledged ingest and push).
+    public var samplesAccepted: UInt64 = 0
+    /// Lines rejected by the parser or an ingest policy.
+    public var samplesRejected: UInt64 = 0
+    /// (sample, KPI) placements refused because the sample was too old for the window.
+    public var samplesLate: UInt64 = 0
+    /// Batches acknowledged (fresh and duplicate).
+    public var batchesAcked: UInt64 = 0
+    /// Batches acknowledged as duplicates and not applied again.
+    public var batchesDuplicate: UInt64 = 0
+    /// Ingest requests answered with ERR (bad magic, bad sequence, too old, …).
+    public var framesInvalid: UInt64 = 0
+    /// Fire-and-forget messages received on the push endpoint.
+    public var pushMessages: UInt64 = 0
+    /// Replies (ACK/ERR) that could not be sent because the peer was gone or full.
+    public var repliesDropped: UInt64 = 0
+    /// Messages published on the feed.
+    public var feedMessages: UInt64 = 0
+    /// Control requests served.
+    public var controlRequests: UInt64 = 0
+    /// Control requests that were not valid JSON or named an unknown op.
+    public var controlErrors: UInt64 = 0
+
+    public init() {}
+}

@@ -1,0 +1,428 @@
+import Foundation
+import Logging
+import VigieConfig
+import VigieCore
+import ZeroMQ
+
+/// The engine thread: owns every socket it polls and all KPI state.
+///
+/// Created on the engine thread and never shared (sockets are not `Sendable`). One turn
+/// of `run` polls the sockets, drains ready messages (receive → parse → apply in place,
+/// reusing frames and scratch buffers), then publishes due KPI values and heartbeats.
+final class EngineLoop {
+    let bound: BoundEndpoints
+    private let configuration: VigieConfiguration
+    private let logger: Logger
+    private let clock: any WallClock
+
+    private var ingestSockets: [Socket] = []
+    private var pushSockets: [Socket] = []
+    private var controlSockets: [Socket] = []
+    private let feed: FeedPublisher
+    private var poller = Poller()
+    private var pollRoles: [(role: Role, socket: Socket)] = []
+
+    private enum Role { case ingest, push, control }
+
+    let engine: KPIEngine
+    private let parser: LineProtocolParser
+    private var producers = ByteKeyTable<AntiReplayWindow>(capacity: 256)
+    var statistics = DaemonStatistics()
+    let startedAt: Int64
+    private let startedMonotonic: UInt64
+
+    /// Reused receive frames; grows to the largest message's frame count.
+    private var frames: [Message] = (0..<8).map { _ in Message() }
+    private var ackWriter = JSONWriter(capacity: 2_048)
+    private var lineErrors: [LineProtocolError] = []
+
+    private var nextHeartbeat: Int64
+    private var nextPublishCheck: Int64
+    private var lastRateAt: Int64
+    private var lastRateAccepted: UInt64 = 0
+    private(set) var ingestRate: Double = 0
+    private lazy var control = ControlHandler(loop: self)
+
+    /// Most frames accepted in one ingest request (envelope included).
+    private static let maxFrames = 4_096
+    /// Messages drained from one socket before polling again (fairness).
+    private static let drainBudget = 512
+
+    init(configuration: VigieConfiguration, context: ZMQContext, logger: Logger, clock: any WallClock) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        let now = clock.now()
+        self.startedAt = now
+        self.startedMonotonic = monotonicNanoseconds()
+        self.parser = LineProtocolParser(limits: configuration.ingest.lineProtocolLimits)
+        self.engine = KPIEngine(kpis: configuration.kpis, timeZone: configuration.daemon.timeZone, now: now)
+        self.nextHeartbeat = now + configuration.daemon.heartbeatInterval
+        self.nextPublishCheck = now
+        self.lastRateAt = now
+
+        var bound = BoundEndpoints()
+        var opened: [Socket] = []
+        do {
+            for endpoint in configuration.endpoints.ingest {
+                let socket = try context.makeSocket(.router)
+                opened.append(socket)
+                socket.routerMandatory = true
+                socket.routerHandover = true
+                socket.maxMessageSize = configuration.ingest.maxMessageSize
+                socket.linger = 0
+                try socket.bind(endpoint)
+                bound.ingest.append(try socket.lastEndpoint)
+                ingestSockets.append(socket)
+            }
+            for endpoint in configuration.endpoints.push {
+                let socket = try context.makeSocket(.pull)
+                opened.append(socket)
+                socket.maxMessageSize = configuration.ingest.maxMessageSize
+                socket.linger = 0
+                try socket.bind(endpoint)
+                bound.push.append(try socket.lastEndpoint)
+                pushSockets.append(socket)
+            }
+            let feedSocket = try context.makeSocket(.pub)
+            opened.append(feedSocket)
+            feedSocket.sendHighWaterMark = 10_000
+            feedSocket.linger = 0
+            for endpoint in configuration.endpoints.feed {
+                try feedSocket.bind(endpoint)
+                bound.feed.append(try feedSocket.lastEndpoint)
+            }
+            for endpoint in configuration.endpoints.control {
+                let socket = try context.makeSocket(.router)
+                opened.append(socket)
+                socket.maxMessageSize = 1 << 20
+                socket.linger = 0
+                try socket.bind(endpoint)
+                bound.control.append(try socket.lastEndpoint)
+                controlSockets.append(socket)
+            }
+            self.feed = FeedPublisher(socket: feedSocket, epoch: FeedPublisher.makeEpoch(now: now))
+        } catch {
+            for socket in opened { socket.close(linger: 0) }
+            throw error
+        }
+        self.bound = bound
+        for socket in ingestSockets {
+            poller.register(socket)
+            pollRoles.append((.ingest, socket))
+        }
+        for socket in pushSockets {
+            poller.register(socket)
+            pollRoles.append((.push, socket))
+        }
+        for socket in controlSockets {
+            poller.register(socket)
+            pollRoles.append((.control, socket))
+        }
+    }
+
+    /// Loops until `shouldStop` returns true (checked at least every 100 ms).
+    func run(until shouldStop: () -> Bool) {
+        while !shouldStop() {
+            let now = clock.now()
+            let wait = max(0, min(nextHeartbeat, nextPublishCheck) - now) / 1_000_000
+            do {
+                let ready = try poller.poll(timeoutMilliseconds: Int(min(wait, 100)))
+                if ready > 0 {
+                    for (index, entry) in pollRoles.enumerated() where poller.isReadable(at: index) {
+                        drain(entry.socket, role: entry.role)
+                    }
+                }
+            } catch let error as ZMQError where error.kind == .terminated {
+                return
+            } catch {
+                logger.error("poll failed", metadata: ["error": "\(error)"])
+            }
+            tick(now: clock.now())
+        }
+    }
+
+    /// Closes every socket (linger 0: replies not yet sent are dropped, nothing accepted is).
+    func close() {
+        for socket in ingestSockets + pushSockets + controlSockets { socket.close(linger: 0) }
+        feed.close()
+    }
+
+    // MARK: - Periodic work
+
+    private func tick(now: Int64) {
+        if now >= nextPublishCheck {
+            engine.advance(to: now)
+            let interval = configuration.daemon.publishInterval
+            for value in engine.takeDue(now: now, interval: interval) {
+                feed.publishKPI(value, now: now)
+            }
+            nextPublishCheck = now + max(min(interval, 100_000_000), 10_000_000)
+        }
+        if now >= nextHeartbeat {
+            let elapsed = Double(now - lastRateAt) / 1e9
+            if elapsed > 0 {
+                ingestRate = Double(statistics.samplesAccepted - lastRateAccepted) / elapsed
+            }
+            lastRateAt = now
+            lastRateAccepted = statistics.samplesAccepted
+            feed.publishHeartbeat(now: now, uptimeSeconds: uptimeSeconds, ingestRate: ingestRate)
+            nextHeartbeat = now + configuration.daemon.heartbeatInterval
+        }
+        statistics.feedMessages = feed.published
+    }
+
+    var uptimeSeconds: Double {
+        Double(monotonicNanoseconds() - startedMonotonic) / 1e9
+    }
+
+    var feedSequence: UInt64 { feed.sequence }
+    var configurationForControl: VigieConfiguration { configuration }
+
+    /// The daemon clock's current time.
+    func now() -> Int64 { clock.now() }
+    var epoch: String { feed.epoch }
+
+    // MARK: - Receiving
+
+    private func drain(_ socket: Socket, role: Role) {
+        for _ in 0..<Self.drainBudget {
+            let count: Int
+            do {
+                guard let n = try receiveMessage(from: socket) else { return }
+                count = n
+            } catch let error as ZMQError where error.kind == .terminated {
+                return
+            } catch {
+                logger.warning("receive failed", metadata: ["error": "\(error)"])
+                return
+            }
+            switch role {
+            case .ingest: handleIngest(socket: socket, frameCount: count)
+            case .push: handlePush(frameCount: count)
+            case .control: control.handle(socket: socket, frames: frames, frameCount: count)
+            }
+        }
+    }
+
+    /// Receives one multipart message into `frames`; `nil` when nothing is waiting.
+    /// Frames beyond `maxFrames` are received and discarded; the count is then negative.
+    private func receiveMessage(from socket: Socket) throws -> Int? {
+        var n = 0
+        var overflow = false
+        while true {
+            if n == frames.count { frames.append(Message()) }
+            let slot = overflow ? frames[n - 1] : frames[n]
+            let got = try socket.receive(into: slot, dontWait: n == 0)
+            if !got {
+                if n == 0 { return nil }
+                continue
+            }
+            if !overflow { n += 1 }
+            if !slot.hasMore { break }
+            if n >= Self.maxFrames { overflow = true }
+        }
+        return overflow ? -n : n
+    }
+
+    // MARK: - Acknowledged ingest
+
+    private func handleIngest(socket: Socket, frameCount: Int) {
+        let n = abs(frameCount)
+        guard n >= 1 else { return }
+        // Envelope: routing id, then an empty delimiter when the client is a REQ socket.
+        let bodyStart = n > 1 && frames[1].count == 0 ? 2 : 1
+        if frameCount < 0 {
+            return replyError(socket, bodyStart: bodyStart, "too many frames (more than \(Self.maxFrames))")
+        }
+        guard n - bodyStart >= 2 else {
+            return replyError(socket, bodyStart: bodyStart, "expected frames \"VGI1\", command, …")
+        }
+        let magicOK = frames[bodyStart].withUnsafeBytes { VGI1.matches($0, VGI1.magic) }
+        guard magicOK else {
+            return replyError(socket, bodyStart: bodyStart, "first frame must be \"VGI1\"")
+        }
+        let command = frames[bodyStart + 1]
+        if command.withUnsafeBytes({ VGI1.matches($0, VGI1.push) }) {
+            handlePushRequest(socket: socket, bodyStart: bodyStart, frameCount: n)
+        } else if command.withUnsafeBytes({ VGI1.matches($0, VGI1.hello) }) {
+            handleHello(socket: socket, bodyStart: bodyStart, frameCount: n)
+        } else {
+            replyError(socket, bodyStart: bodyStart, "unknown command \(quoted(command)) (expected PUSH or HELLO)")
+        }
+    }
+
+    private func handleHello(socket: Socket, bodyStart: Int, frameCount: Int) {
+        guard frameCount == bodyStart + 3 else {
+            return replyError(socket, bodyStart: bodyStart, "HELLO takes exactly one frame: the producer id")
+        }
+        let producer = frames[bodyStart + 2]
+        guard producer.count >= 1, producer.count <= VGI1.maxProducerIDLength else {
+            return replyError(socket, bodyStart: bodyStart, "producer id must be 1 to 128 bytes")
+        }
+        let highest = producer.withUnsafeBytes { key in producers.index(of: key).map { producers[$0].highest } } ?? 0
+        sendReply(socket, bodyStart: bodyStart) { s in
+            try s.send(VGI1.magic, more: true, dontWait: true)
+            try s.send(VGI1.welcome, more: true, dontWait: true)
+            try producer.withUnsafeBytes { _ = try s.send($0, more: true, dontWait: true) }
+            try s.send(String(highest), more: false, dontWait: true)
+        }
+    }
+
+    private func handlePushRequest(socket: Socket, bodyStart: Int, frameCount: Int) {
+        guard frameCount >= bodyStart + 5 else {
+            return replyError(
+                socket, bodyStart: bodyStart,
+                "PUSH needs a producer id, a sequence number and at least one payload frame")
+        }
+        let producer = frames[bodyStart + 2]
+        guard producer.count >= 1, producer.count <= VGI1.maxProducerIDLength else {
+            return replyError(socket, bodyStart: bodyStart, "producer id must be 1 to 128 bytes")
+        }
+        guard let sequence = frames[bodyStart + 3].withUnsafeBytes({ VGI1.parseSequence($0) }) else {
+            return replyError(socket, bodyStart: bodyStart, "sequence number must be ASCII decimal 1…9223372036854775807")
+        }
+        var slot = producer.withUnsafeBytes { producers.index(of: $0) }
+        if slot == nil {
+            guard producers.count < configuration.ingest.maxProducers else {
+                return replyError(
+                    socket, bodyStart: bodyStart,
+                    "too many producers (limit \(configuration.ingest.maxProducers)); reuse a stable producer id")
+            }
+            slot = producer.withUnsafeBytes { producers.insert($0, value: AntiReplayWindow()) }
+        }
+        guard let index = slot else { return }
+        switch producers[index].verdict(for: sequence) {
+        case .tooOld:
+            return replyError(socket, bodyStart: bodyStart, "sequence too old")
+        case .duplicate:
+            statistics.batchesDuplicate += 1
+            statistics.batchesAcked += 1
+            VGI1.encodeAck(accepted: 0, rejected: 0, duplicate: true, errors: [], into: &ackWriter)
+            return sendAck(socket, bodyStart: bodyStart, producer: producer, sequenceFrame: frames[bodyStart + 3])
+        case .fresh:
+            break
+        }
+        let now = clock.now()
+        lineErrors.removeAll(keepingCapacity: true)
+        var accepted = 0
+        var rejected = 0
+        var nextLine = 1
+        for f in (bodyStart + 4)..<frameCount {
+            let result = applyPayload(frames[f], firstLine: nextLine, now: now, collectErrors: true)
+            accepted += result.accepted
+            rejected += result.rejected
+            nextLine = result.nextLine
+        }
+        producers[index].markApplied(sequence)
+        statistics.batchesAcked += 1
+        VGI1.encodeAck(accepted: accepted, rejected: rejected, duplicate: false, errors: lineErrors, into: &ackWriter)
+        sendAck(socket, bodyStart: bodyStart, producer: producer, sequenceFrame: frames[bodyStart + 3])
+    }
+
+    /// Parses `payload` in place and applies every accepted line.
+    private func applyPayload(
+        _ payload: Message,
+        firstLine: Int,
+        now: Int64,
+        collectErrors: Bool
+    ) -> (accepted: Int, rejected: Int, nextLine: Int) {
+        let ingest = configuration.ingest
+        let oldest = now &- ingest.maxAge
+        let newest = now &+ ingest.maxFuture
+        let maxLines = ingest.maxLinesPerBatch
+        var accepted = 0
+        var rejected = 0
+        let summary = payload.withUnsafeBytes { bytes in
+            parser.parse(bytes, firstLineNumber: firstLine) { line in
+                if line.lineNumber > maxLines {
+                    rejected += 1
+                    if collectErrors { recordLineError(line.lineNumber, "too many lines in batch (limit \(maxLines))") }
+                    return
+                }
+                if let ts = line.timestamp {
+                    if ts < oldest {
+                        rejected += 1
+                        if collectErrors { recordLineError(line.lineNumber, "timestamp older than max_age") }
+                        return
+                    }
+                    if ts > newest {
+                        rejected += 1
+                        if collectErrors { recordLineError(line.lineNumber, "timestamp too far in the future (max_future)") }
+                        return
+                    }
+                }
+                engine.apply(line, receivedAt: now, now: now)
+                accepted += 1
+            } onError: { error in
+                rejected += 1
+                if collectErrors, lineErrors.count < VGI1.maxListedErrors { lineErrors.append(error) }
+            }
+        }
+        statistics.samplesAccepted += UInt64(accepted)
+        statistics.samplesRejected += UInt64(rejected)
+        return (accepted, rejected, summary.nextLineNumber)
+    }
+
+    private func recordLineError(_ line: Int, _ reason: String) {
+        if lineErrors.count < VGI1.maxListedErrors {
+            lineErrors.append(LineProtocolError(line: line, column: 1, reason: reason))
+        }
+    }
+
+    // MARK: - Fire-and-forget push
+
+    private func handlePush(frameCount: Int) {
+        let n = abs(frameCount)
+        statistics.pushMessages += 1
+        let now = clock.now()
+        var nextLine = 1
+        for f in 0..<n {
+            nextLine = applyPayload(frames[f], firstLine: nextLine, now: now, collectErrors: false).nextLine
+        }
+    }
+
+    // MARK: - Replies
+
+    private func sendAck(_ socket: Socket, bodyStart: Int, producer: Message, sequenceFrame: Message) {
+        sendReply(socket, bodyStart: bodyStart) { s in
+            try s.send(VGI1.magic, more: true, dontWait: true)
+            try s.send(VGI1.ack, more: true, dontWait: true)
+            try producer.withUnsafeBytes { _ = try s.send($0, more: true, dontWait: true) }
+            try sequenceFrame.withUnsafeBytes { _ = try s.send($0, more: true, dontWait: true) }
+            try ackWriter.bytes.withUnsafeBytes { _ = try s.send($0, more: false, dontWait: true) }
+        }
+    }
+
+    private func replyError(_ socket: Socket, bodyStart: Int, _ message: String) {
+        statistics.framesInvalid += 1
+        let body = VGI1.encodeError(message)
+        sendReply(socket, bodyStart: bodyStart) { s in
+            try s.send(VGI1.magic, more: true, dontWait: true)
+            try s.send(VGI1.err, more: true, dontWait: true)
+            try s.send(body, more: false, dontWait: true)
+        }
+    }
+
+    /// Sends the routing envelope (frames 0..<bodyStart) then `body`; a peer that is gone
+    /// or full only costs a counted drop.
+    private func sendReply(_ socket: Socket, bodyStart: Int, _ body: (Socket) throws -> Void) {
+        do {
+            for f in 0..<bodyStart {
+                let sent = try frames[f].withUnsafeBytes { try socket.send($0, more: true, dontWait: true) }
+                if !sent {
+                    statistics.repliesDropped += 1
+                    return
+                }
+            }
+            try body(socket)
+        } catch {
+            statistics.repliesDropped += 1
+        }
+    }
+
+    private func quoted(_ message: Message) -> String {
+        let text = String(decoding: message.bytes.prefix(32), as: UTF8.self)
+        return "\"\(text)\""
+    }
+}

@@ -1,1 +1,0 @@
-// VigieDaemon: see DESIGN.md.

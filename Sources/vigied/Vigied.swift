@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import VigieConfig
+import VigieDaemon
+
+/// `vigied`: the Vigie aggregator daemon.
+@main
+struct Vigied: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigied",
+        abstract: "Vigie aggregator: acknowledged ingest, rolling KPIs, live feed.",
+        discussion: """
+            Binds the endpoints of the configuration, prints one line \
+            `vigied ready ingest=… push=… feed=… control=…` on standard output once they \
+            are bound, and runs until SIGTERM or SIGINT.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "Configuration file.")
+    var config: String = "/etc/vigie/vigie.toml"
+
+    @Option(help: "Override [daemon] state_dir.")
+    var stateDir: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("unknown log level '\(logLevel)'")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "vigied")
+
+        var configuration: VigieConfiguration
+        do {
+            configuration = try ConfigLoader.load(path: config)
+        } catch {
+            FileHandle.standardError.write(Data("vigied: \(error)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        if let stateDir { configuration.daemon.stateDir = stateDir }
+
+        let daemon = try Daemon(configuration: configuration, logger: logger)
+        let bound: BoundEndpoints
+        do {
+            bound = try daemon.start()
+        } catch {
+            FileHandle.standardError.write(Data("vigied: cannot start: \(error)\n".utf8))
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        }
+        print("vigied ready \(bound.summary)")
+        fflush(stdout)
+
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: daemon)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}
