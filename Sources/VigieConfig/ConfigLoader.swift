@@ -1,0 +1,117 @@
+import Foundation
+import TOMLKit
+import VigieCore
+
+/// Reads a Vigie TOML configuration and validates all of it.
+///
+/// Both entry points throw `ConfigErrors` listing every problem of the file at once,
+/// each with file, line, key and a hint; a TOML syntax error (of which TOMLKit finds
+/// only the first) comes with its line and column.
+public enum ConfigLoader {
+    /// The default location of the configuration file.
+    public static let defaultPath = "/etc/vigie/vigie.toml"
+
+    /// Top-level tables the loader reads.
+    static let readTables = ["daemon", "endpoints", "ingest", "kpi"]
+    /// Top-level tables accepted and left for later parts (alerts, notifiers, security,
+    /// the HTTP listener, history).
+    static let deferredTables = ["alert", "notifier", "security", "http", "history"]
+
+    /// Loads and validates the file at `path`.
+    ///
+    /// - Throws: `ConfigErrors`, also when the file is missing, unreadable or not UTF-8.
+    public static func load(path: String) throws -> VigieConfiguration {
+        func failure(_ message: String, hint: String?) -> ConfigErrors {
+            ConfigErrors([ConfigError(file: path, key: "", message: message, hint: hint)])
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw failure(
+                "no such file",
+                hint: "check the path; the daemon reads \(defaultPath) unless told otherwise"
+            )
+        }
+        guard !isDirectory.boolValue else {
+            throw failure("is a directory, not a configuration file", hint: "name the .toml file itself")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw failure("cannot be read", hint: "check the file's permissions")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw failure("is not valid UTF-8", hint: "save the file as UTF-8")
+        }
+        var configuration = try parse(text, path: path)
+        configuration.sourcePath = path
+        return configuration
+    }
+
+    /// Parses and validates configuration `text`; `path` only names it in errors.
+    ///
+    /// - Throws: `ConfigErrors`.
+    public static func parse(_ text: String, path: String = "<string>") throws -> VigieConfiguration {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigErrors([syntaxError(error, file: path)])
+        } catch {
+            throw ConfigErrors([ConfigError(file: path, key: "", message: "invalid TOML: \(error)")])
+        }
+        let diagnostics = Diagnostics(file: path, sourceMap: SourceMap(text: text))
+        let reader = TableReader(root, scope: .root, diagnostics: diagnostics)
+        let configuration = read(reader)
+        if !diagnostics.errors.isEmpty { throw ConfigErrors(diagnostics.sortedErrors) }
+        return configuration
+    }
+
+    static func read(_ root: TableReader) -> VigieConfiguration {
+        root.rejectUnknownKeys(readTables + deferredTables, context: "the top level")
+        var configuration = VigieConfiguration()
+        if let table = root.table("daemon", example: "[daemon] on its own line") {
+            configuration.daemon = readDaemon(table)
+        }
+        if let table = root.table("endpoints", example: "[endpoints] on its own line") {
+            configuration.endpoints = readEndpoints(table)
+        }
+        if let table = root.table("ingest", example: "[ingest] on its own line") {
+            configuration.ingest = readIngest(table)
+        }
+        configuration.kpis = readKPIs(root, defaultMaxSeries: configuration.ingest.maxSeriesPerKPI)
+        for name in deferredTables {
+            guard let value = root.table[name] else { continue }
+            if value.type != .table && value.type != .array {
+                root.reportType(name, value, expected: "a table", example: "[\(name)] or [[\(name)]]")
+            }
+        }
+        return configuration
+    }
+
+    static func syntaxError(_ error: TOMLParseError, file: String) -> ConfigError {
+        let position = error.source.begin
+        var message = error.description
+        if let first = message.first { message = first.lowercased() + message.dropFirst() }
+        return ConfigError(
+            file: file,
+            line: position.line > 0 ? position.line : nil,
+            column: position.column > 0 ? position.column : nil,
+            key: "",
+            message: "TOML syntax error: \(message)",
+            hint: syntaxHint(error.description)
+        )
+    }
+
+    /// A fix for the TOML syntax errors people make most in this file.
+    static func syntaxHint(_ message: String) -> String {
+        let text = message.lowercased()
+        if text.contains("redefine") || text.contains("already") {
+            return "each key and each [table] may appear once; every KPI starts with its own [[kpi]] (double brackets)"
+        }
+        if text.contains("string") || text.contains("control character") {
+            return "a string is not closed on its line: end it with a double quote"
+        }
+        if text.contains("value type") || text.contains("expected") {
+            return "text values need double quotes (window = \"1h\"); numbers and true/false do not"
+        }
+        return "tables are [name] or [[kpi]], each key = value on its own line, text in double quotes"
+    }
+}

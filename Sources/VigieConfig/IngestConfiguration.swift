@@ -1,0 +1,61 @@
+import VigieCore
+
+/// The `[ingest]` table: the bounds every incoming batch, line and series must respect.
+public struct IngestConfiguration: Sendable, Equatable {
+    /// Oldest accepted timestamp, as an age relative to the receive time, in nanoseconds.
+    /// Default 400 days.
+    public var maxAge: Int64
+    /// Furthest accepted timestamp ahead of the receive time, in nanoseconds. Default 10 minutes.
+    public var maxFuture: Int64
+    /// Longest accepted line, in bytes. Default 65,536.
+    public var maxLineLength: Int
+    /// Most tags on one line. Default 32.
+    public var maxTags: Int
+    /// Most fields on one line. Default 64.
+    public var maxFields: Int
+    /// Longest measurement, tag or field name or tag value, in bytes. Default 256.
+    public var maxNameLength: Int
+    /// Most lines in one batch (one ingest request). Default 100,000.
+    public var maxLinesPerBatch: Int
+    /// Largest ZeroMQ message accepted (ZMQ_MAXMSGSIZE), in bytes. Default 16 MiB.
+    public var maxMessageSize: Int64
+    /// Default cardinality cap of a KPI (its `max_series`). Default 1,000.
+    public var maxSeriesPerKPI: Int
+    /// Most producers whose sequence state is kept. Default 10,000.
+    public var maxProducers: Int
+
+    /// Creates an `[ingest]` table; the defaults are those of an absent table.
+    public init(
+        maxAge: Int64 = 400 * 86_400 * 1_000_000_000,
+        maxFuture: Int64 = 10 * 60 * 1_000_000_000,
+        maxLineLength: Int = 65_536,
+        maxTags: Int = 32,
+        maxFields: Int = 64,
+        maxNameLength: Int = 256,
+        maxLinesPerBatch: Int = 100_000,
+        maxMessageSize: Int64 = 16 * 1_024 * 1_024,
+        maxSeriesPerKPI: Int = 1_000,
+        maxProducers: Int = 10_000
+    ) {
+        self.maxAge = maxAge
+        self.maxFuture = maxFuture
+        self.maxLineLength = maxLineLength
+        self.maxTags = maxTags
+        self.maxFields = maxFields
+        self.maxNameLength = maxNameLength
+        self.maxLinesPerBatch = maxLinesPerBatch
+        self.maxMessageSize = maxMessageSize
+        self.maxSeriesPerKPI = maxSeriesPerKPI
+        self.maxProducers = maxProducers
+    }
+
+    /// The per-line limits the line-protocol parser enforces.
+    public var lineProtocolLimits: LineProtocolLimits {
+        LineProtocolLimits(
+            maxLineLength: maxLineLength,
+            maxTags: maxTags,
+            maxFields: maxFields,
+            maxNameLength: maxNameLength
+        )
+    }
+}

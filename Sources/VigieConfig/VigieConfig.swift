@@ -1,1 +1,0 @@
-// VigieConfig: see DESIGN.md.

@@ -1,0 +1,35 @@
+import VigieCore
+
+/// A validated Vigie configuration: what `vigied` runs with and `vigie check-config` checks.
+///
+/// Built by `ConfigLoader` from TOML (DESIGN.md, "KPIs and alerts (config)"). Every value
+/// here has passed validation: durations are positive where they must be, endpoints
+/// are well-formed, KPI names are unique. The `[[alert]]`, `[[notifier]]`, `[security]`,
+/// `[http]` and `[history]` tables are accepted but not read yet.
+public struct VigieConfiguration: Sendable, Equatable {
+    /// The `[daemon]` table: time zone, directories, publishing cadence.
+    public var daemon: DaemonConfiguration
+    /// The `[endpoints]` table: where each socket binds.
+    public var endpoints: EndpointsConfiguration
+    /// The `[ingest]` table: limits applied to incoming samples.
+    public var ingest: IngestConfiguration
+    /// The `[[kpi]]` tables, in file order.
+    public var kpis: [KPIDefinition]
+    /// The file this was loaded from; `nil` when parsed from a string.
+    public var sourcePath: String?
+
+    /// Creates a configuration; every part defaults to its documented default.
+    public init(
+        daemon: DaemonConfiguration = DaemonConfiguration(),
+        endpoints: EndpointsConfiguration = EndpointsConfiguration(),
+        ingest: IngestConfiguration = IngestConfiguration(),
+        kpis: [KPIDefinition] = [],
+        sourcePath: String? = nil
+    ) {
+        self.daemon = daemon
+        self.endpoints = endpoints
+        self.ingest = ingest
+        self.kpis = kpis
+        self.sourcePath = sourcePath
+    }
+}

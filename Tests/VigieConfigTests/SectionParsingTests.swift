@@ -1,0 +1,125 @@
+import Testing
+import VigieConfig
+import VigieCore
+
+@Suite("[daemon], [endpoints], [ingest]")
+struct SectionParsingTests {
+    @Test func emptyFileGivesDefaults() throws {
+        let config = try ConfigLoader.parse("")
+        #expect(config == VigieConfiguration())
+        #expect(config.daemon.timezone == "UTC")
+        #expect(config.daemon.stateDir == "/var/lib/vigie")
+        #expect(config.daemon.runtimeDir == "/run/vigie")
+        #expect(config.daemon.publishInterval == 1_000_000_000)
+        #expect(config.daemon.heartbeatInterval == 1_000_000_000)
+        #expect(config.endpoints.ingest == ["tcp://127.0.0.1:7600"])
+        #expect(config.endpoints.push == ["tcp://127.0.0.1:7601"])
+        #expect(config.endpoints.feed == ["tcp://127.0.0.1:7602"])
+        #expect(config.endpoints.control == ["tcp://127.0.0.1:7603"])
+        #expect(config.ingest.maxAge == 400 * 86_400 * 1_000_000_000)
+        #expect(config.ingest.maxFuture == 600 * 1_000_000_000)
+        #expect(config.ingest.maxMessageSize == 16 << 20)
+        #expect(config.sourcePath == nil)
+    }
+
+    @Test func daemonTable() throws {
+        let config = try ConfigLoader.parse(
+            """
+            [daemon]
+            timezone = "Europe/Paris"
+            state_dir = "/srv/vigie"
+            runtime_dir = "/tmp/vigie-run"
+            publish_interval = "0s"
+            heartbeat_interval = "500ms"
+            """
+        )
+        #expect(
+            config.daemon
+                == DaemonConfiguration(
+                    timezone: "Europe/Paris",
+                    stateDir: "/srv/vigie",
+                    publishInterval: 0,
+                    heartbeatInterval: 500_000_000,
+                    runtimeDir: "/tmp/vigie-run"
+                )
+        )
+        #expect(config.daemon.timeZone.identifier == "Europe/Paris")
+    }
+
+    @Test func endpointForms() throws {
+        let config = try ConfigLoader.parse(
+            """
+            [endpoints]
+            ingest = ["tcp://127.0.0.1:7600", "tcp://*:17600", "tcp://[::1]:7600"]
+            push = []
+            feed = "tcp://localhost:*"
+            control = ["ipc:///run/vigie/control.sock", "inproc://control"]
+            """
+        )
+        #expect(config.endpoints.ingest == ["tcp://127.0.0.1:7600", "tcp://*:17600", "tcp://[::1]:7600"])
+        #expect(config.endpoints.push.isEmpty)
+        #expect(config.endpoints.feed == ["tcp://localhost:*"])
+        #expect(config.endpoints.control == ["ipc:///run/vigie/control.sock", "inproc://control"])
+        #expect(config.endpoints.all.count == 6)
+    }
+
+    @Test func ingestTable() throws {
+        let config = try ConfigLoader.parse(
+            """
+            [ingest]
+            max_age = "30d"
+            max_future = "1m"
+            max_line_length = 4096
+            max_tags = 8
+            max_fields = 16
+            max_name_length = 64
+            max_lines_per_batch = 5000
+            max_message_size = 1048576
+            max_series_per_kpi = 200
+            max_producers = 50
+            """
+        )
+        let day: Int64 = 86_400_000_000_000
+        #expect(
+            config.ingest
+                == IngestConfiguration(
+                    maxAge: 30 * day,
+                    maxFuture: 60_000_000_000,
+                    maxLineLength: 4_096,
+                    maxTags: 8,
+                    maxFields: 16,
+                    maxNameLength: 64,
+                    maxLinesPerBatch: 5_000,
+                    maxMessageSize: 1 << 20,
+                    maxSeriesPerKPI: 200,
+                    maxProducers: 50
+                )
+        )
+        #expect(
+            config.ingest.lineProtocolLimits
+                == LineProtocolLimits(maxLineLength: 4_096, maxTags: 8, maxFields: 16, maxNameLength: 64)
+        )
+    }
+
+    @Test func laterTablesAreAcceptedAsIs() throws {
+        let config = try ConfigLoader.parse(
+            """
+            [security]
+            curve = true
+            [http]
+            listen = "127.0.0.1:9090"
+            [history]
+            keep = "400d"
+            [[notifier]]
+            name = "mail"
+            [[alert]]
+            name = "attente_excessive"
+            kpi = "etat_civil.attente_p90"
+            above = 30
+            for = "5m"
+            anything_else = { future = true }
+            """
+        )
+        #expect(config.kpis.isEmpty)
+    }
+}
