@@ -57,7 +57,7 @@ let package = Package(
         ),
         .target(
             name: "VigieTesting",
-            dependencies: ["VigieCore", "VigieConfig", "ZeroMQ"],
+            dependencies: ["VigieCore", "VigieConfig", "VigieDaemon", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(

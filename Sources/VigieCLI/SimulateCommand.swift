@@ -156,6 +156,10 @@ struct CitySimulation {
                 lines.append("guichet_attente,service=etat-civil,site=\(site) value=\(round1(wait))\n")
             }
         }
+        for _ in 0..<events(perHour: 12 * counterProfile, seconds: seconds) {
+            let wait = lognormal(median: 14 * (0.7 + counterProfile), sigma: 0.5)
+            lines.append("guichet_attente,service=urbanisme,site=centre value=\(round1(wait))\n")
+        }
         // Phone calls to the reception: answer rate drops at the peak.
         let phoneProfile = weekday && hour >= 7 && hour < 17 ? 0.3 + 0.7 * bell(hour, center: 9.5, width: 2) : 0.02
         for _ in 0..<events(perHour: 120 * phoneProfile, seconds: seconds) {
@@ -163,9 +167,12 @@ struct CitySimulation {
             lines.append("appels,service=accueil recu=1i,decroche=\(answered)i\n")
         }
         // Resident requests closed (days to close).
-        for (category, median) in [("voirie", 3.5), ("proprete", 2.0), ("espaces_verts", 4.0)] {
+        let channels = ["web", "web", "telephone", "guichet"]
+        for (category, median) in [("voirie", 3.5), ("proprete", 2.0), ("eclairage", 2.5), ("espaces-verts", 4.0)] {
             for _ in 0..<events(perHour: weekday ? 6 : 1, seconds: seconds) {
-                lines.append("demandes,categorie=\(category) delai_jours=\(round1(lognormal(median: median, sigma: 0.6)))\n")
+                let channel = channels[Int(rng.next() % UInt64(channels.count))]
+                let days = round1(lognormal(median: median, sigma: 0.6))
+                lines.append("demandes,categorie=\(category),canal=\(channel) delai_jours=\(days)\n")
             }
         }
         // Waste collection contractor: rounds report through the day, slipping over time.
@@ -186,28 +193,28 @@ struct CitySimulation {
                 lines.append("eclairage,quartier=\(district) delai_h=\(round1(lognormal(median: 30, sigma: 0.6)))\n")
             }
         }
-        // Pools: entries while open, water temperature every minute.
+        // Pools: entries while open, water temperature every 5 minutes.
         let poolOpen = hour >= 6 && hour < 19
-        for site in ["ouemo", "rivière-salée"] {
+        for site in ["aquatique", "plein-air"] {
             if poolOpen {
                 for _ in 0..<events(perHour: 60 * (0.4 + 0.6 * bell(hour, center: 16, width: 2)), seconds: seconds) {
                     lines.append("piscine,site=\(site) entrees=1i\n")
                 }
             }
-            for _ in 0..<events(perHour: 60, seconds: seconds, regular: "temp-\(site)") {
+            for _ in 0..<events(perHour: 12, seconds: seconds, regular: "temp-\(site)") {
                 lines.append("piscine,site=\(site) temperature=\(round1(27.2 + 0.8 * gaussian()))\n")
             }
         }
         // Supplier payments (days from invoice to payment).
-        for direction in ["finances", "technique", "culture"] {
+        for direction in ["finances", "technique", "education", "culture"] {
             for _ in 0..<events(perHour: weekday && hour >= 7 && hour < 16 ? 3 : 0, seconds: seconds) {
                 lines.append(
                     "paiement_fournisseur,direction=\(direction) delai_jours=\(round1(lognormal(median: 24, sigma: 0.35)))\n")
             }
         }
-        // Online services probed every 10 simulated seconds.
-        for service in ["portail", "paiement", "rendez-vous"] {
-            for _ in 0..<events(perHour: 360, seconds: seconds, regular: "probe-\(service)") {
+        // Online services probed every 30 simulated seconds.
+        for service in ["etat-civil", "paiement", "inscriptions"] {
+            for _ in 0..<events(perHour: 120, seconds: seconds, regular: "probe-\(service)") {
                 let up = uniform() < 0.995 ? 1 : 0
                 lines.append(
                     "service_en_ligne,service=\(service) up=\(up)i,latence_ms=\(round1(lognormal(median: 180, sigma: 0.4)))\n")

@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// `vigie`: the Vigie command-line client.
+public struct VigieCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "vigie",
+        abstract: "Vigie: live KPIs of a city's public services.",
+        discussion: """
+            Talks to vigied over ZeroMQ. Endpoints default to the loopback ports of \
+            DESIGN.md; use --config FILE, the --ingest/--feed/--control options or the \
+            VIGIE_* environment variables to point elsewhere.
+            """,
+        subcommands: [
+            PushCommand.self, WatchCommand.self, StatusCommand.self, CheckConfigCommand.self, BenchCommand.self,
+            SimulateCommand.self,
+        ]
+    )
+
+    public init() {}
+}
