@@ -41,7 +41,9 @@ public enum Z85 {
         let cString = utf8.map { CChar(bitPattern: $0) } + [0]
         let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             let result = cString.withUnsafeBufferPointer { source in
-                try? zmqCallReturningPointer("zmq_z85_decode") { zmq_z85_decode(buffer.baseAddress, source.baseAddress) }
+                try? zmqCallReturningPointer("zmq_z85_decode") {
+                    zmq_z85_decode(buffer.baseAddress, source.baseAddress)
+                }
             }
             initialized = result == nil ? 0 : capacity
         }
