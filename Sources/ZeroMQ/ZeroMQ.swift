@@ -1,1 +1,0 @@
-// ZeroMQ: see DESIGN.md.
