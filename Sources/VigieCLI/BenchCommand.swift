@@ -49,7 +49,7 @@ public struct BenchCommand: ParsableCommand {
         }
         let payloads = Self.makePayloads(measurement: measurement, batch: batch, series: series, count: 256)
         let resolved = try endpoints.resolved()
-        let context = try ZMQContext()
+        let context = try ZMQContext(defaultLinger: 0)
         defer {
             context.shutdown()
             try? context.terminate()
@@ -144,8 +144,8 @@ public struct BenchCommand: ParsableCommand {
 
     private func runPush(context: ZMQContext, endpoint: String, payloads: [[UInt8]], durationNs: Int64) throws -> BenchResult {
         let socket = try context.makeSocket(.push)
-        socket.linger = 5_000
-        socket.sendHighWaterMark = 1_000
+        try socket.setLinger(5_000)
+        try socket.setSendHighWaterMark(1_000)
         try socket.connect(endpoint)
         defer { socket.close() }
         let start = monotonicNanoseconds()

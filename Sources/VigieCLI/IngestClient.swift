@@ -73,10 +73,10 @@ final class IngestClient {
 
     init(context: ZMQContext, endpoint: String, producer: [UInt8], lingerMilliseconds: Int32 = 200) throws {
         socket = try context.makeSocket(.dealer)
-        socket.immediate = true
-        socket.linger = lingerMilliseconds
-        socket.sendHighWaterMark = 100_000
-        socket.receiveHighWaterMark = 100_000
+        try socket.setImmediate(true)
+        try socket.setLinger(lingerMilliseconds)
+        try socket.setSendHighWaterMark(100_000)
+        try socket.setReceiveHighWaterMark(100_000)
         self.producer = producer
         try socket.connect(endpoint)
     }
@@ -128,13 +128,13 @@ final class IngestClient {
     }
 
     private func waitUntil(_ events: PollEvents, timeoutMilliseconds: Int) throws -> Bool {
-        if socket.events.contains(events) { return true }
+        if (try socket.events).contains(events) { return true }
         var poller = Poller()
         poller.register(socket, events: events)
         let deadline = monotonicNanoseconds() + UInt64(max(0, timeoutMilliseconds)) * 1_000_000
         while true {
             let now = monotonicNanoseconds()
-            if now >= deadline { return socket.events.contains(events) }
+            if now >= deadline { return (try socket.events).contains(events) }
             let remaining = Int((deadline - now) / 1_000_000) + 1
             if try poller.poll(timeoutMilliseconds: remaining) > 0, poller.returnedEvents(at: 0).contains(events) {
                 return true
@@ -153,8 +153,8 @@ final class ControlClient {
 
     init(context: ZMQContext, endpoint: String) throws {
         socket = try context.makeSocket(.dealer)
-        socket.linger = 0
-        socket.immediate = true
+        try socket.setLinger(0)
+        try socket.setImmediate(true)
         try socket.connect(endpoint)
     }
 

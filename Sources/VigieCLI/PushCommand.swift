@@ -63,7 +63,7 @@ public struct PushCommand: ParsableCommand {
             if !quiet { print("nothing to push") }
             return
         }
-        let context = try ZMQContext()
+        let context = try ZMQContext(defaultLinger: 0)
         defer {
             context.shutdown()
             try? context.terminate()

@@ -52,7 +52,7 @@ public struct SimulateCommand: ParsableCommand {
         var city = CitySimulation(seed: seed ?? UInt64.random(in: 1...UInt64.max), timeZone: zone)
         city.simTime = try startTime(zone: zone)
 
-        let context = try ZMQContext()
+        let context = try ZMQContext(defaultLinger: 0)
         defer {
             context.shutdown()
             try? context.terminate()

@@ -25,7 +25,7 @@ public struct StatusCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let context = try ZMQContext()
+        let context = try ZMQContext(defaultLinger: 0)
         defer {
             context.shutdown()
             try? context.terminate()

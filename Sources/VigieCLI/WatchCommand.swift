@@ -45,13 +45,13 @@ public struct WatchCommand: ParsableCommand {
             }
             stopAt = monotonicNanoseconds() + UInt64(ns)
         }
-        let context = try ZMQContext()
+        let context = try ZMQContext(defaultLinger: 0)
         defer {
             context.shutdown()
             try? context.terminate()
         }
         let sub = try context.makeSocket(.sub)
-        sub.linger = 0
+        try sub.setLinger(0)
         try sub.connect(resolved.feed)
         try sub.subscribe("kpi." + prefix)
         try sub.subscribe("hb")

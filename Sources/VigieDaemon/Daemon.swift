@@ -34,7 +34,7 @@ public final class Daemon: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
-        self.context = try ZMQContext(ioThreads: 1)
+        self.context = try ZMQContext(ioThreads: 1, defaultLinger: 0)
     }
 
     /// Binds every endpoint and starts the engine thread.

@@ -67,10 +67,10 @@ final class EngineLoop {
             for endpoint in configuration.endpoints.ingest {
                 let socket = try context.makeSocket(.router)
                 opened.append(socket)
-                socket.routerMandatory = true
-                socket.routerHandover = true
-                socket.maxMessageSize = configuration.ingest.maxMessageSize
-                socket.linger = 0
+                try socket.setRouterMandatory(true)
+                try socket.setRouterHandover(true)
+                try socket.setMaxMessageSize(configuration.ingest.maxMessageSize)
+                try socket.setLinger(0)
                 try socket.bind(endpoint)
                 bound.ingest.append(try socket.lastEndpoint)
                 ingestSockets.append(socket)
@@ -78,16 +78,16 @@ final class EngineLoop {
             for endpoint in configuration.endpoints.push {
                 let socket = try context.makeSocket(.pull)
                 opened.append(socket)
-                socket.maxMessageSize = configuration.ingest.maxMessageSize
-                socket.linger = 0
+                try socket.setMaxMessageSize(configuration.ingest.maxMessageSize)
+                try socket.setLinger(0)
                 try socket.bind(endpoint)
                 bound.push.append(try socket.lastEndpoint)
                 pushSockets.append(socket)
             }
             let feedSocket = try context.makeSocket(.pub)
             opened.append(feedSocket)
-            feedSocket.sendHighWaterMark = 10_000
-            feedSocket.linger = 0
+            try feedSocket.setSendHighWaterMark(10_000)
+            try feedSocket.setLinger(0)
             for endpoint in configuration.endpoints.feed {
                 try feedSocket.bind(endpoint)
                 bound.feed.append(try feedSocket.lastEndpoint)
@@ -95,8 +95,8 @@ final class EngineLoop {
             for endpoint in configuration.endpoints.control {
                 let socket = try context.makeSocket(.router)
                 opened.append(socket)
-                socket.maxMessageSize = 1 << 20
-                socket.linger = 0
+                try socket.setMaxMessageSize(1 << 20)
+                try socket.setLinger(0)
                 try socket.bind(endpoint)
                 bound.control.append(try socket.lastEndpoint)
                 controlSockets.append(socket)

@@ -42,7 +42,7 @@ public final class DaemonHarness: @unchecked Sendable {
         logger.logLevel = .warning
         daemon = try Daemon(configuration: configuration, logger: logger, clock: clock)
         endpoints = try daemon.start()
-        context = try ZMQContext()
+        context = try ZMQContext(defaultLinger: 0)
     }
 
     /// Stops the daemon and waits for its engine thread and context to end.
@@ -56,7 +56,7 @@ public final class DaemonHarness: @unchecked Sendable {
     /// A DEALER connected to the ingest endpoint.
     public func ingestSocket() throws -> Socket {
         let socket = try context.makeSocket(.dealer)
-        socket.linger = 0
+        try socket.setLinger(0)
         try socket.connect(endpoints.ingest[0])
         return socket
     }

@@ -8,7 +8,7 @@ public final class FeedSubscriber {
 
     public init(context: ZMQContext, endpoint: String, prefixes: [String]) throws {
         socket = try context.makeSocket(.sub)
-        socket.linger = 0
+        try socket.setLinger(0)
         for prefix in prefixes { try socket.subscribe(prefix) }
         try socket.connect(endpoint)
     }

@@ -34,7 +34,7 @@ struct FeedAndControlTests {
     @Test func pushEndpointAppliesFireAndForget() async throws {
         let h = try DaemonHarness(toml: waitKPIs)
         let push = try h.context.makeSocket(.push)
-        push.linger = 1_000
+        try push.setLinger(1_000)
         try push.connect(h.endpoints.push[0])
         try push.send("guichet_attente value=1\nguichet_attente value=2\nnot valid\n")
         try push.send("guichet_attente value=3\n")

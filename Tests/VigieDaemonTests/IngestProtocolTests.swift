@@ -148,7 +148,7 @@ struct IngestProtocolTests {
     }
 
     @Test func oversizedFrameIsDroppedAndDaemonKeepsServing() async throws {
-        let h = try DaemonHarness(toml: waitKPIs) { $0.ingest.maxMessageSize = 1 << 20 }
+        let h = try DaemonHarness(toml: waitKPIs) { $try 0.ingest.setMaxMessageSize(1 << 20 })
         let big = try h.ingestSocket()
         try big.sendMultipart([Array("VGI1".utf8), Array("PUSH".utf8), Array("b".utf8), Array("1".utf8), Array(repeating: 0x61, count: 2 << 20)])
         #expect(try big.receiveMultipart(timeoutMilliseconds: 500) == nil)
