@@ -1,1 +1,0 @@
-// VigieCLI: see DESIGN.md.
