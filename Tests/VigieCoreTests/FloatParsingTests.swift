@@ -55,6 +55,17 @@ struct FloatParsingTests {
         }
     }
 
+    @Test("short mantissas with exponents 23...40 (scaled fast path) match Double(String) exactly")
+    func scaledFastPath() {
+        let parser = LineProtocolParser()
+        var rng = SplitMix64(seed: 2_024)
+        for _ in 0..<20_000 {
+            let digits = String(1 + rng.next() % 999_999_999_999)
+            let exponent = 23 + Int(rng.next() % 18)
+            check((rng.next() % 2 == 0 ? "-" : "") + digits + "e" + String(exponent), parser: parser)
+        }
+    }
+
     @Test("long mantissas and extreme exponents (strtod path) match Double(String) exactly")
     func slowPath() {
         let parser = LineProtocolParser()
