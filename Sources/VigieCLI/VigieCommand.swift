@@ -11,7 +11,8 @@ public struct VigieCommand: AsyncParsableCommand {
             VIGIE_* environment variables to point elsewhere.
             """,
         subcommands: [
-            PushCommand.self, WatchCommand.self, StatusCommand.self, CheckConfigCommand.self, BenchCommand.self,
+            PushCommand.self, WatchCommand.self, StatusCommand.self, ParseCommand.self, CheckConfigCommand.self,
+            BenchCommand.self,
             SimulateCommand.self,
         ]
     )

@@ -1,3 +1,9 @@
 import VigieCLI
 
-await VigieCommand.main()
+/// Inside an `async` function the compiler picks `AsyncParsableCommand.main()`; at top level it would pick the
+/// synchronous `ParsableCommand.main()`, which cannot run async subcommands.
+func runVigie() async {
+    await VigieCommand.main()
+}
+
+await runVigie()

@@ -35,6 +35,7 @@ public struct ByteView {
     /// Escapes present in the raw bytes; `.none` means raw bytes are the value.
     public let escapes: EscapeSet
 
+    /// Creates a view of `count` raw bytes at `base`, escaped per `escapes`.
     @inlinable
     public init(base: UnsafePointer<UInt8>, count: Int, escapes: EscapeSet) {
         self.base = base
@@ -84,6 +85,37 @@ public struct ByteView {
     @inline(__always)
     public func equals(_ other: [UInt8]) -> Bool {
         other.withUnsafeBufferPointer { equals($0) }
+    }
+
+    /// True when the unescaped values of `self` and `other` are equal, whatever escapes each one uses.
+    ///
+    /// Allocation-free; views without escapes compare with one `memcmp`.
+    @inline(__always)
+    public func equals(_ other: ByteView) -> Bool {
+        if escapes == .none && other.escapes == .none {
+            guard count == other.count else { return false }
+            return count == 0 || memcmp(base, other.base, count) == 0
+        }
+        var i = 0
+        var j = 0
+        while i < count && j < other.count {
+            let (a, widthA) = unescapedByte(at: i)
+            let (b, widthB) = other.unescapedByte(at: j)
+            if a != b { return false }
+            i += widthA
+            j += widthB
+        }
+        return i == count && j == other.count
+    }
+
+    /// The unescaped byte that starts at raw offset `i`, and how many raw bytes it takes (1 or 2).
+    @inline(__always)
+    func unescapedByte(at i: Int) -> (UInt8, Int) {
+        let b = base[i]
+        if b == 0x5C, escapes != .none, i + 1 < count, escapes.isEscapable(base[i + 1]) {
+            return (base[i + 1], 2)
+        }
+        return (b, 1)
     }
 
     /// 64-bit FNV-1a hash of the unescaped value, continuing from `seed`.

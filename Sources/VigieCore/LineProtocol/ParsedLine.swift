@@ -1,8 +1,12 @@
 /// A field value as written on the wire.
 public enum FieldValue {
+    /// A float field: `1.5`, `-2e3` (never NaN or infinite).
     case float(Double)
+    /// A signed integer field: `2i`.
     case int(Int64)
+    /// An unsigned integer field: `3u`.
     case uint(UInt64)
+    /// A boolean field: `t`, `true`, `F`, `FALSE`…
     case bool(Bool)
     /// A string field; the view is escaped with `EscapeSet.string`.
     case string(ByteView)
@@ -23,9 +27,12 @@ public enum FieldValue {
 
 /// One field of a parsed line.
 public struct ParsedField {
+    /// The field key, escaped with `EscapeSet.key`.
     public var key: ByteView
+    /// The field value.
     public var value: FieldValue
 
+    /// Creates a field.
     @inlinable
     public init(key: ByteView, value: FieldValue) {
         self.key = key
@@ -35,9 +42,12 @@ public struct ParsedField {
 
 /// One tag of a parsed line.
 public struct ParsedTag {
+    /// The tag key, escaped with `EscapeSet.key`.
     public var key: ByteView
+    /// The tag value, escaped with `EscapeSet.key`.
     public var value: ByteView
 
+    /// Creates a tag.
     @inlinable
     public init(key: ByteView, value: ByteView) {
         self.key = key
@@ -52,6 +62,7 @@ public struct ParsedTag {
 public struct ParsedLine {
     /// 1-based line number within the batch (continuing across payload frames).
     public var lineNumber: Int
+    /// The measurement name, escaped with `EscapeSet.measurement`.
     public var measurement: ByteView
     /// Tags in wire order.
     public var tags: UnsafeBufferPointer<ParsedTag>
@@ -60,6 +71,7 @@ public struct ParsedLine {
     /// Nanoseconds since the Unix epoch, or `nil` when the line had none.
     public var timestamp: Int64?
 
+    /// Creates a line from its parts (the parser does this; tests may too).
     @inlinable
     public init(
         lineNumber: Int,
@@ -99,6 +111,7 @@ public struct LineProtocolError: Error, Equatable, Sendable, CustomStringConvert
     /// What was wrong or expected, e.g. `expected field value`.
     public var reason: String
 
+    /// Creates an error.
     public init(line: Int, column: Int, reason: String) {
         self.line = line
         self.column = column
@@ -120,6 +133,7 @@ public struct LineProtocolLimits: Sendable, Equatable {
     /// Longest measurement, tag key, tag value or field key, in raw bytes.
     public var maxNameLength: Int
 
+    /// Creates limits; the defaults are the `[ingest]` defaults.
     public init(maxLineLength: Int = 65_536, maxTags: Int = 32, maxFields: Int = 64, maxNameLength: Int = 256) {
         self.maxLineLength = maxLineLength
         self.maxTags = maxTags
