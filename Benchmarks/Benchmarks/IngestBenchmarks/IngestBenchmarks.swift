@@ -1,0 +1,100 @@
+import Benchmark
+import Foundation
+import VigieCore
+
+/// The daemon's hot path without sockets: parse a received 100-line batch in place and
+/// apply every line to ten KPIs (one a p90) over 1,000 series — what the engine thread
+/// does per acknowledged batch. One iteration = one batch = 100 samples, so divide the
+/// per-iteration figures by 100 for ns/sample and mallocs/sample.
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .instructions, .throughput],
+        warmupIterations: 2_000,
+        scalingFactor: .one,
+        maxDuration: .seconds(5),
+        maxIterations: 200_000
+    )
+
+    Benchmark(
+        "parse+apply 100-line batch, 10 KPIs, 1000 series",
+        configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])])
+    ) { benchmark in
+        let fixture = IngestFixture()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(fixture.applyNextBatch())
+        }
+    }
+
+    Benchmark("parse only 100-line batch") { benchmark in
+        let fixture = IngestFixture()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(fixture.parseNextBatch())
+        }
+    }
+}
+
+/// Ten KPIs like `config/bench.toml`, warmed so every series exists.
+final class IngestFixture {
+    let parser = LineProtocolParser()
+    let engine: KPIEngine
+    let batches: [[UInt8]]
+    var next = 0
+    let now: Int64
+
+    init() {
+        now = SystemClock().now()
+        let selector = SampleSelector(metric: "bench")
+        let window = WindowSpec.sliding(nanoseconds: 300 * 1_000_000_000)
+        func kpi(_ name: String, _ aggregate: Aggregate, buckets: Int = 60) -> KPIDefinition {
+            KPIDefinition(
+                name: name, selector: selector, groupBy: ["series"], aggregate: aggregate, window: window,
+                buckets: buckets, maxSeries: 2_000)
+        }
+        var kpis = [
+            kpi("bench.count", .count), kpi("bench.sum", .sum), kpi("bench.mean", .mean), kpi("bench.min", .min),
+            kpi("bench.max", .max), kpi("bench.last", .last), kpi("bench.p90", .quantile(0.9), buckets: 10),
+            kpi("bench.rate", .rate(perSeconds: 1)), kpi("bench.share", .share(threshold: 500, below: true)),
+        ]
+        kpis.append(
+            KPIDefinition(name: "bench.site_mean", selector: selector, groupBy: ["site"], aggregate: .mean, window: .today))
+        engine = KPIEngine(kpis: kpis, timeZone: TimeZone(identifier: "Pacific/Noumea") ?? .current, now: now)
+        var rng = SystemRandomNumberGenerator()
+        var line = 0
+        batches = (0..<64).map { _ in
+            var text = ""
+            for _ in 0..<100 {
+                let value = Double(Int.random(in: 1...100_000, using: &rng)) / 100
+                text += "bench,series=s\(line % 1_000),site=site\(line % 7) value=\(value)\n"
+                line += 1
+            }
+            return Array(text.utf8)
+        }
+        for _ in 0..<(batches.count * 2) { _ = applyNextBatch() }
+    }
+
+    func applyNextBatch() -> Int {
+        let batch = batches[next % batches.count]
+        next += 1
+        var applied = 0
+        let engine = self.engine
+        let now = self.now
+        batch.withUnsafeBytes { bytes in
+            _ = parser.parse(bytes) { line in
+                applied += engine.apply(line, receivedAt: now, now: now)
+            } onError: { _ in }
+        }
+        return applied
+    }
+
+    func parseNextBatch() -> Int {
+        let batch = batches[next % batches.count]
+        next += 1
+        var fields = 0
+        batch.withUnsafeBytes { bytes in
+            _ = parser.parse(bytes) { line in fields += line.fields.count } onError: { _ in }
+        }
+        return fields
+    }
+}
