@@ -1,1 +1,0 @@
-// VigieTesting: see DESIGN.md.
