@@ -51,8 +51,11 @@ public final class PreparedLine {
     ///   - fields: key/value pairs in wire order (line protocol requires at least one).
     ///   - timestamp: ns since the epoch, or `nil` for a line without one.
     public init(
-        measurement: String, tags: [(String, String)] = [], fields: [(String, SampleFieldValue)],
-        timestamp: Int64?, lineNumber: Int = 1
+        measurement: String,
+        tags: [(String, String)] = [],
+        fields: [(String, SampleFieldValue)],
+        timestamp: Int64?,
+        lineNumber: Int = 1
     ) {
         tagCount = tags.count
         fieldCount = fields.count
@@ -96,10 +99,12 @@ public final class PreparedLine {
             (fieldStorage + i).initialize(to: ParsedField(key: key, value: value))
         }
         line = ParsedLine(
-            lineNumber: lineNumber, measurement: m,
+            lineNumber: lineNumber,
+            measurement: m,
             tags: UnsafeBufferPointer(start: tagStorage, count: tags.count),
             fields: UnsafeBufferPointer(start: fieldStorage, count: fields.count),
-            timestamp: timestamp)
+            timestamp: timestamp
+        )
     }
 
     /// Changes the timestamp of the prepared line (no allocation).
@@ -119,21 +124,39 @@ public final class PreparedLine {
 /// Calls `body` with a `ParsedLine` built from Swift strings (see `PreparedLine`);
 /// the line is valid only inside `body`, as with the real parser.
 public func withParsedLine<R>(
-    measurement: String, tags: [(String, String)] = [], fields: [(String, SampleFieldValue)],
-    timestamp: Int64?, lineNumber: Int = 1, _ body: (ParsedLine) throws -> R
+    measurement: String,
+    tags: [(String, String)] = [],
+    fields: [(String, SampleFieldValue)],
+    timestamp: Int64?,
+    lineNumber: Int = 1,
+    _ body: (ParsedLine) throws -> R
 ) rethrows -> R {
     let prepared = PreparedLine(
-        measurement: measurement, tags: tags, fields: fields, timestamp: timestamp, lineNumber: lineNumber)
+        measurement: measurement,
+        tags: tags,
+        fields: fields,
+        timestamp: timestamp,
+        lineNumber: lineNumber
+    )
     return try withExtendedLifetime(prepared) { try body(prepared.line) }
 }
 
 /// `withParsedLine` with dictionary-literal tags and fields:
 /// `withParsedLine(measurement: "m", tags: ["site": "a"], fields: ["value": 1.5], timestamp: t) { … }`.
 public func withParsedLine<R>(
-    measurement: String, tags: KeyValuePairs<String, String> = [:], fields: KeyValuePairs<String, SampleFieldValue>,
-    timestamp: Int64?, lineNumber: Int = 1, _ body: (ParsedLine) throws -> R
+    measurement: String,
+    tags: KeyValuePairs<String, String> = [:],
+    fields: KeyValuePairs<String, SampleFieldValue>,
+    timestamp: Int64?,
+    lineNumber: Int = 1,
+    _ body: (ParsedLine) throws -> R
 ) rethrows -> R {
     try withParsedLine(
-        measurement: measurement, tags: tags.map { ($0.key, $0.value) }, fields: fields.map { ($0.key, $0.value) },
-        timestamp: timestamp, lineNumber: lineNumber, body)
+        measurement: measurement,
+        tags: tags.map { ($0.key, $0.value) },
+        fields: fields.map { ($0.key, $0.value) },
+        timestamp: timestamp,
+        lineNumber: lineNumber,
+        body
+    )
 }

@@ -66,12 +66,16 @@ struct AggregateTests {
         let value = engine.onlyValue(now: data.now)
         #expect(value?.samples == data.values.count)
         let expected = Self.exact(aggregate, data)
-        #expect(close(value?.value, expected, 1e-9), "\(aggregate.name): \(String(describing: value?.value)) vs \(String(describing: expected))")
+        #expect(
+            close(value?.value, expected, 1e-9),
+            "\(aggregate.name): \(String(describing: value?.value)) vs \(String(describing: expected))"
+        )
     }
 
     @Test(
         "quantiles within 1 % of the exact sample quantile",
-        arguments: [Aggregate.quantile(0.5), .quantile(0.9), .quantile(0.95), .quantile(0.99), .quantile(0.75)])
+        arguments: [Aggregate.quantile(0.5), .quantile(0.9), .quantile(0.95), .quantile(0.99), .quantile(0.75)]
+    )
     func quantile(aggregate: Aggregate) {
         let data = Data(count: 5_000, seed: 12)
         let engine = KPIEngine(kpis: [makeKPI(aggregate: aggregate)], timeZone: utc, now: data.now)
@@ -87,7 +91,10 @@ struct AggregateTests {
     func quantileCalendar() {
         let data = Data(count: 2_000, seed: 13)
         let engine = KPIEngine(
-            kpis: [makeKPI(aggregate: .quantile(0.9), window: .today)], timeZone: utc, now: data.now)
+            kpis: [makeKPI(aggregate: .quantile(0.9), window: .today)],
+            timeZone: utc,
+            now: data.now
+        )
         for i in data.values.indices {
             engine.feed(data.values[i], at: data.timestamps[i], now: data.now)
         }
@@ -98,8 +105,12 @@ struct AggregateTests {
     @Test("rate over a sliding window: samples ÷ window length, per hour")
     func rateSliding() {
         let engine = KPIEngine(
-            kpis: [makeKPI(aggregate: .rate(perSeconds: 3_600), window: .sliding(nanoseconds: 15 * minute), buckets: 15)],
-            timeZone: utc, now: t0)
+            kpis: [
+                makeKPI(aggregate: .rate(perSeconds: 3_600), window: .sliding(nanoseconds: 15 * minute), buckets: 15)
+            ],
+            timeZone: utc,
+            now: t0
+        )
         let now = t0 + hour
         // Within the last 14 minutes: on a bucket boundary the window holds the 14
         // full buckets before `now` and the (empty) current one.
@@ -111,7 +122,11 @@ struct AggregateTests {
     @Test("rate over a calendar window: samples ÷ time since the period began, per hour")
     func rateCalendar() {
         let start = t0  // UTC midnight
-        let engine = KPIEngine(kpis: [makeKPI(aggregate: .rate(perSeconds: 3_600), window: .today)], timeZone: utc, now: start)
+        let engine = KPIEngine(
+            kpis: [makeKPI(aggregate: .rate(perSeconds: 3_600), window: .today)],
+            timeZone: utc,
+            now: start
+        )
         let now = start + 6 * hour
         var rng = SeededGenerator(seed: 14)
         for _ in 0..<1_234 { engine.feed(2, at: start + Int64.random(in: 0..<(6 * hour), using: &rng), now: now) }
@@ -123,9 +138,18 @@ struct AggregateTests {
     @Test("ratio: Σ numerator ÷ Σ denominator of the same series, from one line or two")
     func ratio() {
         let kpi = makeKPI(
-            metric: "appels", field: "decroche", filters: [TagFilter(key: "service", value: "accueil")],
-            groupBy: ["site"], aggregate: .ratio, window: .today,
-            denominator: SampleSelector(metric: "appels", field: "recu", filters: [TagFilter(key: "service", value: "accueil")]))
+            metric: "appels",
+            field: "decroche",
+            filters: [TagFilter(key: "service", value: "accueil")],
+            groupBy: ["site"],
+            aggregate: .ratio,
+            window: .today,
+            denominator: SampleSelector(
+                metric: "appels",
+                field: "recu",
+                filters: [TagFilter(key: "service", value: "accueil")]
+            )
+        )
         let engine = KPIEngine(kpis: [kpi], timeZone: utc, now: t0)
         let now = t0 + hour
         var rng = SeededGenerator(seed: 15)
@@ -138,8 +162,12 @@ struct AggregateTests {
             let tags = [("service", "accueil"), ("site", site)]
             if i % 5 == 0 {
                 // Numerator and denominator on separate lines.
-                #expect(engine.feed("appels", tags: tags, fields: [("decroche", .float(answered))], at: now, now: now) == 1)
-                #expect(engine.feed("appels", tags: tags, fields: [("recu", .int(Int64(received)))], at: now, now: now) == 1)
+                #expect(
+                    engine.feed("appels", tags: tags, fields: [("decroche", .float(answered))], at: now, now: now) == 1
+                )
+                #expect(
+                    engine.feed("appels", tags: tags, fields: [("recu", .int(Int64(received)))], at: now, now: now) == 1
+                )
             } else {
                 let fields: [(String, SampleFieldValue)] = [("recu", .float(received)), ("decroche", .float(answered))]
                 #expect(engine.feed("appels", tags: tags, fields: fields, at: now, now: now) == 2)
@@ -148,7 +176,13 @@ struct AggregateTests {
             den[site, default: 0] += received
         }
         // Another service is filtered out.
-        engine.feed("appels", tags: [("service", "voirie"), ("site", "nord")], fields: [("recu", 1000), ("decroche", 0)], at: now, now: now)
+        engine.feed(
+            "appels",
+            tags: [("service", "voirie"), ("site", "nord")],
+            fields: [("recu", 1000), ("decroche", 0)],
+            at: now,
+            now: now
+        )
         let values = engine.snapshot(now: now)
         #expect(values.count == 2)
         for value in values {
@@ -161,8 +195,11 @@ struct AggregateTests {
     @Test("ratio with an empty denominator is unknown")
     func ratioZeroDenominator() {
         let kpi = makeKPI(
-            metric: "appels", field: "decroche", aggregate: .ratio,
-            denominator: SampleSelector(metric: "appels", field: "recu"))
+            metric: "appels",
+            field: "decroche",
+            aggregate: .ratio,
+            denominator: SampleSelector(metric: "appels", field: "recu")
+        )
         let engine = KPIEngine(kpis: [kpi], timeZone: utc, now: t0)
         engine.feed("appels", fields: [("decroche", 3)], at: t0, now: t0)
         #expect(engine.onlyValue(now: t0)?.value == nil)

@@ -43,7 +43,9 @@ struct CalendarWindowTests {
         let noumea = CalendarPeriod.calendar(in: try zone("Pacific/Noumea"))
         #expect(CalendarPeriod.containing(1_774_750_000 * second, window: .today, calendar: paris)?.length == 23 * hour)
         #expect(CalendarPeriod.containing(1_792_900_000 * second, window: .today, calendar: paris)?.length == 25 * hour)
-        #expect(CalendarPeriod.containing(1_774_750_000 * second, window: .today, calendar: noumea)?.length == 24 * hour)
+        #expect(
+            CalendarPeriod.containing(1_774_750_000 * second, window: .today, calendar: noumea)?.length == 24 * hour
+        )
         #expect(CalendarPeriod.containing(t0, window: .sliding(nanoseconds: hour), calendar: noumea) == nil)
     }
 
@@ -58,7 +60,8 @@ struct CalendarWindowTests {
             ("Europe/Paris", .month, 1_772_319_600, 1_774_994_400),
             ("Pacific/Noumea", .week, 1_774_184_400, 1_774_789_200),
             ("Pacific/Noumea", .month, 1_764_507_600, 1_767_186_000),
-        ])
+        ]
+    )
     func rollover(zoneID: String, window: WindowSpec, startSeconds: Int64, endSeconds: Int64) throws {
         let start = startSeconds * second
         let end = endSeconds * second
@@ -100,7 +103,11 @@ struct CalendarWindowTests {
 
     @Test("a future sample counts in the current period, even past its end")
     func futureInCalendar() throws {
-        let engine = KPIEngine(kpis: [makeKPI(aggregate: .count, window: .today)], timeZone: utc, now: t0 + day - minute)
+        let engine = KPIEngine(
+            kpis: [makeKPI(aggregate: .count, window: .today)],
+            timeZone: utc,
+            now: t0 + day - minute
+        )
         #expect(engine.feed(1, at: t0 + day + 5 * minute, now: t0 + day - minute) == 1)
         #expect(engine.onlyValue(now: t0 + day - minute)?.value == 1)
         #expect(engine.onlyValue(now: t0 + day)?.value == nil)
@@ -111,7 +118,11 @@ struct CalendarWindowTests {
         let paris = try zone("Europe/Paris")
         let midnight: Int64 = 1_774_738_800 * second
         let elevenPM = midnight + 22 * hour  // 23:00 CEST: only 22 hours have elapsed
-        let engine = KPIEngine(kpis: [makeKPI(aggregate: .rate(perSeconds: 3_600), window: .today)], timeZone: paris, now: midnight)
+        let engine = KPIEngine(
+            kpis: [makeKPI(aggregate: .rate(perSeconds: 3_600), window: .today)],
+            timeZone: paris,
+            now: midnight
+        )
         for i in 0..<440 { engine.feed(1, at: midnight + Int64(i) * 3 * minute, now: elevenPM) }
         #expect(close(engine.onlyValue(now: elevenPM)?.value, 20))
     }

@@ -8,7 +8,11 @@ import VigieTesting
 struct KPIEngineTests {
     @Test("group_by splits samples into one series per tag-value combination")
     func groupBy() {
-        let engine = KPIEngine(kpis: [makeKPI(groupBy: ["site", "guichet"], aggregate: .count)], timeZone: utc, now: t0)
+        let engine = KPIEngine(
+            kpis: [makeKPI(groupBy: ["site", "guichet"], aggregate: .count)],
+            timeZone: utc,
+            now: t0
+        )
         var expected: [[String]: Int] = [:]
         var rng = SeededGenerator(seed: 31)
         for _ in 0..<600 {
@@ -48,7 +52,11 @@ struct KPIEngineTests {
 
     @Test("many series: the table grows and every series keeps its own count")
     func manySeries() {
-        let engine = KPIEngine(kpis: [makeKPI(groupBy: ["id"], aggregate: .count, maxSeries: 10_000)], timeZone: utc, now: t0)
+        let engine = KPIEngine(
+            kpis: [makeKPI(groupBy: ["id"], aggregate: .count, maxSeries: 10_000)],
+            timeZone: utc,
+            now: t0
+        )
         for round in 1...3 {
             for i in 0..<2_000 { engine.feed(1, at: t0, now: t0, tags: [("id", "series-\(i)")]) }
             #expect(engine.counters.series == 2_000)
@@ -67,7 +75,8 @@ struct KPIEngineTests {
             ([("service", "etat-civil"), ("site", "b")], false),
             ([("Service", "etat-civil"), ("site", "a")], false),  // keys are case-sensitive
             ([], false),
-        ] as [([(String, String)], Bool)])
+        ] as [([(String, String)], Bool)]
+    )
     func whereFilters(tags: [(String, String)], matches: Bool) {
         let filters = [TagFilter(key: "service", value: "etat-civil"), TagFilter(key: "site", value: "a")]
         let engine = KPIEngine(kpis: [makeKPI(filters: filters, aggregate: .count)], timeZone: utc, now: t0)
@@ -78,7 +87,9 @@ struct KPIEngineTests {
 
     @Test("fields: the selected field only; string fields ignored; bool, int and uint are numbers")
     func fields() {
-        let kpis = [makeKPI("sum", field: "duree", aggregate: .sum), makeKPI("count", field: "duree", aggregate: .count)]
+        let kpis = [
+            makeKPI("sum", field: "duree", aggregate: .sum), makeKPI("count", field: "duree", aggregate: .count),
+        ]
         let engine = KPIEngine(kpis: kpis, timeZone: utc, now: t0)
         #expect(engine.feed(fields: [("value", 100), ("duree", 2.5)], at: t0, now: t0) == 2)
         #expect(engine.feed(fields: [("duree", .int(3))], at: t0, now: t0) == 2)
@@ -104,8 +115,17 @@ struct KPIEngineTests {
     @Test("escaped names on the wire match the unescaped names of the config")
     func escapedNames() {
         let engine = KPIEngine(
-            kpis: [makeKPI(metric: "hotel de ville", filters: [TagFilter(key: "lieu", value: "a,b")], groupBy: ["lieu"], aggregate: .count)],
-            timeZone: utc, now: t0)
+            kpis: [
+                makeKPI(
+                    metric: "hotel de ville",
+                    filters: [TagFilter(key: "lieu", value: "a,b")],
+                    groupBy: ["lieu"],
+                    aggregate: .count
+                )
+            ],
+            timeZone: utc,
+            now: t0
+        )
         // measurement `hotel\ de\ ville`, tag `lieu=a\,b`, field `value=1`.
         let wire: [UInt8] = Array(#"hotel\ de\ villelieua\,bvalue"#.utf8)
         let applied = wire.withUnsafeBufferPointer { buffer -> Int in
@@ -113,13 +133,18 @@ struct KPIEngineTests {
             let measurement = ByteView(base: base, count: 16, escapes: .measurement)
             let tag = ParsedTag(
                 key: ByteView(base: base + 16, count: 4, escapes: .key),
-                value: ByteView(base: base + 20, count: 4, escapes: .key))
+                value: ByteView(base: base + 20, count: 4, escapes: .key)
+            )
             let field = ParsedField(key: ByteView(base: base + 24, count: 5, escapes: .key), value: .float(1))
             return withUnsafePointer(to: tag) { tagPointer in
                 withUnsafePointer(to: field) { fieldPointer in
                     let line = ParsedLine(
-                        lineNumber: 1, measurement: measurement, tags: UnsafeBufferPointer(start: tagPointer, count: 1),
-                        fields: UnsafeBufferPointer(start: fieldPointer, count: 1), timestamp: t0)
+                        lineNumber: 1,
+                        measurement: measurement,
+                        tags: UnsafeBufferPointer(start: tagPointer, count: 1),
+                        fields: UnsafeBufferPointer(start: fieldPointer, count: 1),
+                        timestamp: t0
+                    )
                     return engine.apply(line, receivedAt: t0, now: t0)
                 }
             }
@@ -150,7 +175,10 @@ struct KPIEngineTests {
 
     @Test("cardinality cap: samples for series beyond max_series are counted and dropped")
     func cardinalityCap() {
-        let kpis = [makeKPI("capped", groupBy: ["site"], aggregate: .count, maxSeries: 2), makeKPI("open", groupBy: ["site"], aggregate: .count)]
+        let kpis = [
+            makeKPI("capped", groupBy: ["site"], aggregate: .count, maxSeries: 2),
+            makeKPI("open", groupBy: ["site"], aggregate: .count),
+        ]
         let engine = KPIEngine(kpis: kpis, timeZone: utc, now: t0)
         for site in ["a", "b", "c", "d", "a", "c"] {
             engine.feed(1, at: t0, now: t0, tags: [("site", site)])
@@ -195,9 +223,14 @@ struct KPIEngineTests {
             (.above, 0.85, 0.8, .warning),
             (.below, nil, 1e9, .ok),
             (.above, nil, -1e9, .ok),
-        ])
+        ]
+    )
     func status(direction: Direction, target: Double?, value: Double, expected: KPIStatus) {
-        let engine = KPIEngine(kpis: [makeKPI(aggregate: .last, target: target, direction: direction)], timeZone: utc, now: t0)
+        let engine = KPIEngine(
+            kpis: [makeKPI(aggregate: .last, target: target, direction: direction)],
+            timeZone: utc,
+            now: t0
+        )
         engine.feed(value, at: t0, now: t0)
         let published = engine.onlyValue(now: t0)
         #expect(published?.status == expected)
@@ -209,20 +242,47 @@ struct KPIEngineTests {
     @Test("a published value carries the KPI's description")
     func publishedFields() {
         let kpi = KPIDefinition(
-            name: "etat_civil.attente_p90", title: "Attente au guichet état civil (p90)",
-            selector: SampleSelector(metric: "guichet_attente", filters: [TagFilter(key: "service", value: "etat-civil")]),
-            groupBy: ["site"], aggregate: .quantile(0.9), window: .sliding(nanoseconds: hour), unit: "min", target: 20,
-            direction: .below)
+            name: "etat_civil.attente_p90",
+            title: "Attente au guichet état civil (p90)",
+            selector: SampleSelector(
+                metric: "guichet_attente",
+                filters: [TagFilter(key: "service", value: "etat-civil")]
+            ),
+            groupBy: ["site"],
+            aggregate: .quantile(0.9),
+            window: .sliding(nanoseconds: hour),
+            unit: "min",
+            target: 20,
+            direction: .below
+        )
         let engine = KPIEngine(kpis: [kpi], timeZone: utc, now: t0)
-        engine.feed("guichet_attente", tags: [("service", "etat-civil"), ("site", "mairie")], fields: [("value", 12)], at: t0 - minute, now: t0)
+        engine.feed(
+            "guichet_attente",
+            tags: [("service", "etat-civil"), ("site", "mairie")],
+            fields: [("value", 12)],
+            at: t0 - minute,
+            now: t0
+        )
         let value = engine.snapshot(now: t0 + second)
         #expect(
             value == [
                 KPIValue(
-                    kpi: "etat_civil.attente_p90", title: "Attente au guichet état civil (p90)",
-                    group: [TagPair(key: "site", value: "mairie")], value: 12, unit: "min", window: "1h", samples: 1,
-                    target: 20, status: .ok, direction: .below, aggregate: "p90", ts: t0 + second, lastSampleAt: t0 - minute)
-            ])
+                    kpi: "etat_civil.attente_p90",
+                    title: "Attente au guichet état civil (p90)",
+                    group: [TagPair(key: "site", value: "mairie")],
+                    value: 12,
+                    unit: "min",
+                    window: "1h",
+                    samples: 1,
+                    target: 20,
+                    status: .ok,
+                    direction: .below,
+                    aggregate: "p90",
+                    ts: t0 + second,
+                    lastSampleAt: t0 - minute
+                )
+            ]
+        )
     }
 
     @Test("takeDue: every change with interval 0; at most once per interval otherwise")
@@ -254,7 +314,13 @@ struct KPIEngineTests {
     @Test("takeDue reports series whose samples expired or whose period rolled over")
     func takeDueOnTime() {
         let kpis = [
-            makeKPI("sliding", aggregate: .count, window: .sliding(nanoseconds: 10 * minute), minSamples: 0, buckets: 10),
+            makeKPI(
+                "sliding",
+                aggregate: .count,
+                window: .sliding(nanoseconds: 10 * minute),
+                minSamples: 0,
+                buckets: 10
+            ),
             makeKPI("today", aggregate: .count, window: .today, minSamples: 0),
         ]
         let engine = KPIEngine(kpis: kpis, timeZone: utc, now: t0 + 23 * hour)
@@ -274,7 +340,11 @@ struct KPIEngineTests {
 
     @Test("calendar rate series are re-published as time passes, at most once a second")
     func takeDueCalendarRate() {
-        let engine = KPIEngine(kpis: [makeKPI(aggregate: .rate(perSeconds: 3_600), window: .today)], timeZone: utc, now: t0 + hour)
+        let engine = KPIEngine(
+            kpis: [makeKPI(aggregate: .rate(perSeconds: 3_600), window: .today)],
+            timeZone: utc,
+            now: t0 + hour
+        )
         engine.feed(1, at: t0 + hour, now: t0 + hour)
         #expect(engine.takeDue(now: t0 + hour, interval: 0).count == 1)
         #expect(engine.takeDue(now: t0 + hour + 500_000_000, interval: 0).isEmpty)

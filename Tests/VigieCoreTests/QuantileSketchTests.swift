@@ -40,7 +40,8 @@ struct QuantileSketchTests {
             (0.5, 10, 5), (0.9, 10, 9), (0.7, 10, 7), (0.75, 4, 3), (0.99, 1_000, 990), (0.99, 100, 99),
             (0.5, 1, 1), (0.0, 7, 1), (1.0, 7, 7), (0.95, 7, 7), (0.5, 3, 2), (0.01, 50, 1), (0.3, 10, 3),
             (0.1, 3, 1), (0.9, 11, 10),
-        ] as [(Double, UInt64, UInt64)])
+        ] as [(Double, UInt64, UInt64)]
+    )
     func rank(q: Double, n: UInt64, expected: UInt64) {
         #expect(QuantileSketch.rank(of: q, in: n) == expected)
     }
@@ -193,11 +194,14 @@ struct QuantileSketchTests {
         #expect(sketch.allocatedBins == allocated)
         for v in values { sketch.add(v) }
         #expect(sketch.allocatedBins == allocated)
-        #expect(sketch.quantile(0.9) == {
-            var fresh = QuantileSketch()
-            for v in values { fresh.add(v) }
-            return fresh.quantile(0.9)
-        }())
+        #expect(
+            sketch.quantile(0.9)
+                == {
+                    var fresh = QuantileSketch()
+                    for v in values { fresh.add(v) }
+                    return fresh.quantile(0.9)
+                }()
+        )
     }
 
     @Test("empty sketches, non-finite values and weighted adds")

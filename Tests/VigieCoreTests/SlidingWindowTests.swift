@@ -1,14 +1,19 @@
 import Foundation
 import Testing
-@testable import VigieCore
 import VigieTesting
+
+@testable import VigieCore
 
 /// Sliding windows: bucket granularity, expiry, late, lateness and future samples.
 @Suite("Sliding windows")
 struct SlidingWindowTests {
     /// A count KPI over 1 h in 60 one-minute buckets.
     func countEngine(lateness: Int64? = nil, buckets: Int = 60, now: Int64 = t0) -> KPIEngine {
-        KPIEngine(kpis: [makeKPI(aggregate: .count, minSamples: 0, lateness: lateness, buckets: buckets)], timeZone: utc, now: now)
+        KPIEngine(
+            kpis: [makeKPI(aggregate: .count, minSamples: 0, lateness: lateness, buckets: buckets)],
+            timeZone: utc,
+            now: now
+        )
     }
 
     @Test("geometry: bucket width is window ÷ buckets; epochs floor, also before 1970")
@@ -100,7 +105,8 @@ struct SlidingWindowTests {
     @Test(
         "lateness: samples further behind `now` than `lateness` are late",
         arguments: [(4 * minute, true), (5 * minute, true), (5 * minute + 1, false), (30 * minute, false)]
-            as [(Int64, Bool)])
+            as [(Int64, Bool)]
+    )
     func lateness(behind: Int64, applied: Bool) {
         let now = t0 + 2 * hour
         let engine = countEngine(lateness: 5 * minute, now: now)
@@ -144,7 +150,9 @@ struct SlidingWindowTests {
     func ringReuse() {
         let engine = KPIEngine(
             kpis: [makeKPI(aggregate: .quantile(0.5), window: .sliding(nanoseconds: 4 * minute), buckets: 4)],
-            timeZone: utc, now: t0)
+            timeZone: utc,
+            now: t0
+        )
         var rng = SeededGenerator(seed: 21)
         var history: [(Int64, Double)] = []
         var now = t0

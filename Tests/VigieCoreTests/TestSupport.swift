@@ -20,22 +20,47 @@ let utc = TimeZone(secondsFromGMT: 0) ?? TimeZone.current
 
 /// A KPI on measurement `metric` (default `m`), field `value`, 1-hour sliding window.
 func makeKPI(
-    _ name: String = "k", metric: String = "m", field: String = "value", filters: [TagFilter] = [],
-    groupBy: [String] = [], aggregate: Aggregate, window: WindowSpec = .sliding(nanoseconds: hour),
-    target: Double? = nil, direction: Direction = .below, minSamples: Int = 1, lateness: Int64? = nil,
-    buckets: Int = 60, maxSeries: Int = 1_000, denominator: SampleSelector? = nil
+    _ name: String = "k",
+    metric: String = "m",
+    field: String = "value",
+    filters: [TagFilter] = [],
+    groupBy: [String] = [],
+    aggregate: Aggregate,
+    window: WindowSpec = .sliding(nanoseconds: hour),
+    target: Double? = nil,
+    direction: Direction = .below,
+    minSamples: Int = 1,
+    lateness: Int64? = nil,
+    buckets: Int = 60,
+    maxSeries: Int = 1_000,
+    denominator: SampleSelector? = nil
 ) -> KPIDefinition {
     KPIDefinition(
-        name: name, title: "Title of \(name)", selector: SampleSelector(metric: metric, field: field, filters: filters),
-        denominator: denominator, groupBy: groupBy, aggregate: aggregate, window: window, unit: "min", target: target,
-        direction: direction, minSamples: minSamples, lateness: lateness, buckets: buckets, maxSeries: maxSeries)
+        name: name,
+        title: "Title of \(name)",
+        selector: SampleSelector(metric: metric, field: field, filters: filters),
+        denominator: denominator,
+        groupBy: groupBy,
+        aggregate: aggregate,
+        window: window,
+        unit: "min",
+        target: target,
+        direction: direction,
+        minSamples: minSamples,
+        lateness: lateness,
+        buckets: buckets,
+        maxSeries: maxSeries
+    )
 }
 
 extension KPIEngine {
     /// Applies one line; `at` is its timestamp (`nil`: none, `receivedAt` = `now`).
     @discardableResult
     func feed(
-        _ metric: String = "m", tags: [(String, String)] = [], fields: [(String, SampleFieldValue)], at timestamp: Int64?,
+        _ metric: String = "m",
+        tags: [(String, String)] = [],
+        fields: [(String, SampleFieldValue)],
+        at timestamp: Int64?,
         now: Int64
     ) -> Int {
         withParsedLine(measurement: metric, tags: tags, fields: fields, timestamp: timestamp) { line in

@@ -29,7 +29,8 @@ struct CalendarWindow: Sendable {
         self.spec = spec
         self.calendar = calendar
         self.withSketches = withSketches
-        period = CalendarPeriod.containing(now, window: spec, calendar: calendar) ?? CalendarPeriod(start: .min, end: .max)
+        period =
+            CalendarPeriod.containing(now, window: spec, calendar: calendar) ?? CalendarPeriod(start: .min, end: .max)
     }
 
     /// Adds the empty accumulator of a new series (allocates).

@@ -42,7 +42,8 @@ public final class KPIEngine {
         let calendar = CalendarPeriod.calendar(in: timeZone)
         state = State(
             states: kpis.map { KPIRuntime(definition: $0, calendar: calendar, now: now) },
-            index: SelectorIndex(kpis: kpis))
+            index: SelectorIndex(kpis: kpis)
+        )
     }
 
     /// Applies every numeric field of `line` that some KPI selects. `receivedAt` is the
@@ -144,7 +145,12 @@ public final class KPIEngine {
                     guard let field = index.match(candidate, line, bytes: names) else { continue }
                     matched = true
                     applied &+= states[candidate.kpi].apply(
-                        field, role: candidate.role, tags: line.tags, timestamp: timestamp, now: now)
+                        field,
+                        role: candidate.role,
+                        tags: line.tags,
+                        timestamp: timestamp,
+                        now: now
+                    )
                 }
                 if !matched { unmatchedLines &+= 1 }
                 return applied

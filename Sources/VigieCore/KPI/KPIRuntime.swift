@@ -92,7 +92,11 @@ struct KPIRuntime {
         advancedEpoch = geometry.epoch(of: now)
         sliding = SlidingWindow(geometry: geometry, withSketches: needsSketch && kind == .sliding)
         self.calendar = CalendarWindow(
-            spec: definition.window, calendar: calendar, withSketches: needsSketch && kind == .calendar, now: now)
+            spec: definition.window,
+            calendar: calendar,
+            withSketches: needsSketch && kind == .calendar,
+            now: now
+        )
     }
 
     /// The current calendar period (calendar KPIs).
@@ -104,7 +108,11 @@ struct KPIRuntime {
     /// late or over the series cap (each counted).
     @inline(__always)
     mutating func apply(
-        _ field: FieldValue, role: SelectorRole, tags: UnsafeBufferPointer<ParsedTag>, timestamp: Int64, now: Int64
+        _ field: FieldValue,
+        role: SelectorRole,
+        tags: UnsafeBufferPointer<ParsedTag>,
+        timestamp: Int64,
+        now: Int64
     ) -> Int {
         guard let v = field.numericValue else {
             counters.nonNumeric &+= 1
@@ -238,23 +246,36 @@ struct KPIRuntime {
             if needsSketch { scratch.clear() }
             sliding.read(series: s, nowEpoch: geometry.epoch(of: now), into: &total, sketch: &scratch)
             computed = total.value(
-                of: definition.aggregate, sketch: needsSketch ? scratch : nil,
-                rateSeconds: Double(geometry.window) / 1e9)
+                of: definition.aggregate,
+                sketch: needsSketch ? scratch : nil,
+                rateSeconds: Double(geometry.window) / 1e9
+            )
         case .calendar:
             total = calendar.totals[s]
             let elapsed = Swift.max(1_000_000_000, now - calendar.period.start)
             computed = total.value(
-                of: definition.aggregate, sketch: needsSketch ? calendar.sketches[s] : nil,
-                rateSeconds: Double(elapsed) / 1e9)
+                of: definition.aggregate,
+                sketch: needsSketch ? calendar.sketches[s] : nil,
+                rateSeconds: Double(elapsed) / 1e9
+            )
         }
         let value = total.count >= minSamples ? computed : nil
         let last = seriesState[s].lastSampleAt
         return KPIValue(
-            kpi: definition.name, title: definition.title, group: series.groups[s], value: value,
-            unit: definition.unit, window: windowLabel, samples: total.count, target: definition.target,
+            kpi: definition.name,
+            title: definition.title,
+            group: series.groups[s],
+            value: value,
+            unit: definition.unit,
+            window: windowLabel,
+            samples: total.count,
+            target: definition.target,
             status: KPIStatus.of(value: value, target: definition.target, direction: definition.direction),
-            direction: definition.direction, aggregate: aggregateName, ts: now,
-            lastSampleAt: last == .min ? nil : last)
+            direction: definition.direction,
+            aggregate: aggregateName,
+            ts: now,
+            lastSampleAt: last == .min ? nil : last
+        )
     }
 
     /// Appends the value of every series at `now`, in creation order.

@@ -71,9 +71,19 @@ public struct KPIValue: Sendable, Equatable {
 
     /// A value with every field given.
     public init(
-        kpi: String, title: String, group: [TagPair], value: Double?, unit: String?, window: String,
-        samples: Int, target: Double?, status: KPIStatus, direction: Direction, aggregate: String,
-        ts: Int64, lastSampleAt: Int64?
+        kpi: String,
+        title: String,
+        group: [TagPair],
+        value: Double?,
+        unit: String?,
+        window: String,
+        samples: Int,
+        target: Double?,
+        status: KPIStatus,
+        direction: Direction,
+        aggregate: String,
+        ts: Int64,
+        lastSampleAt: Int64?
     ) {
         self.kpi = kpi
         self.title = title

@@ -64,8 +64,10 @@ public struct QuantileSketch: Sendable {
     /// at most `maxBins` bins per sign (at least 16).
     ///
     /// Allocates nothing until the first value.
-    public init(relativeAccuracy: Double = QuantileSketch.defaultRelativeAccuracy,
-                maxBins: Int = QuantileSketch.defaultMaxBins) {
+    public init(
+        relativeAccuracy: Double = QuantileSketch.defaultRelativeAccuracy,
+        maxBins: Int = QuantileSketch.defaultMaxBins
+    ) {
         let alpha = relativeAccuracy.isFinite ? Swift.min(0.5, Swift.max(1e-4, relativeAccuracy)) : 0.005
         self.relativeAccuracy = alpha
         self.gamma = (1 + alpha) / (1 - alpha)

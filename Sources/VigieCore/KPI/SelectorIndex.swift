@@ -104,13 +104,22 @@ struct SelectorIndex: Sendable {
                 }
                 candidates.append(
                     Candidate(
-                        kpi: kpi, role: role, field: span(Array(selector.field.utf8)), filterStart: firstFilter,
-                        filterCount: Int32(truncatingIfNeeded: selector.filters.count)))
+                        kpi: kpi,
+                        role: role,
+                        field: span(Array(selector.field.utf8)),
+                        filterStart: firstFilter,
+                        filterCount: Int32(truncatingIfNeeded: selector.filters.count)
+                    )
+                )
             }
             entries.append(
                 Entry(
-                    measurement: span(name), hash: fnv1a(name), candidateStart: firstCandidate,
-                    candidateCount: Int32(truncatingIfNeeded: selectors.count)))
+                    measurement: span(name),
+                    hash: fnv1a(name),
+                    candidateStart: firstCandidate,
+                    candidateCount: Int32(truncatingIfNeeded: selectors.count)
+                )
+            )
         }
         var size = 8
         while size < entries.count * 4 { size *= 2 }

@@ -103,7 +103,9 @@ struct SeriesTable: Sendable {
     /// group key `i` (−1 when absent).
     @inline(__always)
     private static func hash(
-        tags: UnsafeBufferPointer<ParsedTag>, keys: UnsafeBufferPointer<UInt8>, found: inout [Int]
+        tags: UnsafeBufferPointer<ParsedTag>,
+        keys: UnsafeBufferPointer<UInt8>,
+        found: inout [Int]
     ) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         var pos = 0
@@ -129,7 +131,8 @@ struct SeriesTable: Sendable {
         keyArena.withUnsafeBufferPointer { arena in
             var pos = keys[s].start
             for i in 0..<found.count {
-                let length = Int(arena[pos]) | Int(arena[pos + 1]) << 8 | Int(arena[pos + 2]) << 16
+                let length =
+                    Int(arena[pos]) | Int(arena[pos + 1]) << 8 | Int(arena[pos + 2]) << 16
                     | Int(arena[pos + 3]) << 24
                 pos += 4
                 let ti = found[i]
