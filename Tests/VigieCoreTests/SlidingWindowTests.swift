@@ -178,4 +178,70 @@ struct SlidingWindowTests {
         #expect(engine.feed(1, at: t0 - hour, now: t0 - hour) == 0)
         #expect(engine.counters.late == 1)
     }
+
+    @Test("series created while others hold data in several buckets keep every bucket")
+    func growthKeepsRings() {
+        let engine = KPIEngine(
+            kpis: [makeKPI(groupBy: ["id"], aggregate: .sum, window: .sliding(nanoseconds: 10 * minute), buckets: 10)],
+            timeZone: utc,
+            now: t0
+        )
+        var expected: [String: Double] = [:]
+        // Series i is created in minute i % 10, then fed in every later minute: the
+        // ring arrays grow (16 → 32 → 64 → 100 series) while older rings are full.
+        for m in 0..<10 {
+            let now = t0 + Int64(m) * minute
+            for i in 0..<100 where i % 10 <= m {
+                engine.feed(Double(i + m), at: now, now: now, tags: [("id", "s\(i)")])
+                expected["s\(i)", default: 0] += Double(i + m)
+            }
+        }
+        let values = engine.snapshot(now: t0 + 9 * minute)
+        #expect(values.count == 100)
+        for value in values {
+            let id = value.group.first?.value ?? ""
+            #expect(value.value == expected[id], "\(id)")
+        }
+    }
+
+    @Test("as the window slides, exactly the series that lost samples are reported changed")
+    func expiryMarksChangedSeries() {
+        let engine = KPIEngine(
+            kpis: [
+                makeKPI(
+                    groupBy: ["id"],
+                    aggregate: .count,
+                    window: .sliding(nanoseconds: 5 * minute),
+                    minSamples: 0,
+                    buckets: 5
+                )
+            ],
+            timeZone: utc,
+            now: t0
+        )
+        // Series i gets one sample in minute i % 7.
+        for i in 0..<70 {
+            let t = t0 + Int64(i % 7) * minute
+            engine.feed(1, at: t, now: t0 + 6 * minute, tags: [("id", "s\(i)")])
+        }
+        // At minute 6 the window holds minutes 2…6: minutes 0 and 1 were late.
+        #expect(engine.counters.late == 20)
+        _ = engine.takeDue(now: t0 + 6 * minute, interval: 0)
+        for m in 7...12 {
+            let now = t0 + Int64(m) * minute
+            let changed = engine.takeDue(now: now, interval: 0)
+            // Minute m − 5 has just left the window.
+            let lostMinute = m - 5
+            let expectedIDs = (0..<70).filter { $0 % 7 == lostMinute }.map { "s\($0)" }
+            #expect(changed.compactMap { $0.group.first?.value }.sorted() == expectedIDs.sorted(), "minute \(m)")
+            #expect(changed.allSatisfy { $0.value == 0 })
+        }
+        // A jump of more than a window reports nothing more: everything already left.
+        #expect(engine.takeDue(now: t0 + 2 * hour, interval: 0).isEmpty)
+        // A sample whose window is jumped over entirely is reported once.
+        engine.feed(1, at: t0 + 2 * hour, now: t0 + 2 * hour, tags: [("id", "s3")])
+        #expect(engine.takeDue(now: t0 + 2 * hour, interval: 0).count == 1)
+        let jumped = engine.takeDue(now: t0 + 5 * hour, interval: 0)
+        #expect(jumped.map(\.value) == [0])
+    }
 }

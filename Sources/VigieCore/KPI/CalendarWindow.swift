@@ -8,7 +8,8 @@ import Foundation
 /// sample. A sample whose event time is before the period's start is late for this
 /// window; a sample in the future (after `now`, even after the period's end) counts
 /// in the current period. At rollover every accumulator restarts and every sketch is
-/// cleared, keeping its bins.
+/// cleared, keeping its bins. `rate` divides by the time elapsed since the period's
+/// start (at least one second, so the first instants of a period give no huge rate).
 ///
 /// Memory per series: 80 bytes, plus one sketch (160 bytes and its bins) for quantile
 /// KPIs. Owned by the engine thread.

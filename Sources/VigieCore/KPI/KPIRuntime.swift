@@ -90,7 +90,11 @@ struct KPIRuntime {
             isCalendarRate = false
         }
         advancedEpoch = geometry.epoch(of: now)
-        sliding = SlidingWindow(geometry: geometry, withSketches: needsSketch && kind == .sliding)
+        sliding = SlidingWindow(
+            geometry: geometry,
+            withSketches: needsSketch && kind == .sliding,
+            maxSeries: kind == .sliding ? definition.maxSeries : 1
+        )
         self.calendar = CalendarWindow(
             spec: definition.window,
             calendar: calendar,
@@ -217,10 +221,20 @@ struct KPIRuntime {
     mutating func advance(to now: Int64) {
         switch kind {
         case .sliding:
-            let epoch = sliding.geometry.epoch(of: now)
+            let geometry = sliding.geometry
+            let epoch = geometry.epoch(of: now)
             guard epoch > advancedEpoch else { return }
-            for s in 0..<series.count where sliding.lostSamples(series: s, from: advancedEpoch, to: epoch) {
-                markDirty(s)
+            // Buckets of epochs in (goneBefore, goneNow] have just left the window:
+            // visit their ring slots, each a contiguous row of series.
+            let goneBefore = advancedEpoch &- geometry.buckets64
+            let goneNow = epoch &- geometry.buckets64
+            let expiring = Swift.min(epoch &- advancedEpoch, geometry.buckets64)
+            for k in 0..<expiring {
+                let slot = geometry.slot(of: goneNow &- k)
+                for s in 0..<series.count
+                where sliding.lostSamples(series: s, slot: slot, goneBefore: goneBefore, goneNow: goneNow) {
+                    markDirty(s)
+                }
             }
             advancedEpoch = epoch
         case .calendar:

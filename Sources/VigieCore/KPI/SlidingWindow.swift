@@ -17,11 +17,13 @@
 /// `window` after its event time. That is the sliding resolution (`buckets` = 60
 /// gives 1-minute steps on a 1-hour window).
 ///
-/// **Layout.** All rings of the KPI live in one array (`series × buckets + slot`), so
-/// applying a sample touches one bucket and no per-series object. Memory per series:
-/// `buckets × 88` bytes, plus for quantile KPIs one sketch per bucket (160 bytes and
-/// its bins); allocated when the series is created, nothing per sample after that (a
-/// bucket's sketch grows only while the spread of its data grows).
+/// **Layout.** All rings of the KPI live in one array, slot-major (`slot × capacity +
+/// series`): the buckets being filled now, one per series, are contiguous, so the hot
+/// set is small, and applying a sample touches one bucket and no per-series object.
+/// Memory per series: `buckets × 88` bytes, plus for quantile KPIs one sketch per
+/// bucket (160 bytes and its bins). Room for series grows by doubling (up to
+/// `maxSeries`) when a series is created; nothing is allocated per sample after that
+/// (a bucket's sketch grows only while the spread of its data grows).
 ///
 /// Owned by the engine thread.
 struct SlidingWindow: Sendable {
@@ -94,26 +96,47 @@ struct SlidingWindow: Sendable {
     let geometry: Geometry
     /// Whether buckets keep sketches (quantile KPIs).
     let withSketches: Bool
-    /// Every series' ring: bucket `slot` of series `s` is at `s × bucketCount + slot`.
+    /// Most series this window will hold (the KPI's cap): bounds `capacity`.
+    let maxSeries: Int
+    /// Series held.
+    private(set) var seriesCount = 0
+    /// Series the arrays have room for.
+    private var capacity = 0
+    /// Every ring, slot-major: bucket `slot` of series `s` is at `slot × capacity + s`,
+    /// so the buckets being filled now, one per series, are contiguous.
     private(set) var buckets: [Bucket] = []
     /// Sketches, indexed like `buckets`; empty unless `withSketches`.
     private(set) var sketches: [QuantileSketch] = []
 
-    /// A window with no series.
-    init(geometry: Geometry, withSketches: Bool) {
+    /// A window with no series, for at most `maxSeries` series.
+    init(geometry: Geometry, withSketches: Bool, maxSeries: Int) {
         self.geometry = geometry
         self.withSketches = withSketches
+        self.maxSeries = Swift.max(1, maxSeries)
     }
 
-    /// Series held.
-    var seriesCount: Int { buckets.count / geometry.bucketCount }
-
-    /// Adds the empty ring of a new series (allocates).
+    /// Adds the empty ring of a new series. Allocates (and moves every ring) only
+    /// when the capacity doubles.
     mutating func addSeries() {
-        buckets.append(contentsOf: repeatElement(Bucket(), count: geometry.bucketCount))
-        if withSketches {
-            sketches.append(contentsOf: repeatElement(QuantileSketch(), count: geometry.bucketCount))
+        if seriesCount == capacity {
+            grow(to: Swift.max(seriesCount + 1, Swift.min(Swift.max(16, capacity * 2), maxSeries)))
         }
+        seriesCount += 1
+    }
+
+    private mutating func grow(to newCapacity: Int) {
+        let slots = geometry.bucketCount
+        var newBuckets = [Bucket](repeating: Bucket(), count: slots * newCapacity)
+        var newSketches = withSketches ? [QuantileSketch](repeating: QuantileSketch(), count: slots * newCapacity) : []
+        for slot in 0..<slots {
+            for s in 0..<seriesCount {
+                newBuckets[slot * newCapacity + s] = buckets[slot * capacity + s]
+                if withSketches { newSketches[slot * newCapacity + s] = sketches[slot * capacity + s] }
+            }
+        }
+        buckets = newBuckets
+        sketches = newSketches
+        capacity = newCapacity
     }
 
     /// The bucket of `series` for `epoch` (whose ring slot is `slot`), reset if it
@@ -121,7 +144,7 @@ struct SlidingWindow: Sendable {
     /// backwards: treated as late).
     @inline(__always)
     private mutating func bucket(series: Int, epoch: Int64, slot: Int) -> Int? {
-        let b = series &* geometry.bucketCount &+ slot
+        let b = slot &* capacity &+ series
         let held = buckets[b].epoch
         if held == epoch { return b }
         if held > epoch { return nil }
@@ -159,25 +182,20 @@ struct SlidingWindow: Sendable {
     /// Folds the live buckets of `series` at `nowEpoch` into `total` and, when the
     /// window keeps sketches, into `sketch`. O(buckets), plus O(bins) per sketch merged.
     func read(series: Int, nowEpoch: Int64, into total: inout WindowAccumulator, sketch: inout QuantileSketch) {
-        let first = series * geometry.bucketCount
-        for b in first..<(first + geometry.bucketCount) where geometry.isLive(buckets[b].epoch, nowEpoch: nowEpoch) {
+        for slot in 0..<geometry.bucketCount {
+            let b = slot * capacity + series
+            guard geometry.isLive(buckets[b].epoch, nowEpoch: nowEpoch) else { continue }
             total.merge(buckets[b].stats)
             if withSketches { sketch.merge(sketches[b]) }
         }
     }
 
-    /// True when a non-empty bucket of `series` left the window while the window's
-    /// end moved from bucket `previous` to bucket `current` (its value changed by
-    /// expiry alone). O(buckets).
-    func lostSamples(series: Int, from previous: Int64, to current: Int64) -> Bool {
-        guard current > previous else { return false }
-        let goneBefore = previous &- geometry.buckets64
-        let goneNow = current &- geometry.buckets64
-        let first = series * geometry.bucketCount
-        for b in first..<(first + geometry.bucketCount) {
-            let e = buckets[b].epoch
-            if e > goneBefore, e <= goneNow, !buckets[b].stats.isEmpty { return true }
-        }
-        return false
+    /// True when the bucket of `series` in ring slot `slot` holds samples of an epoch
+    /// in `(goneBefore, goneNow]`: samples that have just left the window.
+    @inline(__always)
+    func lostSamples(series: Int, slot: Int, goneBefore: Int64, goneNow: Int64) -> Bool {
+        let b = slot * capacity + series
+        let e = buckets[b].epoch
+        return e > goneBefore && e <= goneNow && !buckets[b].stats.isEmpty
     }
 }
