@@ -107,7 +107,7 @@ public struct WatchCommand: ParsableCommand {
             let now2 = monotonicNanoseconds()
             if tableMode, dirty || now2 - lastDraw > 1_000_000_000, now2 - lastDraw > 250_000_000 {
                 print(Self.screen(state, endpoint: resolved.feed, now: now2), terminator: "")
-                fflush(stdout)
+                fflush(nil)
                 lastDraw = now2
                 dirty = false
             }
@@ -116,7 +116,7 @@ public struct WatchCommand: ParsableCommand {
 
     private static func emit(_ line: String) {
         print(line)
-        fflush(stdout)
+        fflush(nil)
     }
 
     /// The whole screen: cursor home, table, clear the rest.

@@ -118,7 +118,7 @@ final class ControlHandler {
         let fields: [(String, UInt64)] = [
             ("samples_accepted", s.samplesAccepted),
             ("samples_rejected", s.samplesRejected),
-            ("samples_late", counters.late),
+            ("samples_late", UInt64(counters.late)),
             ("batches_acked", s.batchesAcked),
             ("batches_duplicate", s.batchesDuplicate),
             ("frames_invalid", s.framesInvalid),
@@ -128,7 +128,7 @@ final class ControlHandler {
             ("feed_seq", loop.feedSequence),
             ("control_requests", s.controlRequests),
             ("control_errors", s.controlErrors),
-            ("series_overflow", counters.seriesOverflow),
+            ("series_overflow", UInt64(counters.seriesOverflow)),
             ("series", UInt64(counters.series)),
             ("kpis", UInt64(loop.engine.kpis.count)),
         ]

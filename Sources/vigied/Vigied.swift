@@ -56,7 +56,7 @@ struct Vigied: AsyncParsableCommand {
             throw ExitCode(69)  // EX_UNAVAILABLE
         }
         print("vigied ready \(bound.summary)")
-        fflush(stdout)
+        fflush(nil)
 
         let group = ServiceGroup(
             configuration: .init(

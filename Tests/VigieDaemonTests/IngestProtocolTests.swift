@@ -33,7 +33,7 @@ struct IngestProtocolTests {
                 "guichet_attente,service=etat-civil,site=centre value=10\nguichet_attente,site=nord value=\nbad line\n",
                 "guichet_attente,service=etat-civil,site=centre value=20\n",
             ])
-        let reply = try #require(IngestReplyFrames(try #require(try s.receiveMultipart(timeoutMilliseconds: 5_000))))
+        let reply = try nextReply(s, timeout: 5_000)
         #expect(reply.command == "ACK")
         #expect(reply.rest.count == 3)
         #expect(reply.rest[0] == "p1")
@@ -59,13 +59,13 @@ struct IngestProtocolTests {
         }
         var duplicates: [Bool] = []
         for _ in 0..<3 {
-            let reply = try #require(IngestReplyFrames(try #require(try s.receiveMultipart(timeoutMilliseconds: 5_000))))
+            let reply = try nextReply(s, timeout: 5_000)
             duplicates.append(reply.body["duplicate"] as? Bool ?? false)
         }
         #expect(duplicates == [false, true, true])
         // Out of order, lower but inside the window: fresh.
         try s.sendPush(producer: "dup", sequence: "3", payloads: ["guichet_attente value=1\n"])
-        let late = try #require(IngestReplyFrames(try #require(try s.receiveMultipart(timeoutMilliseconds: 5_000))))
+        let late = try nextReply(s, timeout: 5_000)
         #expect(late.body["duplicate"] as? Bool == false)
         s.close(linger: 0)
         let stats = try h.control(#"{"op":"stats"}"#)
@@ -83,15 +83,15 @@ struct IngestProtocolTests {
         try s.sendPush(producer: "old", sequence: "5000", payloads: ["guichet_attente value=1\n"])
         _ = try s.receiveMultipart(timeoutMilliseconds: 5_000)
         try s.sendPush(producer: "old", sequence: "10", payloads: ["guichet_attente value=1\n"])
-        let err = try #require(IngestReplyFrames(try #require(try s.receiveMultipart(timeoutMilliseconds: 5_000))))
+        let err = try nextReply(s, timeout: 5_000)
         #expect(err.command == "ERR")
         #expect(err.body["error"] as? String == "sequence too old")
         try s.sendMultipart([Array("VGI1".utf8), Array("HELLO".utf8), Array("old".utf8)])
-        let welcome = try #require(IngestReplyFrames(try #require(try s.receiveMultipart(timeoutMilliseconds: 5_000))))
+        let welcome = try nextReply(s, timeout: 5_000)
         #expect(welcome.command == "WELCOME")
         #expect(welcome.rest == ["old", "5000"])
         try s.sendMultipart([Array("VGI1".utf8), Array("HELLO".utf8), Array("never-seen".utf8)])
-        let fresh = try #require(IngestReplyFrames(try #require(try s.receiveMultipart(timeoutMilliseconds: 5_000))))
+        let fresh = try nextReply(s, timeout: 5_000)
         #expect(fresh.rest == ["never-seen", "0"])
         s.close(linger: 0)
         await h.stop()
@@ -114,14 +114,14 @@ struct IngestProtocolTests {
         let s = try h.ingestSocket()
         for (name, frames, expected) in Self.malformed {
             try s.sendMultipart(frames)
-            let reply = try #require(IngestReplyFrames(try #require(try s.receiveMultipart(timeoutMilliseconds: 5_000))), "\(name)")
+            let reply = try nextReply(s, timeout: 5_000)
             #expect(reply.command == "ERR", "\(name)")
             let message = reply.body["error"] as? String ?? ""
             #expect(message.contains(expected), "\(name): \(message)")
         }
         // Still serving.
         try s.sendPush(producer: "after", sequence: "1", payloads: ["guichet_attente value=3\n"])
-        let ok = try #require(IngestReplyFrames(try #require(try s.receiveMultipart(timeoutMilliseconds: 5_000))))
+        let ok = try nextReply(s, timeout: 5_000)
         #expect(ok.body["accepted"] as? Int == 1)
         s.close(linger: 0)
         let stats = try h.control(#"{"op":"stats"}"#)
@@ -135,12 +135,12 @@ struct IngestProtocolTests {
         var rng = SystemRandomNumberGenerator()
         let garbage = (0..<(10 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         try s.sendMultipart([Array("VGI1".utf8), Array("PUSH".utf8), Array("g".utf8), Array("1".utf8), garbage])
-        let reply = try #require(IngestReplyFrames(try #require(try s.receiveMultipart(timeoutMilliseconds: 30_000))))
+        let reply = try nextReply(s, timeout: 30_000)
         #expect(reply.command == "ACK")
         #expect((reply.body["rejected"] as? Int ?? 0) > 0)
         let invalid: [UInt8] = Array("guichet_attente,site=".utf8) + [0xC3, 0x28, 0xFF] + Array(" value=1\n".utf8)
         try s.sendMultipart([Array("VGI1".utf8), Array("PUSH".utf8), Array("g".utf8), Array("2".utf8), invalid])
-        let second = try #require(IngestReplyFrames(try #require(try s.receiveMultipart(timeoutMilliseconds: 5_000))))
+        let second = try nextReply(s, timeout: 5_000)
         #expect(second.command == "ACK")
         #expect((second.body["accepted"] as? Int ?? 0) + (second.body["rejected"] as? Int ?? 0) == 1)
         s.close(linger: 0)
@@ -148,14 +148,14 @@ struct IngestProtocolTests {
     }
 
     @Test func oversizedFrameIsDroppedAndDaemonKeepsServing() async throws {
-        let h = try DaemonHarness(toml: waitKPIs) { $try 0.ingest.setMaxMessageSize(1 << 20 })
+        let h = try DaemonHarness(toml: waitKPIs) { $0.ingest.maxMessageSize = 1 << 20 }
         let big = try h.ingestSocket()
         try big.sendMultipart([Array("VGI1".utf8), Array("PUSH".utf8), Array("b".utf8), Array("1".utf8), Array(repeating: 0x61, count: 2 << 20)])
         #expect(try big.receiveMultipart(timeoutMilliseconds: 500) == nil)
         big.close(linger: 0)
         let s = try h.ingestSocket()
         try s.sendPush(producer: "small", sequence: "1", payloads: ["guichet_attente value=3\n"])
-        let ok = try #require(IngestReplyFrames(try #require(try s.receiveMultipart(timeoutMilliseconds: 5_000))))
+        let ok = try nextReply(s, timeout: 5_000)
         #expect(ok.body["accepted"] as? Int == 1)
         s.close(linger: 0)
         await h.stop()
@@ -170,7 +170,7 @@ struct IngestProtocolTests {
         try s.sendPush(
             producer: "ts", sequence: "1",
             payloads: ["guichet_attente value=1 \(old)\nguichet_attente value=2 \(future)\nguichet_attente value=3 \(now)\n"])
-        let reply = try #require(IngestReplyFrames(try #require(try s.receiveMultipart(timeoutMilliseconds: 5_000))))
+        let reply = try nextReply(s, timeout: 5_000)
         #expect(reply.body["accepted"] as? Int == 1)
         #expect(reply.body["rejected"] as? Int == 2)
         let reasons = (reply.body["errors"] as? [[String: Any]] ?? []).compactMap { $0["error"] as? String }
@@ -180,4 +180,10 @@ struct IngestProtocolTests {
         s.close(linger: 0)
         await h.stop()
     }
+}
+
+/// The next ingest reply on `socket`, failing the test on timeout or a non-VGI1 reply.
+func nextReply(_ socket: Socket, timeout: Int, sourceLocation: SourceLocation = #_sourceLocation) throws -> IngestReplyFrames {
+    let frames = try #require(try socket.receiveMultipart(timeoutMilliseconds: timeout), sourceLocation: sourceLocation)
+    return try #require(IngestReplyFrames(frames), sourceLocation: sourceLocation)
 }
