@@ -81,6 +81,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["VigieTesting", "VigieCore", "ZeroMQ"],
+            exclude: ["Resources"],
             swiftSettings: strict
         ),
     ]

@@ -21,6 +21,7 @@ public final class Daemon: Service, Sendable {
     private let context: ZMQContext
     private let stopRequested = Atomic<Bool>(false)
     private let lifecycle = Mutex(LifecycleState())
+    private let onReady: (@Sendable (BoundEndpoints) -> Void)?
 
     private struct LifecycleState: Sendable {
         var started = false
@@ -30,7 +31,16 @@ public final class Daemon: Service, Sendable {
     }
 
     /// Creates a daemon; nothing is bound until `start()`.
-    public init(configuration: VigieConfiguration, logger: Logger, clock: any WallClock = SystemClock()) throws {
+    ///
+    /// - Parameter onReady: called once every endpoint is bound (from `start()`), e.g.
+    ///   to print the ready line or notify systemd.
+    public init(
+        configuration: VigieConfiguration,
+        logger: Logger,
+        clock: any WallClock = SystemClock(),
+        onReady: (@Sendable (BoundEndpoints) -> Void)? = nil
+    ) throws {
+        self.onReady = onReady
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
@@ -79,6 +89,7 @@ public final class Daemon: Service, Sendable {
         switch outcome.withLock({ $0 }) {
         case .success(let bound):
             logger.info("vigied ready", metadata: ["endpoints": "\(bound.summary)"])
+            onReady?(bound)
             return bound
         case .failure(let error):
             terminateContext()

@@ -47,17 +47,12 @@ struct Vigied: AsyncParsableCommand {
         }
         if let stateDir { configuration.daemon.stateDir = stateDir }
 
-        let daemon = try Daemon(configuration: configuration, logger: logger)
-        let bound: BoundEndpoints
-        do {
-            bound = try daemon.start()
-        } catch {
-            FileHandle.standardError.write(Data("vigied: cannot start: \(error)\n".utf8))
-            throw ExitCode(69)  // EX_UNAVAILABLE
+        // The daemon binds inside the service group, after the group has taken over
+        // SIGTERM/SIGINT, so a signal right after the ready line is a clean stop.
+        let daemon = try Daemon(configuration: configuration, logger: logger) { bound in
+            print("vigied ready \(bound.summary)")
+            fflush(nil)
         }
-        print("vigied ready \(bound.summary)")
-        fflush(nil)
-
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: daemon)],
@@ -65,6 +60,11 @@ struct Vigied: AsyncParsableCommand {
                 logger: logger
             )
         )
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            FileHandle.standardError.write(Data("vigied: \(error)\n".utf8))
+            throw ExitCode(69)  // EX_UNAVAILABLE: an endpoint could not be bound, …
+        }
     }
 }

@@ -88,10 +88,16 @@ struct FeedAndControlTests {
         await h.stop()
     }
 
-    @Test func stopsWithinTwoSeconds() async throws {
+    @Test func stopEndsTheEngineThreadAndFreesThePorts() async throws {
         let h = try DaemonHarness(toml: waitKPIs)
-        let start = ContinuousClock.now
+        let ingest = h.endpoints.ingest[0]
         await h.stop()
-        #expect(ContinuousClock.now - start < .seconds(2))
+        // The port is free again: a new socket can bind it.
+        let context = try ZMQContext(defaultLinger: 0)
+        let socket = try context.makeSocket(.router)
+        try socket.bind(ingest)
+        socket.close(linger: 0)
+        context.shutdown()
+        try context.terminate()
     }
 }

@@ -1,0 +1,107 @@
+import Foundation
+import VigieCore
+
+/// The real `vigied` binary, started on loopback with wildcard ports, for end-to-end tests.
+///
+/// Writes `toml` (plus `[daemon]` and `[endpoints]` tables of its own) into a fresh
+/// temporary directory, starts the daemon, and waits for its `vigied ready …` line to
+/// learn the ports it bound. Its stderr goes to `logPath`.
+public final class DaemonProcess: @unchecked Sendable {
+    public let process = Process()
+    public let directory: URL
+    public let configPath: String
+    public let logPath: String
+    /// `ingest`, `push`, `feed` and `control` endpoints as bound.
+    public private(set) var endpoints: [String: String] = [:]
+
+    public init(kpis toml: String, publishInterval: String = "0s", readyTimeout: Double = 20, filePath: String = #filePath) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        configPath = directory.appendingPathComponent("vigie.toml").path
+        logPath = directory.appendingPathComponent("vigied.log").path
+        let config = """
+            [daemon]
+            timezone = "Pacific/Noumea"
+            state_dir = "\(directory.appendingPathComponent("state").path)"
+            publish_interval = "\(publishInterval)"
+
+            [endpoints]
+            ingest = ["tcp://127.0.0.1:*"]
+            push = ["tcp://127.0.0.1:*"]
+            feed = ["tcp://127.0.0.1:*"]
+            control = ["tcp://127.0.0.1:*"]
+
+            """ + toml
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+
+        let url = BinaryRunner.locate("vigied", filePath: filePath)
+        guard FileManager.default.isExecutableFile(atPath: url.path) else { throw BinaryRunnerError.notFound(url) }
+        process.executableURL = url
+        process.arguments = ["--config", configPath, "--log-level", "info"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+
+        let line = try Self.readLine(out.fileHandleForReading, timeout: readyTimeout)
+        guard line.hasPrefix("vigied ready ") else {
+            process.terminate()
+            throw HarnessError("vigied did not start: \(line)\n\(log)")
+        }
+        for part in line.dropFirst("vigied ready ".count).split(separator: " ") {
+            let kv = part.split(separator: "=", maxSplits: 1)
+            if kv.count == 2 { endpoints[String(kv[0])] = String(kv[1].split(separator: ",").first ?? "") }
+        }
+    }
+
+    /// `--ingest … --push … --feed … --control …` for `vigie` subcommands.
+    public var endpointArguments: [String] {
+        ["ingest", "push", "feed", "control"].flatMap { ["--\($0)", endpoints[$0] ?? ""] }
+    }
+
+    /// What the daemon logged so far.
+    public var log: String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    /// Sends `signal` and waits for the exit; returns the status and how long it took.
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM, timeout: Double = 10) -> (status: Int32, seconds: Double) {
+        let start = monotonicNanoseconds()
+        guard process.isRunning else { return (process.terminationStatus, 0) }
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { usleep(5_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        return (process.terminationStatus, Double(monotonicNanoseconds() - start) / 1e9)
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private static func readLine(_ handle: FileHandle, timeout: Double) throws -> String {
+        let fd = handle.fileDescriptor
+        var buffer: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 100) > 0 else { continue }
+            var byte: UInt8 = 0
+            let n = read(fd, &byte, 1)
+            if n <= 0 { break }
+            if byte == 0x0A { return String(decoding: buffer, as: UTF8.self) }
+            buffer.append(byte)
+        }
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

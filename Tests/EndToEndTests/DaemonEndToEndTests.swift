@@ -1,0 +1,193 @@
+import Foundation
+import Testing
+import VigieCore
+import VigieTesting
+
+let e2eKPIs = """
+    [[kpi]]
+    name = "t.mean"
+    metric = "wait"
+    aggregate = "mean"
+    window = "1h"
+    unit = "min"
+    target = 20
+
+    [[kpi]]
+    name = "t.count"
+    metric = "wait"
+    aggregate = "count"
+    window = "today"
+
+    [[kpi]]
+    name = "t.p50"
+    metric = "wait"
+    aggregate = "p50"
+    window = "1h"
+
+    [[kpi]]
+    name = "t.p90"
+    metric = "wait"
+    aggregate = "p90"
+    window = "1h"
+
+    [[kpi]]
+    name = "t.p99"
+    metric = "wait"
+    aggregate = "p99"
+    window = "1h"
+
+    [[kpi]]
+    name = "t.share"
+    metric = "wait"
+    aggregate = "share"
+    below = 15
+    window = "1h"
+
+    [[kpi]]
+    name = "t.rate"
+    metric = "wait"
+    aggregate = "rate"
+    per = "1m"
+    window = "1h"
+
+    [[kpi]]
+    name = "t.ratio"
+    aggregate = "ratio"
+    numerator = { metric = "calls", field = "decroche", where = { service = "accueil" } }
+    denominator = { metric = "calls", field = "recu", where = { service = "accueil" } }
+    window = "today"
+    target = 0.85
+    direction = "above"
+
+    [[kpi]]
+    name = "guichet.attente"
+    metric = "guichet_attente"
+    group_by = ["site"]
+    aggregate = "mean"
+    window = "1h"
+    unit = "min"
+    """
+
+@Suite("vigied and vigie binaries, end to end")
+struct DaemonEndToEndTests {
+    @Test func pushStatusAndCleanStop() throws {
+        let daemon = try DaemonProcess(kpis: e2eKPIs)
+        let push = try BinaryRunner.run(
+            "vigie",
+            arguments: ["push", "guichet_attente", "12.5", "-t", "service=etat-civil", "-t", "site=centre"]
+                + daemon.endpointArguments)
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(push.stdout.contains("accepted 1, rejected 0"))
+
+        let mixed = try BinaryRunner.run(
+            "vigie", arguments: ["push"] + daemon.endpointArguments,
+            stdin: Data("guichet_attente,site=nord value=7.5\nguichet_attente,site=nord value=oops\n".utf8))
+        #expect(mixed.status == 1)
+        #expect(mixed.stdout.contains("accepted 1, rejected 1"))
+        #expect(mixed.stderr.hasPrefix("2:"), "\(mixed.stderr)")
+
+        let status = try BinaryRunner.run("vigie", arguments: ["status", "--json"] + daemon.endpointArguments)
+        #expect(status.status == 0)
+        let reply = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        let kpis = reply["kpis"] as? [[String: Any]] ?? []
+        let centre = kpis.first { ($0["group"] as? [String: String])?["site"] == "centre" }
+        #expect(centre?["value"] as? Double == 12.5)
+
+        let table = try BinaryRunner.run("vigie", arguments: ["status"] + daemon.endpointArguments)
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("guichet.attente"))
+        #expect(table.stdout.contains("12.50 min"))
+
+        let (code, seconds) = daemon.stop(signal: SIGTERM)
+        #expect(code == 0, "\(daemon.log)")
+        #expect(seconds < 2, "SIGTERM took \(seconds) s")
+        let again = try DaemonProcess(kpis: e2eKPIs)
+        let (intCode, intSeconds) = again.stop(signal: SIGINT)
+        #expect(intCode == 0)
+        #expect(intSeconds < 2, "SIGINT took \(intSeconds) s")
+    }
+
+    @Test func pushToAStoppedDaemonExits75() throws {
+        let daemon = try DaemonProcess(kpis: e2eKPIs)
+        let endpoints = daemon.endpointArguments
+        daemon.stop()
+        let start = monotonicNanoseconds()
+        let push = try BinaryRunner.run("vigie", arguments: ["push", "m", "1", "--timeout", "500ms"] + endpoints)
+        #expect(push.status == 75)
+        #expect(push.stderr.contains("unreachable"), "\(push.stderr)")
+        #expect(Double(monotonicNanoseconds() - start) / 1e9 < 10)
+        let status = try BinaryRunner.run("vigie", arguments: ["status"] + endpoints)
+        #expect(status.status == 75)
+    }
+
+    @Test func pythonClientFromTheReadme() throws {
+        let python = "/usr/bin/python3"
+        let hasZMQ = FileManager.default.isExecutableFile(atPath: python)
+            && (try? Self.runPython(python, ["-c", "import zmq"]).status) == 0
+        try #require(hasZMQ, "python3-zmq is missing: run `make deps`")
+        let daemon = try DaemonProcess(kpis: e2eKPIs)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Resources/protocol_client.py").path
+        let result = try Self.runPython(
+            python, [script, daemon.endpoints["ingest"] ?? "", daemon.endpoints["feed"] ?? "", daemon.endpoints["control"] ?? ""])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("0 failed"))
+        daemon.stop()
+    }
+
+    @Test func watchJSONFollowsTheFeed() throws {
+        let daemon = try DaemonProcess(kpis: e2eKPIs)
+        let endpoints = daemon.endpointArguments
+        let pusher = Thread {
+            for i in 1...8 {
+                usleep(250_000)
+                _ = try? BinaryRunner.run("vigie", arguments: ["push", "guichet_attente", "\(i)", "-t", "site=sud"] + endpoints)
+            }
+        }
+        pusher.start()
+        let watch = try BinaryRunner.run(
+            "vigie", arguments: ["watch", "guichet.", "--json", "--duration", "4s"] + endpoints, timeout: 20)
+        #expect(watch.status == 0, "\(watch.stderr)")
+        let lines = watch.stdout.split(separator: "\n")
+        let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(objects.count == lines.count, "every line is one JSON object")
+        let kpiMessages = objects.filter { $0["type"] as? String == "kpi" }
+        #expect(kpiMessages.count >= 3, "\(watch.stdout)")
+        #expect(kpiMessages.allSatisfy { ($0["kpi"] as? String)?.hasPrefix("guichet.") == true })
+        let seqs = kpiMessages.compactMap { $0["seq"] as? Int }
+        #expect(seqs == seqs.sorted())
+        daemon.stop()
+    }
+
+    @Test func benchReportsThroughput() throws {
+        let daemon = try DaemonProcess(kpis: e2eKPIs)
+        let bench = try BinaryRunner.run(
+            "vigie",
+            arguments: ["bench", "--duration", "1s", "--measurement", "wait", "--series", "50", "--json"]
+                + daemon.endpointArguments, timeout: 30)
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any])
+        let samples = result["samples"] as? Int ?? 0
+        #expect(samples > 0)
+        #expect(result["ack_p99_ms"] is Double)
+        let status = try BinaryRunner.run("vigie", arguments: ["status", "--stats", "--json"] + daemon.endpointArguments)
+        let stats = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(stats["samples_accepted"] as? Int == samples)
+        daemon.stop()
+    }
+
+    static func runPython(_ python: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}
