@@ -14,8 +14,12 @@ import Foundation
 /// series exists, and creates no `String`.
 ///
 /// **Memory.** Bounded by Σ over KPIs of `maxSeries × buckets` accumulators (88 bytes
-/// each), plus, for quantile KPIs, one sketch per bucket (8 bytes per occupied bin, at
-/// most 2 × 2,048 bins; typically a few hundred).
+/// each; a calendar KPI has one, 80 bytes, per series), plus, for quantile KPIs, one
+/// sketch per bucket: 160 bytes and its bins — up to 32 sparse entries (16 bytes
+/// each) for a bucket with few distinct values, else 8 bytes per bin over the spread
+/// of its values, at most 2 × 2,048 bins (≈ 33 KiB). Plus per series its key bytes,
+/// its group's strings and about 50 bytes of bookkeeping. A 1 h window in 60 buckets
+/// costs 5.3 KB per series; the same as a p90 adds 9.6 KB and the bins.
 ///
 /// **Windows.** Sliding windows: see `SlidingWindow` (event-time buckets, late and
 /// future samples). Calendar windows (`today`, `week`, `month`) in `timeZone`: see
