@@ -10,8 +10,10 @@ import Foundation
 /// **Hot path.** `apply` looks the line's measurement up in a hash table of selectors,
 /// checks field and `where` filters by byte comparison, finds the series by hashing
 /// the `group_by` tag values, and updates one bucket: O(1) per (sample, KPI) plus
-/// linear scans of the line's few tags and fields. It allocates nothing once the
-/// series exists, and creates no `String`.
+/// linear scans of the line's few tags and fields. It creates no `String` and
+/// allocates nothing once the series exist, except while a bucket's sketch grows to
+/// the spread of its data the first times the bucket is used (storage is kept when
+/// buckets are reused).
 ///
 /// **Memory.** Bounded by Σ over KPIs of `maxSeries × buckets` accumulators (88 bytes
 /// each; a calendar KPI has one, 80 bytes, per series), plus, for quantile KPIs, one
@@ -24,7 +26,8 @@ import Foundation
 /// **Windows.** Sliding windows: see `SlidingWindow` (event-time buckets, late and
 /// future samples). Calendar windows (`today`, `week`, `month`) in `timeZone`: see
 /// `CalendarPeriod` and `CalendarWindow`. A sample's event time is its timestamp, or
-/// `receivedAt` when it has none.
+/// `receivedAt` when it has none. `lateness` applies to sliding windows only: a
+/// calendar window takes every sample of its current period, however late.
 public final class KPIEngine {
     /// The KPI definitions, in the order given to `init`.
     public let kpis: [KPIDefinition]
