@@ -237,4 +237,59 @@ struct QuantileSketchTests {
             #expect(relativeError(sketch.quantile(q) ?? .nan, exact) <= 0.005 + 1e-9, "q=\(q)")
         }
     }
+
+    @Test(
+        "sparse (≤ 32 distinct bins) and dense stores give the same answers, and merge across",
+        arguments: [1, 5, 31, 32, 33, 40, 64, 500]
+    )
+    func sparseAndDense(distinct: Int) {
+        // `distinct` values in distinct bins, each repeated, both signs.
+        var values: [Double] = []
+        for i in 0..<distinct {
+            let v = pow(1.02, Double(i))  // about two bins apart
+            values.append(contentsOf: [v, v, -v])
+        }
+        var whole = QuantileSketch()
+        var evens = QuantileSketch()
+        var odds = QuantileSketch()
+        for (i, v) in values.enumerated() {
+            whole.add(v)
+            if i % 2 == 0 { evens.add(v) } else { odds.add(v) }
+        }
+        for q in Self.quantiles {
+            let exact = exactQuantile(values, q) ?? .nan
+            #expect(relativeError(whole.quantile(q) ?? .nan, exact) <= 0.005 + 1e-9, "q=\(q)")
+        }
+        var merged = evens
+        merged.merge(odds)
+        var mergedOtherWay = odds
+        mergedOtherWay.merge(evens)
+        for i in 0...100 {
+            let q = Double(i) / 100
+            #expect(merged.quantile(q) == whole.quantile(q), "q=\(q)")
+            #expect(mergedOtherWay.quantile(q) == whole.quantile(q), "q=\(q)")
+        }
+        #expect(merged.count == whole.count)
+    }
+
+    @Test("a sketch of a few widely spread samples stays small; dense storage is kept after clear")
+    func smallSketchMemory() {
+        var sketch = QuantileSketch()
+        for v in [0.01, 1, 100, 10_000, 1e6, 1e8, -5, -5_000, 0] { sketch.add(v) }
+        #expect(sketch.allocatedBins == 0, "still sparse")
+        #expect(sketch.allocatedBytes <= 2 * 16 * 16)
+        #expect(sketch.occupiedBins == 8)
+        #expect(sketch.quantile(1) == 1e8)
+        for v in Distribution.logNormal.sample(1_000, seed: 9) { sketch.add(v) }
+        let dense = sketch.allocatedBins
+        let bytes = sketch.allocatedBytes
+        #expect(dense > 0)
+        #expect(bytes <= 2 * (2_048 * 8 + 32 * 16))
+        sketch.clear()
+        #expect(sketch.allocatedBins == dense)
+        #expect(sketch.allocatedBytes == bytes)
+        for v in [3.0, 4, 5] { sketch.add(v) }
+        #expect(sketch.count == 3)
+        #expect(relativeError(sketch.quantile(0.5) ?? .nan, 4) <= 0.005)
+    }
 }

@@ -10,17 +10,24 @@ import Foundation
 /// **Hot path.** `apply` looks the line's measurement up in a hash table of selectors,
 /// checks field and `where` filters by byte comparison, finds the series by hashing
 /// the `group_by` tag values, and updates one bucket: O(1) per (sample, KPI) plus
-/// linear scans of the line's few tags and fields. It allocates nothing once the
-/// series exists, and creates no `String`.
+/// linear scans of the line's few tags and fields. It creates no `String` and
+/// allocates nothing once the series exist, except while a bucket's sketch grows to
+/// the spread of its data the first times the bucket is used (storage is kept when
+/// buckets are reused).
 ///
 /// **Memory.** Bounded by Σ over KPIs of `maxSeries × buckets` accumulators (88 bytes
-/// each), plus, for quantile KPIs, one sketch per bucket (8 bytes per occupied bin, at
-/// most 2 × 2,048 bins; typically a few hundred).
+/// each; a calendar KPI has one, 80 bytes, per series), plus, for quantile KPIs, one
+/// sketch per bucket: 160 bytes and its bins — up to 32 sparse entries (16 bytes
+/// each) for a bucket with few distinct values, else 8 bytes per bin over the spread
+/// of its values, at most 2 × 2,048 bins (≈ 33 KiB). Plus per series its key bytes,
+/// its group's strings and about 50 bytes of bookkeeping. A 1 h window in 60 buckets
+/// costs 5.3 KB per series; the same as a p90 adds 9.6 KB and the bins.
 ///
 /// **Windows.** Sliding windows: see `SlidingWindow` (event-time buckets, late and
 /// future samples). Calendar windows (`today`, `week`, `month`) in `timeZone`: see
 /// `CalendarPeriod` and `CalendarWindow`. A sample's event time is its timestamp, or
-/// `receivedAt` when it has none.
+/// `receivedAt` when it has none. `lateness` applies to sliding windows only: a
+/// calendar window takes every sample of its current period, however late.
 public final class KPIEngine {
     /// The KPI definitions, in the order given to `init`.
     public let kpis: [KPIDefinition]

@@ -12,7 +12,8 @@ import Darwin
 /// within `α·x` of every `x` in the bin. Negative values go to a second store by
 /// magnitude; zero (and magnitudes too small to index) to a zero count. Counts are
 /// exact, so sketches merge losslessly: the merge of two sketches answers exactly
-/// as a sketch fed the union of their values.
+/// as a sketch fed the union of their values (as long as neither had to collapse
+/// bins, see Memory).
 ///
 /// **Quantile definition.** `quantile(q)` is the value of rank `r = ⌈q·n⌉`
 /// (1-based, lower: the r-th smallest of the `n` values, `r` at least 1), computed
@@ -25,15 +26,19 @@ import Darwin
 /// under a slightly different rank rule. Results are also clamped to the exact
 /// minimum and maximum seen, which only brings them closer.
 ///
-/// **Memory.** At most `maxBins` (default 2,048) 8-byte counts per sign, allocated
-/// on first use and grown (rarely) with the spread of the data: 2,048 bins of
-/// `γ ≈ 1.01005` span a ratio of about 8·10⁸ between the largest and smallest
-/// magnitude. Beyond that the smallest magnitudes are collapsed together (their
-/// quantiles lose accuracy; counts stay exact). `clear()` keeps the allocation, so a
-/// reused sketch does not allocate per insert.
+/// **Memory.** Per sign, up to 32 distinct bins are kept sparse (16 bytes each: a
+/// sketch of a few samples stays small whatever their spread); beyond that, dense
+/// 8-byte counts over the occupied index range, at most `maxBins` (default 2,048),
+/// grown (rarely) with the spread of the data: 2,048 bins of `γ ≈ 1.01005` span a
+/// ratio of about 8·10⁸ between the largest and smallest magnitude. Beyond that the
+/// smallest magnitudes are collapsed together (their quantiles lose accuracy; counts
+/// stay exact). So a sketch holds at most 2 × (2,048 × 8 + 32 × 16) bytes of bins
+/// (about 33 KiB). `clear()` keeps the storage, so a reused sketch does not allocate
+/// per insert.
 ///
 /// Complexity: `add` O(1) (one `log`); `merge` O(bins of the other sketch);
-/// `quantile` O(bins). Value type; not shared between threads while mutated.
+/// `quantile` O(bins). The struct itself is 160 bytes. Value type: `Sendable`, but
+/// mutated by one owner at a time (the engine thread).
 public struct QuantileSketch: Sendable {
     /// The default relative accuracy α: 0.5 %.
     public static let defaultRelativeAccuracy = 0.005
@@ -81,14 +86,16 @@ public struct QuantileSketch: Sendable {
     /// Most bins per sign.
     public var maxBins: Int { positive.maxBins }
 
-    /// Bins currently allocated, both signs together (memory is 8 bytes per bin).
+    /// Dense bins currently allocated, both signs together (8 bytes each; at most
+    /// `2 × maxBins`).
     public var allocatedBins: Int { positive.bins.count + negative.bins.count }
 
-    /// Bins currently spanned by data, both signs together (at most `2 × maxBins`).
-    public var occupiedBins: Int {
-        (positive.isEmpty ? 0 : positive.maxIndex - positive.minIndex + 1)
-            + (negative.isEmpty ? 0 : negative.maxIndex - negative.minIndex + 1)
-    }
+    /// Bins holding data, both signs together: sparse entries, or the span of a dense
+    /// range (at most `2 × maxBins`).
+    public var occupiedBins: Int { positive.occupiedBins + negative.occupiedBins }
+
+    /// Bytes of bin storage allocated (not counting the 160-byte struct itself).
+    public var allocatedBytes: Int { positive.allocatedBytes + negative.allocatedBytes }
 
     /// True when no value was added since creation or the last `clear()`.
     public var isEmpty: Bool { count == 0 }
@@ -154,10 +161,9 @@ public struct QuantileSketch: Sendable {
     }
 
     private func forEachBin(of store: SketchStore, _ body: (Double, UInt64) -> Void) {
-        guard !store.isEmpty else { return }
-        for i in store.minIndex...store.maxIndex {
-            let c = store.count(at: i)
-            if c != 0 { body(value(ofIndex: i), c) }
+        store.forEach(ascending: true) { i, c in
+            body(value(ofIndex: i), c)
+            return true
         }
     }
 
@@ -196,39 +202,31 @@ public struct QuantileSketch: Sendable {
     public func quantile(_ q: Double) -> Double? {
         guard count > 0 else { return nil }
         var rank = Self.rank(of: q, in: count)
-        let estimate: Double
+        var estimate = 0.0
         if rank <= negative.total {
             // Most negative first: highest magnitude index downwards.
             var seen: UInt64 = 0
-            var found = -value(ofIndex: negative.minIndex)
-            var i = negative.maxIndex
-            while i >= negative.minIndex {
-                seen &+= negative.count(at: i)
+            negative.forEach(ascending: false) { i, c in
+                seen &+= c
                 if seen >= rank {
-                    found = -value(ofIndex: i)
-                    break
+                    estimate = -value(ofIndex: i)
+                    return false
                 }
-                i -= 1
+                return true
             }
-            estimate = found
         } else {
             rank -= negative.total
-            if rank <= zeroCount {
-                estimate = 0
-            } else {
+            if rank > zeroCount {
                 rank -= zeroCount
                 var seen: UInt64 = 0
-                var found = value(ofIndex: positive.maxIndex)
-                if !positive.isEmpty {
-                    for i in positive.minIndex...positive.maxIndex {
-                        seen &+= positive.count(at: i)
-                        if seen >= rank {
-                            found = value(ofIndex: i)
-                            break
-                        }
+                positive.forEach(ascending: true) { i, c in
+                    seen &+= c
+                    if seen >= rank {
+                        estimate = value(ofIndex: i)
+                        return false
                     }
+                    return true
                 }
-                estimate = found
             }
         }
         return Swift.min(max, Swift.max(min, estimate))

@@ -1,16 +1,36 @@
-/// Dense counts for a run of consecutive sketch bin indices, used by `QuantileSketch`
-/// for one sign of values.
+/// The counts of one sign of values in a `QuantileSketch`, by bin index.
 ///
-/// `bins[i]` counts index `offset + i`. Only `[minIndex, maxIndex]` holds non-zero
-/// counts; the array may cover more (slack, so that growth is rare). When covering a
-/// new index would need more than `maxBins` bins, the lowest indices are collapsed
-/// into the lowest kept one (DDSketch's "collapsing lowest dense store"): the
-/// counts stay exact, only the values of the smallest magnitudes lose accuracy.
+/// Two representations:
+/// - **sparse** while at most `sparseLimit` (32) distinct indices are held: sorted
+///   `(index, count)` pairs, 16 bytes each. Most buckets of a sliding window see few
+///   samples; this keeps them small whatever the spread of their values.
+/// - **dense** beyond that: `bins[i]` counts index `offset + i`; only
+///   `[minIndex, maxIndex]` holds non-zero counts, the array may cover more (slack, so
+///   that growth is rare). When covering a new index would need more than `maxBins`
+///   bins, the lowest indices are collapsed into the lowest kept one (DDSketch's
+///   "collapsing lowest dense store"): counts stay exact, only the values of the
+///   smallest magnitudes lose accuracy.
 ///
-/// Allocation happens on the first insert and when the occupied range outgrows the
-/// array (never beyond `maxBins` entries); `clear()` keeps the array.
+/// Allocation happens only when an array must grow (never beyond `maxBins` dense bins
+/// or `sparseLimit` pairs). `clear()` returns to the sparse representation and keeps
+/// both arrays' storage, so a reused store does not allocate per insert.
 struct SketchStore: Sendable {
-    /// Counts; `bins[i]` is the count of index `offset + i`.
+    /// One sparse entry.
+    struct SparseBin: Sendable {
+        var index: Int
+        var count: UInt64
+    }
+
+    /// Most distinct indices held sparsely.
+    static let sparseLimit = 32
+    /// Dense bins allocated on first use.
+    private static let initialBins = 64
+
+    /// Whether the dense representation is in use.
+    private(set) var isDense = false
+    /// Sparse entries sorted by index (sparse representation).
+    private(set) var sparse: [SparseBin] = []
+    /// Dense counts; `bins[i]` is the count of index `offset + i`.
     private(set) var bins: [UInt64] = []
     /// The index counted by `bins[0]`.
     private(set) var offset: Int = 0
@@ -20,11 +40,8 @@ struct SketchStore: Sendable {
     private(set) var maxIndex: Int = 0
     /// Sum of all counts.
     private(set) var total: UInt64 = 0
-    /// Most bins this store ever holds.
+    /// Most dense bins this store ever holds.
     let maxBins: Int
-
-    /// Bins allocated on first use.
-    private static let initialBins = 64
 
     init(maxBins: Int) {
         self.maxBins = Swift.max(1, maxBins)
@@ -33,31 +50,110 @@ struct SketchStore: Sendable {
     /// True when no count was added since creation or the last `clear()`.
     var isEmpty: Bool { maxIndex < minIndex }
 
-    /// Adds `count` at `index`: O(1) when the index is within the occupied range,
-    /// amortised O(1) otherwise.
+    /// Bins holding data: sparse entries, or the span of the dense range.
+    var occupiedBins: Int {
+        if isEmpty { return 0 }
+        return isDense ? maxIndex - minIndex + 1 : sparse.count
+    }
+
+    /// Bytes of storage allocated (both representations).
+    var allocatedBytes: Int {
+        bins.capacity * MemoryLayout<UInt64>.stride + sparse.capacity * MemoryLayout<SparseBin>.stride
+    }
+
+    /// Adds `count` at `index`: O(1) dense within the occupied range, O(log 32) plus a
+    /// short move sparse, amortised O(1) otherwise.
     @inline(__always)
     mutating func add(index: Int, count: UInt64) {
         guard count > 0 else { return }
-        if index >= minIndex, index <= maxIndex {
-            bins[index &- offset] &+= count
+        if isDense {
+            if index >= minIndex, index <= maxIndex {
+                bins[index &- offset] &+= count
+            } else {
+                let target = include(index)
+                bins[target &- offset] &+= count
+            }
         } else {
-            let target = include(index)
-            bins[target &- offset] &+= count
+            addSparse(index: index, count: count)
         }
         total &+= count
     }
 
-    /// Count at `index` (0 outside the occupied range).
-    func count(at index: Int) -> UInt64 {
-        guard index >= minIndex, index <= maxIndex else { return 0 }
-        return bins[index - offset]
+    private mutating func addSparse(index: Int, count: UInt64) {
+        var low = 0
+        var high = sparse.count
+        while low < high {
+            let mid = (low + high) >> 1
+            if sparse[mid].index < index { low = mid + 1 } else { high = mid }
+        }
+        if low < sparse.count, sparse[low].index == index {
+            sparse[low].count &+= count
+            return
+        }
+        if sparse.count < Self.sparseLimit {
+            sparse.insert(SparseBin(index: index, count: count), at: low)
+            if isEmpty {
+                minIndex = index
+                maxIndex = index
+            } else {
+                minIndex = Swift.min(minIndex, index)
+                maxIndex = Swift.max(maxIndex, index)
+            }
+            return
+        }
+        convertToDense()
+        let target = include(index)
+        bins[target &- offset] &+= count
+    }
+
+    /// Moves the sparse entries into dense bins (allocates only if `bins` is too small).
+    private mutating func convertToDense() {
+        isDense = true
+        minIndex = 1
+        maxIndex = 0
+        for i in 0..<sparse.count {
+            let entry = sparse[i]
+            let target = include(entry.index)
+            bins[target &- offset] &+= entry.count
+        }
+        sparse.removeAll(keepingCapacity: true)
+    }
+
+    /// Calls `body` with each non-zero `(index, count)` in ascending index order (or
+    /// descending), until it returns `false`. O(occupied bins).
+    func forEach(ascending: Bool, _ body: (Int, UInt64) -> Bool) {
+        guard !isEmpty else { return }
+        if isDense {
+            if ascending {
+                for i in minIndex...maxIndex {
+                    let c = bins[i - offset]
+                    if c != 0, !body(i, c) { return }
+                }
+            } else {
+                for i in stride(from: maxIndex, through: minIndex, by: -1) {
+                    let c = bins[i - offset]
+                    if c != 0, !body(i, c) { return }
+                }
+            }
+        } else if ascending {
+            for entry in sparse where !body(entry.index, entry.count) { return }
+        } else {
+            for entry in sparse.reversed() where !body(entry.index, entry.count) { return }
+        }
     }
 
     /// Adds every count of `other` (which must use the same index mapping).
     ///
-    /// O(other's occupied range).
+    /// O(other's occupied bins).
     mutating func merge(_ other: SketchStore) {
         guard !other.isEmpty else { return }
+        guard isDense, other.isDense else {
+            other.forEach(ascending: true) { index, count in
+                add(index: index, count: count)
+                return true
+            }
+            return
+        }
         _ = include(other.minIndex)
         _ = include(other.maxIndex)
         let low = minIndex
@@ -70,21 +166,24 @@ struct SketchStore: Sendable {
         total &+= other.total
     }
 
-    /// Empties the store, keeping its allocation. O(occupied range).
+    /// Empties the store, keeping its storage, and returns to the sparse
+    /// representation. O(occupied bins).
     mutating func clear() {
-        if !isEmpty {
+        if isDense, !isEmpty {
             for index in minIndex...maxIndex {
                 bins[index - offset] = 0
             }
         }
+        sparse.removeAll(keepingCapacity: true)
+        isDense = false
         minIndex = 1
         maxIndex = 0
         total = 0
     }
 
-    /// Widens the occupied range to include `index`, collapsing the lowest indices
-    /// beyond `maxBins`, and makes the array cover the range. Returns the index whose
-    /// bin receives a count for `index` (`index` itself unless it was collapsed).
+    /// Dense only: widens the occupied range to include `index`, collapsing the lowest
+    /// indices beyond `maxBins`, and makes the array cover the range. Returns the index
+    /// whose bin receives a count for `index` (`index` itself unless it was collapsed).
     private mutating func include(_ index: Int) -> Int {
         if isEmpty {
             minIndex = index
