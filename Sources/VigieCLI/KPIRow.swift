@@ -48,15 +48,17 @@ struct KPIRow: Equatable {
         ts = object["ts"] as? String ?? ""
     }
 
-    /// `12.5 min`, `85.2 %` for shares and ratios without a unit, `—` when unknown.
+    /// `12.5 min`, `85.2 %` for `unit = "ratio"`, `—` when unknown.
     var valueText: String { Self.format(value, unit: unit) }
     var targetText: String {
         guard let target else { return "" }
         return (direction == "above" ? "≥ " : "≤ ") + Self.format(target, unit: unit)
     }
 
+    /// `unit = "ratio"` (shares and ratios) is shown as a percentage: 0.853 → `85.3 %`.
     static func format(_ value: Double?, unit: String?) -> String {
         guard let value else { return "—" }
+        if unit == "ratio" { return String(format: "%.1f %%", value * 100) }
         let number: String
         let magnitude = abs(value)
         if magnitude >= 1000 || value == value.rounded() {

@@ -23,7 +23,7 @@ public struct SimulateCommand: ParsableCommand {
     @Option(help: "Stop after this long in real time (e.g. 10m); default: until interrupted.")
     var duration: String?
 
-    @Option(help: "Simulated local start time HH:MM (default: now, or 08:00 outside opening hours).")
+    @Option(help: "Simulated local start time HH:MM today (default: now in opening hours, else 08:00 on the next weekday).")
     var start: String?
 
     @Option(help: "Time zone of the simulated city.")
@@ -110,7 +110,16 @@ public struct SimulateCommand: ParsableCommand {
         let hour = calendar.component(.hour, from: now)
         let weekday = calendar.component(.weekday, from: now)
         if (8..<15).contains(hour), (2...6).contains(weekday) { return now }
-        return calendar.date(bySettingHour: 8, minute: 0, second: 0, of: now) ?? now
+        // Outside opening hours the counters are closed: start at 08:00 on the next
+        // weekday so that a demo always shows a working day.
+        var day = now
+        if hour >= 8 || !(2...6).contains(weekday) {
+            day = calendar.date(byAdding: .day, value: 1, to: now) ?? now
+        }
+        while !(2...6).contains(calendar.component(.weekday, from: day)) {
+            day = calendar.date(byAdding: .day, value: 1, to: day) ?? day
+        }
+        return calendar.date(bySettingHour: 8, minute: 0, second: 0, of: day) ?? day
     }
 }
 
