@@ -31,14 +31,14 @@ build: deps
 debug: deps
 	$(SWIFT) build
 
-## test: everything CI checks — unit, component and end-to-end tests
-test: deps
+## test: everything CI checks — formatting, unit, component and end-to-end tests
+test: deps lint
 	$(SWIFT) build --build-tests
 	VIGIE_BIN_DIR=$(CURDIR)/.build/debug $(SWIFT) test --skip-build --parallel
 
-## lint: swift-format in lint mode
+## lint: swift-format (.swift-format: swift-nio's settings), warnings fail
 lint:
-	$(SWIFT) format lint --recursive Sources Tests
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks
 
 ## demo: build, start vigied with config/vigie.toml, feed it simulated traffic, watch live
 demo: build

@@ -57,7 +57,9 @@ let package = Package(
         ),
         .target(
             name: "VigieTesting",
-            dependencies: ["VigieCore", "VigieConfig", "VigieDaemon", "ZeroMQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "VigieCore", "VigieConfig", "VigieDaemon", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(

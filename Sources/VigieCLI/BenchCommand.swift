@@ -57,7 +57,12 @@ public struct BenchCommand: ParsableCommand {
         let result: BenchResult
         switch mode {
         case "acked":
-            result = try runAcked(context: context, endpoint: resolved.ingest, payloads: payloads, durationNs: durationNs)
+            result = try runAcked(
+                context: context,
+                endpoint: resolved.ingest,
+                payloads: payloads,
+                durationNs: durationNs
+            )
         case "push":
             result = try runPush(context: context, endpoint: resolved.push, payloads: payloads, durationNs: durationNs)
         default:
@@ -82,9 +87,18 @@ public struct BenchCommand: ParsableCommand {
         }
     }
 
-    private func runAcked(context: ZMQContext, endpoint: String, payloads: [[UInt8]], durationNs: Int64) throws -> BenchResult {
+    private func runAcked(
+        context: ZMQContext,
+        endpoint: String,
+        payloads: [[UInt8]],
+        durationNs: Int64
+    ) throws -> BenchResult {
         let client = try IngestClient(
-            context: context, endpoint: endpoint, producer: IngestClient.oneShotProducerID("bench"), lingerMilliseconds: 0)
+            context: context,
+            endpoint: endpoint,
+            producer: IngestClient.oneShotProducerID("bench"),
+            lingerMilliseconds: 0
+        )
         defer { client.close() }
         var sentAt = [UInt64](repeating: 0, count: window * 2 + 1)
         var latencies: [UInt64] = []
@@ -138,11 +152,22 @@ public struct BenchCommand: ParsableCommand {
             return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))]) / 1e6
         }
         return BenchResult(
-            mode: "acked", samples: samples, rejected: rejected, batches: Int(acked), seconds: elapsed,
-            p50: pct(0.5), p99: pct(0.99))
+            mode: "acked",
+            samples: samples,
+            rejected: rejected,
+            batches: Int(acked),
+            seconds: elapsed,
+            p50: pct(0.5),
+            p99: pct(0.99)
+        )
     }
 
-    private func runPush(context: ZMQContext, endpoint: String, payloads: [[UInt8]], durationNs: Int64) throws -> BenchResult {
+    private func runPush(
+        context: ZMQContext,
+        endpoint: String,
+        payloads: [[UInt8]],
+        durationNs: Int64
+    ) throws -> BenchResult {
         let socket = try context.makeSocket(.push)
         try socket.setLinger(5_000)
         try socket.setSendHighWaterMark(1_000)
@@ -159,7 +184,14 @@ public struct BenchCommand: ParsableCommand {
         }
         let elapsed = Double(monotonicNanoseconds() - start) / 1e9
         return BenchResult(
-            mode: "push", samples: sent * batch, rejected: 0, batches: sent, seconds: elapsed, p50: nil, p99: nil)
+            mode: "push",
+            samples: sent * batch,
+            rejected: 0,
+            batches: sent,
+            seconds: elapsed,
+            p50: nil,
+            p99: nil
+        )
     }
 }
 
@@ -176,7 +208,9 @@ struct BenchResult {
     var rate: Double { seconds > 0 ? Double(samples) / seconds : 0 }
 
     var text: String {
-        var s = "\(mode): \(samples) samples in \(batches) batches, " + String(format: "%.2f s: %.0f samples/s", seconds, rate)
+        var s =
+            "\(mode): \(samples) samples in \(batches) batches, "
+            + String(format: "%.2f s: %.0f samples/s", seconds, rate)
         if let p50, let p99 { s += String(format: "; ACK latency p50 %.2f ms, p99 %.2f ms", p50, p99) }
         if mode == "push" { s += " (sent; fire-and-forget: check `vigie status --stats` for what was applied)" }
         if rejected > 0 { s += "; \(rejected) rejected" }

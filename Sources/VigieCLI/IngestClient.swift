@@ -25,8 +25,11 @@ struct IngestAck: Equatable {
             for entry in list {
                 errors.append(
                     LineProtocolError(
-                        line: entry["line"] as? Int ?? 0, column: entry["column"] as? Int ?? 0,
-                        reason: entry["error"] as? String ?? "?"))
+                        line: entry["line"] as? Int ?? 0,
+                        column: entry["column"] as? Int ?? 0,
+                        reason: entry["error"] as? String ?? "?"
+                    )
+                )
             }
         }
         return IngestAck(accepted: accepted, rejected: rejected, duplicate: duplicate, errors: errors)

@@ -69,8 +69,10 @@ public struct PushCommand: ParsableCommand {
             try? context.terminate()
         }
         let client = try IngestClient(
-            context: context, endpoint: try endpoints.resolved().ingest,
-            producer: IngestClient.oneShotProducerID("push"))
+            context: context,
+            endpoint: try endpoints.resolved().ingest,
+            producer: IngestClient.oneShotProducerID("push")
+        )
         defer { client.close() }
 
         var accepted = 0
@@ -79,7 +81,10 @@ public struct PushCommand: ParsableCommand {
         for (index, batch) in batches.enumerated() {
             let sequence = UInt64(index + 1)
             guard try client.send(sequence: sequence, payloads: [batch.payload], timeoutMilliseconds: timeoutMs) else {
-                throw fail(75, "vigied unreachable at \(try endpoints.resolved().ingest) (no connection within \(timeout))")
+                throw fail(
+                    75,
+                    "vigied unreachable at \(try endpoints.resolved().ingest) (no connection within \(timeout))"
+                )
             }
             pending.insert(sequence)
         }
@@ -90,7 +95,8 @@ public struct PushCommand: ParsableCommand {
                 throw fail(
                     75,
                     "no acknowledgment within \(timeout) for \(pending.count) of \(batches.count) batch(es); "
-                        + "resending is safe")
+                        + "resending is safe"
+                )
             }
             switch reply {
             case .ack(let sequence, let ack):
@@ -100,11 +106,13 @@ public struct PushCommand: ParsableCommand {
                 let offset = batches[Int(sequence) - 1].firstLine - 1
                 for error in ack.errors {
                     FileHandle.standardError.write(
-                        Data("\(error.line + offset):\(error.column): \(error.reason)\n".utf8))
+                        Data("\(error.line + offset):\(error.column): \(error.reason)\n".utf8)
+                    )
                 }
                 if ack.rejected > ack.errors.count {
                     FileHandle.standardError.write(
-                        Data("(\(ack.rejected - ack.errors.count) more rejected lines not listed)\n".utf8))
+                        Data("(\(ack.rejected - ack.errors.count) more rejected lines not listed)\n".utf8)
+                    )
                 }
             case .error(let message):
                 throw fail(76, "vigied refused the batch: \(message)")
@@ -147,7 +155,9 @@ public struct PushCommand: ParsableCommand {
             }
             if input.last.map({ $0 != 0x0A }) ?? false { input.append(0x0A) }
         }
-        return Self.split(input, linesPerBatch: max(1, batchLines)).map { Batch(payload: $0.bytes, firstLine: $0.firstLine) }
+        return Self.split(input, linesPerBatch: max(1, batchLines)).map {
+            Batch(payload: $0.bytes, firstLine: $0.firstLine)
+        }
     }
 
     /// Cuts line protocol into batches of at most `linesPerBatch` lines, on line ends.
@@ -184,7 +194,9 @@ enum SampleLine {
             guard let eq = tag.firstIndex(of: "="), eq != tag.startIndex, tag.index(after: eq) != tag.endIndex else {
                 throw ValidationError("tag '\(tag)' must be key=value with both parts non-empty")
             }
-            line += "," + escape(String(tag[..<eq]), extra: ["="]) + "=" + escape(String(tag[tag.index(after: eq)...]), extra: ["="])
+            line +=
+                "," + escape(String(tag[..<eq]), extra: ["="]) + "="
+                + escape(String(tag[tag.index(after: eq)...]), extra: ["="])
         }
         line += " " + escape(field, extra: ["="]) + "=" + (try fieldValue(value))
         if let time { line += " \(time)" }
@@ -203,7 +215,9 @@ enum SampleLine {
     private static func fieldValue(_ value: String) throws -> String {
         let lowered = value.lowercased()
         if ["true", "false", "t", "f"].contains(lowered) { return lowered }
-        if let last = value.last, last == "i" || last == "u", Int64(value.dropLast()) != nil || UInt64(value.dropLast()) != nil {
+        if let last = value.last, last == "i" || last == "u",
+            Int64(value.dropLast()) != nil || UInt64(value.dropLast()) != nil
+        {
             return value
         }
         if let d = Double(value) {

@@ -23,7 +23,9 @@ public struct SimulateCommand: ParsableCommand {
     @Option(help: "Stop after this long in real time (e.g. 10m); default: until interrupted.")
     var duration: String?
 
-    @Option(help: "Simulated local start time HH:MM today (default: now in opening hours, else 08:00 on the next weekday).")
+    @Option(
+        help: "Simulated local start time HH:MM today (default: now in opening hours, else 08:00 on the next weekday)."
+    )
     var start: String?
 
     @Option(help: "Time zone of the simulated city.")
@@ -41,7 +43,9 @@ public struct SimulateCommand: ParsableCommand {
 
     public func run() throws {
         guard speed > 0, speed <= 100_000 else { throw ValidationError("--speed must be in (0, 100000]") }
-        guard let zone = TimeZone(identifier: timezone) else { throw ValidationError("unknown time zone '\(timezone)'") }
+        guard let zone = TimeZone(identifier: timezone) else {
+            throw ValidationError("unknown time zone '\(timezone)'")
+        }
         var stopAt = UInt64.max
         if let duration {
             guard let ns = DurationFormat.parse(duration) else {
@@ -80,13 +84,19 @@ public struct SimulateCommand: ParsableCommand {
                         print("vigied reachable again")
                         unreachableSince = nil
                     }
-                    if verbose { print("\(city.clockText) batch \(sequence): \(ack.accepted) accepted, \(ack.rejected) rejected") }
+                    if verbose {
+                        print("\(city.clockText) batch \(sequence): \(ack.accepted) accepted, \(ack.rejected) rejected")
+                    }
                     for error in ack.errors {
-                        FileHandle.standardError.write(Data("simulate: line \(error.line):\(error.column): \(error.reason)\n".utf8))
+                        FileHandle.standardError.write(
+                            Data("simulate: line \(error.line):\(error.column): \(error.reason)\n".utf8)
+                        )
                     }
                 } else if unreachableSince == nil {
                     unreachableSince = monotonicNanoseconds()
-                    FileHandle.standardError.write(Data("simulate: vigied not acknowledging; batches of this period are dropped\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("simulate: vigied not acknowledging; batches of this period are dropped\n".utf8)
+                    )
                 }
             }
             let spent = monotonicNanoseconds() - tickStart
@@ -193,7 +203,8 @@ struct CitySimulation {
                 let missed = poisson(mean: 1 + 20 * slip)
                 lines.append(
                     "collecte,prestataire=verdure-sa,secteur=\(sector) tournees_prevues=1i,tournees_realisees=\(done)i,"
-                        + "retard_min=\(delay),bacs_oublies=\(missed)i\n")
+                        + "retard_min=\(delay),bacs_oublies=\(missed)i\n"
+                )
             }
         }
         // Street-light repairs (hours from report to repair).
@@ -218,7 +229,8 @@ struct CitySimulation {
         for direction in ["finances", "technique", "education", "culture"] {
             for _ in 0..<events(perHour: weekday && hour >= 7 && hour < 16 ? 3 : 0, seconds: seconds) {
                 lines.append(
-                    "paiement_fournisseur,direction=\(direction) delai_jours=\(round1(lognormal(median: 24, sigma: 0.35)))\n")
+                    "paiement_fournisseur,direction=\(direction) delai_jours=\(round1(lognormal(median: 24, sigma: 0.35)))\n"
+                )
             }
         }
         // Online services probed every 30 simulated seconds.
@@ -226,7 +238,8 @@ struct CitySimulation {
             for _ in 0..<events(perHour: 120, seconds: seconds, regular: "probe-\(service)") {
                 let up = uniform() < 0.995 ? 1 : 0
                 lines.append(
-                    "service_en_ligne,service=\(service) up=\(up)i,latence_ms=\(round1(lognormal(median: 180, sigma: 0.4)))\n")
+                    "service_en_ligne,service=\(service) up=\(up)i,latence_ms=\(round1(lognormal(median: 180, sigma: 0.4)))\n"
+                )
             }
         }
         return lines

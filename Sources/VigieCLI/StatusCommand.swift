@@ -55,8 +55,12 @@ public struct StatusCommand: ParsableCommand {
         return TableRenderer.render(
             headers: ["KPI", "Title", "Group", "Value", "Target", "Status", "Samples", "Window"],
             rows: rows.map {
-                [$0.kpi, $0.title, $0.groupText, $0.valueText, $0.targetText, $0.statusText, String($0.samples), $0.window]
-            })
+                [
+                    $0.kpi, $0.title, $0.groupText, $0.valueText, $0.targetText, $0.statusText, String($0.samples),
+                    $0.window,
+                ]
+            }
+        )
     }
 
     static func renderStats(_ reply: [String: Any]) -> String {

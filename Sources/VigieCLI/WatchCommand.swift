@@ -132,11 +132,15 @@ public struct WatchCommand: ParsableCommand {
         }
         let rows = state.sortedRows.map { row -> [String] in
             let age = row.receivedAt.map { String(format: "%.0fs", Double(now - $0) / 1e9) } ?? "—"
-            return [row.row.title, row.row.groupText, row.row.valueText, row.row.targetText, row.row.statusText,
-                    String(row.row.samples), row.row.window, age]
+            return [
+                row.row.title, row.row.groupText, row.row.valueText, row.row.targetText, row.row.statusText,
+                String(row.row.samples), row.row.window, age,
+            ]
         }
         out += TableRenderer.render(
-            headers: ["KPI", "Group", "Value", "Target", "Status", "Samples", "Window", "Age"], rows: rows)
+            headers: ["KPI", "Group", "Value", "Target", "Status", "Samples", "Window", "Age"],
+            rows: rows
+        )
         return out
     }
 }
@@ -159,7 +163,9 @@ struct WatchState {
     private(set) var lastSeq: UInt64 = 0
 
     var rows: [Entry] { Array(entries.values) }
-    var sortedRows: [Entry] { entries.values.sorted { ($0.row.kpi, $0.row.groupText) < ($1.row.kpi, $1.row.groupText) } }
+    var sortedRows: [Entry] {
+        entries.values.sorted { ($0.row.kpi, $0.row.groupText) < ($1.row.kpi, $1.row.groupText) }
+    }
 
     mutating func apply(snapshot reply: [String: Any]) {
         snapshotSeq = (reply["seq"] as? NSNumber)?.uint64Value ?? 0
@@ -168,7 +174,8 @@ struct WatchState {
         entries = [:]
         for object in reply["kpis"] as? [[String: Any]] ?? [] {
             guard let row = KPIRow(object) else { continue }
-            let raw = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+            let raw =
+                (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
                 .map { String(decoding: $0, as: UTF8.self) } ?? ""
             entries[row.key] = Entry(row: row, raw: raw, receivedAt: nil)
         }
@@ -187,7 +194,8 @@ struct WatchState {
         }
         guard epoch != nil, seq > snapshotSeq, let row = KPIRow(object) else { return .ignored }
         lastSeq = max(lastSeq, seq)
-        let raw = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+        let raw =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
             .map { String(decoding: $0, as: UTF8.self) } ?? ""
         entries[row.key] = Entry(row: row, raw: raw, receivedAt: now)
         return .applied

@@ -272,22 +272,30 @@ final class EngineLoop {
     private func handlePushRequest(socket: Socket, bodyStart: Int, frameCount: Int) {
         guard frameCount >= bodyStart + 5 else {
             return replyError(
-                socket, bodyStart: bodyStart,
-                "PUSH needs a producer id, a sequence number and at least one payload frame")
+                socket,
+                bodyStart: bodyStart,
+                "PUSH needs a producer id, a sequence number and at least one payload frame"
+            )
         }
         let producer = frames[bodyStart + 2]
         guard producer.count >= 1, producer.count <= VGI1.maxProducerIDLength else {
             return replyError(socket, bodyStart: bodyStart, "producer id must be 1 to 128 bytes")
         }
         guard let sequence = frames[bodyStart + 3].withUnsafeBytes({ VGI1.parseSequence($0) }) else {
-            return replyError(socket, bodyStart: bodyStart, "sequence number must be ASCII decimal 1…9223372036854775807")
+            return replyError(
+                socket,
+                bodyStart: bodyStart,
+                "sequence number must be ASCII decimal 1…9223372036854775807"
+            )
         }
         var slot = producer.withUnsafeBytes { producers.index(of: $0) }
         if slot == nil {
             guard producers.count < configuration.ingest.maxProducers else {
                 return replyError(
-                    socket, bodyStart: bodyStart,
-                    "too many producers (limit \(configuration.ingest.maxProducers)); reuse a stable producer id")
+                    socket,
+                    bodyStart: bodyStart,
+                    "too many producers (limit \(configuration.ingest.maxProducers)); reuse a stable producer id"
+                )
             }
             slot = producer.withUnsafeBytes { producers.insert($0, value: AntiReplayWindow()) }
         }
@@ -348,7 +356,9 @@ final class EngineLoop {
                     }
                     if ts > newest {
                         rejected += 1
-                        if collectErrors { recordLineError(line.lineNumber, "timestamp too far in the future (max_future)") }
+                        if collectErrors {
+                            recordLineError(line.lineNumber, "timestamp too far in the future (max_future)")
+                        }
                         return
                     }
                 }

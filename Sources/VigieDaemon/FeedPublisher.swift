@@ -36,8 +36,13 @@ final class FeedPublisher {
     func publishHeartbeat(now: Int64, uptimeSeconds: Double, ingestRate: Double) {
         sequence += 1
         FeedEncoding.encodeHeartbeat(
-            now: now, uptimeSeconds: uptimeSeconds, ingestRate: ingestRate, seq: sequence, epoch: epoch,
-            into: &writer)
+            now: now,
+            uptimeSeconds: uptimeSeconds,
+            ingestRate: ingestRate,
+            seq: sequence,
+            epoch: epoch,
+            into: &writer
+        )
         send(topic: FeedEncoding.heartbeatTopic)
     }
 

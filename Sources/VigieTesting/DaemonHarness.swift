@@ -36,7 +36,8 @@ public final class DaemonHarness: @unchecked Sendable {
             control = ["tcp://127.0.0.1:*"]
 
             """ + toml,
-            path: "<harness>")
+            path: "<harness>"
+        )
         adjust(&configuration)
         var logger = Logger(label: "vigied-test")
         logger.logLevel = .warning
@@ -100,7 +101,10 @@ extension Socket {
 
     /// Sends a `VGI1 PUSH` request.
     public func sendPush(producer: String, sequence: String, payloads: [String]) throws {
-        try sendMultipart([Array("VGI1".utf8), Array("PUSH".utf8), Array(producer.utf8), Array(sequence.utf8)] + payloads.map { Array($0.utf8) })
+        try sendMultipart(
+            [Array("VGI1".utf8), Array("PUSH".utf8), Array(producer.utf8), Array(sequence.utf8)]
+                + payloads.map { Array($0.utf8) }
+        )
     }
 }
 

@@ -14,7 +14,12 @@ public final class DaemonProcess: @unchecked Sendable {
     /// `ingest`, `push`, `feed` and `control` endpoints as bound.
     public private(set) var endpoints: [String: String] = [:]
 
-    public init(kpis toml: String, publishInterval: String = "0s", readyTimeout: Double = 20, filePath: String = #filePath) throws {
+    public init(
+        kpis toml: String,
+        publishInterval: String = "0s",
+        readyTimeout: Double = 20,
+        filePath: String = #filePath
+    ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configPath = directory.appendingPathComponent("vigie.toml").path

@@ -22,7 +22,9 @@ public final class FeedSubscriber {
         let deadline = monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
         while monotonicNanoseconds() < deadline {
             let left = Int((deadline - monotonicNanoseconds()) / 1_000_000) + 1
-            guard let frames = try socket.receiveMultipart(timeoutMilliseconds: left), frames.count == 2 else { continue }
+            guard let frames = try socket.receiveMultipart(timeoutMilliseconds: left), frames.count == 2 else {
+                continue
+            }
             let topic = String(decoding: frames[0], as: UTF8.self)
             let raw = String(decoding: frames[1], as: UTF8.self)
             guard topic.hasPrefix(topicPrefix),

@@ -75,13 +75,16 @@ struct DaemonEndToEndTests {
         let push = try BinaryRunner.run(
             "vigie",
             arguments: ["push", "guichet_attente", "12.5", "-t", "service=etat-civil", "-t", "site=centre"]
-                + daemon.endpointArguments)
+                + daemon.endpointArguments
+        )
         #expect(push.status == 0, "\(push.stderr)")
         #expect(push.stdout.contains("accepted 1, rejected 0"))
 
         let mixed = try BinaryRunner.run(
-            "vigie", arguments: ["push"] + daemon.endpointArguments,
-            stdin: Data("guichet_attente,site=nord value=7.5\nguichet_attente,site=nord value=oops\n".utf8))
+            "vigie",
+            arguments: ["push"] + daemon.endpointArguments,
+            stdin: Data("guichet_attente,site=nord value=7.5\nguichet_attente,site=nord value=oops\n".utf8)
+        )
         #expect(mixed.status == 1)
         #expect(mixed.stdout.contains("accepted 1, rejected 1"))
         #expect(mixed.stderr.hasPrefix("2:"), "\(mixed.stderr)")
@@ -122,14 +125,20 @@ struct DaemonEndToEndTests {
 
     @Test func pythonClientFromTheReadme() throws {
         let python = "/usr/bin/python3"
-        let hasZMQ = FileManager.default.isExecutableFile(atPath: python)
+        let hasZMQ =
+            FileManager.default.isExecutableFile(atPath: python)
             && (try? Self.runPython(python, ["-c", "import zmq"]).status) == 0
         try #require(hasZMQ, "python3-zmq is missing: run `make deps`")
         let daemon = try DaemonProcess(kpis: e2eKPIs)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("Resources/protocol_client.py").path
         let result = try Self.runPython(
-            python, [script, daemon.endpoints["ingest"] ?? "", daemon.endpoints["feed"] ?? "", daemon.endpoints["control"] ?? ""])
+            python,
+            [
+                script, daemon.endpoints["ingest"] ?? "", daemon.endpoints["feed"] ?? "",
+                daemon.endpoints["control"] ?? "",
+            ]
+        )
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("0 failed"))
         daemon.stop()
@@ -141,12 +150,18 @@ struct DaemonEndToEndTests {
         let pusher = Thread {
             for i in 1...8 {
                 usleep(250_000)
-                _ = try? BinaryRunner.run("vigie", arguments: ["push", "guichet_attente", "\(i)", "-t", "site=sud"] + endpoints)
+                _ = try? BinaryRunner.run(
+                    "vigie",
+                    arguments: ["push", "guichet_attente", "\(i)", "-t", "site=sud"] + endpoints
+                )
             }
         }
         pusher.start()
         let watch = try BinaryRunner.run(
-            "vigie", arguments: ["watch", "guichet.", "--json", "--duration", "4s"] + endpoints, timeout: 20)
+            "vigie",
+            arguments: ["watch", "guichet.", "--json", "--duration", "4s"] + endpoints,
+            timeout: 20
+        )
         #expect(watch.status == 0, "\(watch.stderr)")
         let lines = watch.stdout.split(separator: "\n")
         let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -164,19 +179,27 @@ struct DaemonEndToEndTests {
         let bench = try BinaryRunner.run(
             "vigie",
             arguments: ["bench", "--duration", "1s", "--measurement", "wait", "--series", "50", "--json"]
-                + daemon.endpointArguments, timeout: 30)
+                + daemon.endpointArguments,
+            timeout: 30
+        )
         #expect(bench.status == 0, "\(bench.stderr)")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any])
         let samples = result["samples"] as? Int ?? 0
         #expect(samples > 0)
         #expect(result["ack_p99_ms"] is Double)
-        let status = try BinaryRunner.run("vigie", arguments: ["status", "--stats", "--json"] + daemon.endpointArguments)
+        let status = try BinaryRunner.run(
+            "vigie",
+            arguments: ["status", "--stats", "--json"] + daemon.endpointArguments
+        )
         let stats = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
         #expect(stats["samples_accepted"] as? Int == samples)
         daemon.stop()
     }
 
-    static func runPython(_ python: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func runPython(
+        _ python: String,
+        _ arguments: [String]
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = arguments
@@ -188,6 +211,8 @@ struct DaemonEndToEndTests {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
+        )
     }
 }

@@ -26,7 +26,8 @@ struct ParseCommandTests {
                 + #""fields":{"value":{"type":"float","value":12.5}},"timestamp":1700000000000000000}"# + "\n"
                 + #"{"measurement":"guichet_attente","tags":{"service":"urbanisme"},"fields":{"#
                 + #""count":{"type":"int","value":3},"ok":{"type":"bool","value":true},"#
-                + #""note":{"type":"string","value":"a \"b\""}},"timestamp":null}"# + "\n")
+                + #""note":{"type":"string","value":"a \"b\""}},"timestamp":null}"# + "\n"
+        )
     }
 
     @Test("rejected lines go to stderr as line:column: reason, the rest is kept, exit 1")
@@ -39,7 +40,8 @@ struct ParseCommandTests {
                 2:9: invalid integer: expected digits before 'i', with an optional '-'
                 4:7: invalid timestamp: out of range (-9223372036854775806...9223372036854775806 ns)
 
-                """)
+                """
+        )
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 2)
         #expect(lines.allSatisfy { $0.hasPrefix(#"{"measurement":"m""#) })
@@ -62,7 +64,8 @@ struct ParseCommandTests {
                 2: m | n=-3 (int) | @receive-time
                 2 lines: 2 accepted, 0 rejected
 
-                """)
+                """
+        )
         #expect(result.stderr == "")
     }
 

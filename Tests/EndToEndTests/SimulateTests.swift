@@ -18,23 +18,31 @@ struct SimulateTests {
         let run = try BinaryRunner.run(
             "vigie",
             arguments: ["simulate", "--speed", "3600", "--duration", "5s", "--seed", "7"] + daemon.endpointArguments,
-            timeout: 60)
+            timeout: 60
+        )
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!run.stderr.contains("line"), "the simulator produced rejected lines: \(run.stderr)")
         let status = try BinaryRunner.run("vigie", arguments: ["status", "--json"] + daemon.endpointArguments)
         let reply = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
-        let fed = Set((reply["kpis"] as? [[String: Any]] ?? []).compactMap { entry -> String? in
-            (entry["samples"] as? Int ?? 0) > 0 ? entry["kpi"] as? String : nil
-        })
+        let fed = Set(
+            (reply["kpis"] as? [[String: Any]] ?? []).compactMap { entry -> String? in
+                (entry["samples"] as? Int ?? 0) > 0 ? entry["kpi"] as? String : nil
+            }
+        )
         let config = try BinaryRunner.run("vigie", arguments: ["check-config", "--verbose", daemon.configPath])
-        let names = Set(try Self.exampleKPIs().split(separator: "\n").compactMap { line -> String? in
-            guard line.hasPrefix("name = \""), let end = line.dropFirst(8).firstIndex(of: "\"") else { return nil }
-            return String(line.dropFirst(8)[..<end])
-        }.filter { !$0.contains("_") || $0.contains(".") })
+        let names = Set(
+            try Self.exampleKPIs().split(separator: "\n").compactMap { line -> String? in
+                guard line.hasPrefix("name = \""), let end = line.dropFirst(8).firstIndex(of: "\"") else { return nil }
+                return String(line.dropFirst(8)[..<end])
+            }.filter { !$0.contains("_") || $0.contains(".") }
+        )
         #expect(config.status == 0)
         let kpiNames = names.filter { $0.contains(".") }
         #expect(kpiNames.count >= 12)
-        #expect(kpiNames.subtracting(fed).isEmpty, "KPIs without simulated traffic: \(kpiNames.subtracting(fed).sorted())")
+        #expect(
+            kpiNames.subtracting(fed).isEmpty,
+            "KPIs without simulated traffic: \(kpiNames.subtracting(fed).sorted())"
+        )
         daemon.stop()
     }
 }

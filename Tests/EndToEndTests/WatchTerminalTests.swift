@@ -17,7 +17,9 @@ struct WatchTerminalTests {
 
         for (site, value) in [("centre", "12.5"), ("nord", "31")] {
             let push = try BinaryRunner.run(
-                "vigie", arguments: ["push", "guichet_attente", value, "-t", "site=\(site)"] + daemon.endpointArguments)
+                "vigie",
+                arguments: ["push", "guichet_attente", value, "-t", "site=\(site)"] + daemon.endpointArguments
+            )
             #expect(push.status == 0)
         }
         let table = Self.waitForScreen(session, timeout: 10) { $0.contains("31.00 min") && $0.contains("12.50 min") }
@@ -27,7 +29,10 @@ struct WatchTerminalTests {
         #expect(!table.contains("UNREACHABLE"))
 
         // A value pushed now replaces the old one in place.
-        _ = try BinaryRunner.run("vigie", arguments: ["push", "guichet_attente", "40", "-t", "site=nord"] + daemon.endpointArguments)
+        _ = try BinaryRunner.run(
+            "vigie",
+            arguments: ["push", "guichet_attente", "40", "-t", "site=nord"] + daemon.endpointArguments
+        )
         let updated = Self.waitForScreen(session, timeout: 10) { $0.contains("35.50 min") }
         #expect(updated.contains("35.50 min"), "\(updated)")
 

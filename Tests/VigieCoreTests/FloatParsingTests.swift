@@ -51,7 +51,9 @@ struct FloatParsingTests {
         var rng = SplitMix64(seed: 42)
         for _ in 0..<20_000 {
             check(
-                randomDecimal(&rng, maxDigits: 15, exponentRange: rng.next() % 2 == 0 ? nil : -22...22), parser: parser)
+                randomDecimal(&rng, maxDigits: 15, exponentRange: rng.next() % 2 == 0 ? nil : -22...22),
+                parser: parser
+            )
         }
     }
 

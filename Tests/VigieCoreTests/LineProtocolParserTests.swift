@@ -175,7 +175,10 @@ struct LineProtocolParserTests {
         let bytes = Array("m a=1.5,b=-2i,c=3u,d=t,e=F,f=\"s\"".utf8)
         _ = bytes.withUnsafeBytes { payload in
             LineProtocolParser().parse(
-                payload, onLine: { line in values = line.fields.map(\.value.numericValue) }, onError: { _ in })
+                payload,
+                onLine: { line in values = line.fields.map(\.value.numericValue) },
+                onError: { _ in }
+            )
         }
         #expect(values == [1.5, -2, 3, 1, 0, nil])
     }
@@ -211,7 +214,8 @@ struct LineProtocolParserTests {
             outcome.lines.map(\.json) == [
                 #"{"measurement":"m\u0000","tags":{"k":"\u001b"},"fields":{"v":{"type":"string","value":"\u0000"}},"#
                     + #""timestamp":null}"#
-            ])
+            ]
+        )
     }
 
     @Test("random garbage never crashes and every line is accounted for")
@@ -250,7 +254,8 @@ struct LineProtocolParserTests {
             #expect(summary.lines == accepted + rejected)
             #expect(
                 summary.nextLineNumber == 1 + bytes.count(where: { $0 == 0x0A })
-                    + (bytes.last.map { $0 == 0x0A ? 0 : 1 } ?? 0))
+                    + (bytes.last.map { $0 == 0x0A ? 0 : 1 } ?? 0)
+            )
         }
     }
 
@@ -340,7 +345,8 @@ struct LineProtocolParserTests {
         #expect(
             outcome.lines.map(\.json) == [
                 #"{"measurement":"n","tags":{"d":"4"},"fields":{"w":{"type":"float","value":5.0}},"timestamp":null}"#
-            ])
+            ]
+        )
     }
 }
 

@@ -38,8 +38,12 @@ let acceptedCases: [AcceptedCase] = [
     .init(
         input: "guichet_attente,service=etat-civil,site=centre value=12.5 1700000000000000000",
         json: json(
-            "guichet_attente", tags: #""service":"etat-civil","site":"centre""#, fields: float("value", "12.5"),
-            timestamp: "1700000000000000000")),
+            "guichet_attente",
+            tags: #""service":"etat-civil","site":"centre""#,
+            fields: float("value", "12.5"),
+            timestamp: "1700000000000000000"
+        )
+    ),
     .init(input: "m,b=1,a=2 v=1", json: json("m", tags: #""b":"1","a":"2""#, fields: float("v", "1.0"))),
     .init(
         input: "m v=1,w=2i,x=\"s\",y=t 0",
@@ -48,7 +52,10 @@ let acceptedCases: [AcceptedCase] = [
             fields: [
                 float("v", "1.0"), int("w", "2"),
                 string("x", "s"), bool("y", true),
-            ].joined(separator: ","), timestamp: "0")),
+            ].joined(separator: ","),
+            timestamp: "0"
+        )
+    ),
     .init(input: "   m v=1", json: json("m", fields: float("v", "1.0"))),
     .init(input: "\t m v=1", json: json("m", fields: float("v", "1.0"))),
     .init(input: "m  v=1   5  ", json: json("m", fields: float("v", "1.0"), timestamp: "5")),
@@ -123,10 +130,12 @@ let acceptedCases: [AcceptedCase] = [
     .init(input: "m v=1 007", json: json("m", fields: float("v", "1.0"), timestamp: "7")),
     .init(
         input: "m v=1 9223372036854775806",
-        json: json("m", fields: float("v", "1.0"), timestamp: "9223372036854775806")),
+        json: json("m", fields: float("v", "1.0"), timestamp: "9223372036854775806")
+    ),
     .init(
         input: "m v=1 -9223372036854775806",
-        json: json("m", fields: float("v", "1.0"), timestamp: "-9223372036854775806")),
+        json: json("m", fields: float("v", "1.0"), timestamp: "-9223372036854775806")
+    ),
 ]
 
 let rejectedCases: [RejectedCase] = [

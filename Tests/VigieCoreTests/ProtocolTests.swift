@@ -78,8 +78,12 @@ struct VGI1Tests {
     @Test func ackIsByteExact() {
         var w = JSONWriter()
         VGI1.encodeAck(
-            accepted: 3, rejected: 1, duplicate: false,
-            errors: [LineProtocolError(line: 2, column: 7, reason: "expected \"=\"")], into: &w)
+            accepted: 3,
+            rejected: 1,
+            duplicate: false,
+            errors: [LineProtocolError(line: 2, column: 7, reason: "expected \"=\"")],
+            into: &w
+        )
         #expect(
             w.string
                 == #"{"accepted":3,"rejected":1,"duplicate":false,"errors":[{"line":2,"column":7,"error":"expected \"=\""}]}"#
@@ -96,7 +100,9 @@ struct VGI1Tests {
     }
 
     @Test func errorBody() {
-        #expect(String(decoding: VGI1.encodeError("sequence too old"), as: UTF8.self) == #"{"error":"sequence too old"}"#)
+        #expect(
+            String(decoding: VGI1.encodeError("sequence too old"), as: UTF8.self) == #"{"error":"sequence too old"}"#
+        )
     }
 }
 

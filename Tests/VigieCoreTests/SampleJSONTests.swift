@@ -14,7 +14,8 @@ struct SampleJSONTests {
             encode("m,k=v value=12.5 1700000000000000000") == [
                 #"{"measurement":"m","tags":{"k":"v"},"fields":{"value":{"type":"float","value":12.5}},"#
                     + #""timestamp":1700000000000000000}"#
-            ])
+            ]
+        )
     }
 
     @Test("every field type, in wire order, and a null timestamp")
@@ -26,7 +27,8 @@ struct SampleJSONTests {
                     + #""i":{"type":"int","value":-9223372036854775808},"#
                     + #""u":{"type":"uint","value":18446744073709551615},"t":{"type":"bool","value":true},"#
                     + #""x":{"type":"string","value":"q\"\\"},"n":{"type":"float","value":12.0}},"timestamp":null}"#
-            ])
+            ]
+        )
     }
 
     @Test(
@@ -42,7 +44,8 @@ struct SampleJSONTests {
         #expect(
             encode("m v=\(input)") == [
                 #"{"measurement":"m","tags":{},"fields":{"v":{"type":"float","value":\#(printed)}},"timestamp":null}"#
-            ])
+            ]
+        )
     }
 
     @Test("a hand-built non-finite float is written null")
@@ -56,13 +59,19 @@ struct SampleJSONTests {
             return fields.withUnsafeBufferPointer { fieldBuffer in
                 SampleJSON.encode(
                     ParsedLine(
-                        lineNumber: 1, measurement: view, tags: UnsafeBufferPointer(start: nil, count: 0),
-                        fields: fieldBuffer, timestamp: -1))
+                        lineNumber: 1,
+                        measurement: view,
+                        tags: UnsafeBufferPointer(start: nil, count: 0),
+                        fields: fieldBuffer,
+                        timestamp: -1
+                    )
+                )
             }
         }
         #expect(
             json == #"{"measurement":"m","tags":{},"fields":{"m":{"type":"float","value":null},"#
-                + #""m":{"type":"float","value":null}},"timestamp":-1}"#)
+                + #""m":{"type":"float","value":null}},"timestamp":-1}"#
+        )
     }
 
     @Test(
@@ -116,6 +125,7 @@ struct SampleJSONTests {
             encode(#"a\ b,c\=d=e\,f g\ h="i\"j" 1"#) == [
                 #"{"measurement":"a b","tags":{"c=d":"e,f"},"fields":{"g h":{"type":"string","value":"i\"j"}},"#
                     + #""timestamp":1}"#
-            ])
+            ]
+        )
     }
 }

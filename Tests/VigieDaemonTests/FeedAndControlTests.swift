@@ -8,15 +8,23 @@ import ZeroMQ
 struct FeedAndControlTests {
     @Test func kpiUpdateReachesTheFeedWithSeqAndEpoch() async throws {
         let h = try DaemonHarness(toml: waitKPIs)
-        let sub = try FeedSubscriber(context: h.context, endpoint: h.endpoints.feed[0], prefixes: ["kpi.attente.mean", "hb"])
+        let sub = try FeedSubscriber(
+            context: h.context,
+            endpoint: h.endpoints.feed[0],
+            prefixes: ["kpi.attente.mean", "hb"]
+        )
         // The first heartbeat proves the subscription is live (PUB drops before that).
         let hb = try #require(try sub.waitFor("hb", timeoutMilliseconds: 3_000))
         #expect(hb.body["type"] as? String == "hb")
         #expect(hb.body["epoch"] is String)
         let s = try h.ingestSocket()
         try s.sendPush(
-            producer: "feed", sequence: "1",
-            payloads: ["guichet_attente,service=etat-civil,site=nord value=10\nguichet_attente,service=etat-civil,site=nord value=30\n"])
+            producer: "feed",
+            sequence: "1",
+            payloads: [
+                "guichet_attente,service=etat-civil,site=nord value=10\nguichet_attente,service=etat-civil,site=nord value=30\n"
+            ]
+        )
         _ = try s.receiveMultipart(timeoutMilliseconds: 5_000)
         let update = try #require(try sub.waitFor("kpi.attente.mean") { ($0["samples"] as? Int) == 2 })
         #expect(update.topic == "kpi.attente.mean")
@@ -56,7 +64,11 @@ struct FeedAndControlTests {
     @Test func snapshotIsConsistentWithFeedSeq() async throws {
         let h = try DaemonHarness(toml: waitKPIs)
         let s = try h.ingestSocket()
-        try s.sendPush(producer: "snap", sequence: "1", payloads: ["guichet_attente,service=etat-civil,site=sud value=12\n"])
+        try s.sendPush(
+            producer: "snap",
+            sequence: "1",
+            payloads: ["guichet_attente,service=etat-civil,site=sud value=12\n"]
+        )
         _ = try s.receiveMultipart(timeoutMilliseconds: 5_000)
         s.close(linger: 0)
         let snapshot = try h.control(#"{"op":"snapshot"}"#)

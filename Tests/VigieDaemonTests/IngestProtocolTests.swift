@@ -28,11 +28,13 @@ struct IngestProtocolTests {
         let h = try DaemonHarness(toml: waitKPIs)
         let s = try h.ingestSocket()
         try s.sendPush(
-            producer: "p1", sequence: "1",
+            producer: "p1",
+            sequence: "1",
             payloads: [
                 "guichet_attente,service=etat-civil,site=centre value=10\nguichet_attente,site=nord value=\nbad line\n",
                 "guichet_attente,service=etat-civil,site=centre value=20\n",
-            ])
+            ]
+        )
         let reply = try nextReply(s, timeout: 5_000)
         #expect(reply.command == "ACK")
         #expect(reply.rest.count == 3)
@@ -98,13 +100,31 @@ struct IngestProtocolTests {
     }
 
     static let malformed: [(String, [[UInt8]], String)] = [
-        ("bad magic", [Array("VGI2".utf8), Array("PUSH".utf8), Array("p".utf8), Array("1".utf8), Array("m v=1".utf8)], "VGI1"),
+        (
+            "bad magic",
+            [Array("VGI2".utf8), Array("PUSH".utf8), Array("p".utf8), Array("1".utf8), Array("m v=1".utf8)], "VGI1"
+        ),
         ("unknown command", [Array("VGI1".utf8), Array("PULL".utf8)], "unknown command"),
         ("no payload", [Array("VGI1".utf8), Array("PUSH".utf8), Array("p".utf8), Array("1".utf8)], "payload"),
-        ("zero sequence", [Array("VGI1".utf8), Array("PUSH".utf8), Array("p".utf8), Array("0".utf8), Array("m v=1".utf8)], "sequence"),
-        ("text sequence", [Array("VGI1".utf8), Array("PUSH".utf8), Array("p".utf8), Array("x1".utf8), Array("m v=1".utf8)], "sequence"),
-        ("empty producer", [Array("VGI1".utf8), Array("PUSH".utf8), [], Array("1".utf8), Array("m v=1".utf8)], "producer id"),
-        ("long producer", [Array("VGI1".utf8), Array("PUSH".utf8), Array(repeating: 65, count: 129), Array("1".utf8), Array("m v=1".utf8)], "producer id"),
+        (
+            "zero sequence",
+            [Array("VGI1".utf8), Array("PUSH".utf8), Array("p".utf8), Array("0".utf8), Array("m v=1".utf8)], "sequence"
+        ),
+        (
+            "text sequence",
+            [Array("VGI1".utf8), Array("PUSH".utf8), Array("p".utf8), Array("x1".utf8), Array("m v=1".utf8)], "sequence"
+        ),
+        (
+            "empty producer", [Array("VGI1".utf8), Array("PUSH".utf8), [], Array("1".utf8), Array("m v=1".utf8)],
+            "producer id"
+        ),
+        (
+            "long producer",
+            [
+                Array("VGI1".utf8), Array("PUSH".utf8), Array(repeating: 65, count: 129), Array("1".utf8),
+                Array("m v=1".utf8),
+            ], "producer id"
+        ),
         ("single garbage frame", [[0xFF, 0x00, 0xFE]], "expected frames"),
         ("garbage magic", [[0xFF, 0xFE], [0xC3, 0x28]], "VGI1"),
     ]
@@ -150,7 +170,10 @@ struct IngestProtocolTests {
     @Test func oversizedFrameIsDroppedAndDaemonKeepsServing() async throws {
         let h = try DaemonHarness(toml: waitKPIs) { $0.ingest.maxMessageSize = 1 << 20 }
         let big = try h.ingestSocket()
-        try big.sendMultipart([Array("VGI1".utf8), Array("PUSH".utf8), Array("b".utf8), Array("1".utf8), Array(repeating: 0x61, count: 2 << 20)])
+        try big.sendMultipart([
+            Array("VGI1".utf8), Array("PUSH".utf8), Array("b".utf8), Array("1".utf8),
+            Array(repeating: 0x61, count: 2 << 20),
+        ])
         #expect(try big.receiveMultipart(timeoutMilliseconds: 500) == nil)
         big.close(linger: 0)
         let s = try h.ingestSocket()
@@ -168,8 +191,12 @@ struct IngestProtocolTests {
         let old = now - 500 * 86_400 * 1_000_000_000
         let future = now + 3_600 * 1_000_000_000
         try s.sendPush(
-            producer: "ts", sequence: "1",
-            payloads: ["guichet_attente value=1 \(old)\nguichet_attente value=2 \(future)\nguichet_attente value=3 \(now)\n"])
+            producer: "ts",
+            sequence: "1",
+            payloads: [
+                "guichet_attente value=1 \(old)\nguichet_attente value=2 \(future)\nguichet_attente value=3 \(now)\n"
+            ]
+        )
         let reply = try nextReply(s, timeout: 5_000)
         #expect(reply.body["accepted"] as? Int == 1)
         #expect(reply.body["rejected"] as? Int == 2)
@@ -183,7 +210,11 @@ struct IngestProtocolTests {
 }
 
 /// The next ingest reply on `socket`, failing the test on timeout or a non-VGI1 reply.
-func nextReply(_ socket: Socket, timeout: Int, sourceLocation: SourceLocation = #_sourceLocation) throws -> IngestReplyFrames {
+func nextReply(
+    _ socket: Socket,
+    timeout: Int,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> IngestReplyFrames {
     let frames = try #require(try socket.receiveMultipart(timeoutMilliseconds: timeout), sourceLocation: sourceLocation)
     return try #require(IngestReplyFrames(frames), sourceLocation: sourceLocation)
 }

@@ -149,7 +149,10 @@ public final class LineProtocolParser {
         let measurementStart = p
         var scanned = NameScan.scan(&p, end: end, isMeasurement: true)
         let measurement = ByteView(
-            base: measurementStart, count: p - measurementStart, escapes: scanned.escaped ? .measurement : .none)
+            base: measurementStart,
+            count: p - measurementStart,
+            escapes: scanned.escaped ? .measurement : .none
+        )
         if measurement.count > maxName || scanned.nonASCII {
             try checkName(measurement, kind: .measurement, maxName: maxName)
         }

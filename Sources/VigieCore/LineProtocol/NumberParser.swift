@@ -135,7 +135,8 @@ final class NumberParser {
         }
         p = q
         return .float(
-            try makeDouble(start, q, negative: negative, mantissa: mantissa, exponent: exponent, truncated: truncated))
+            try makeDouble(start, q, negative: negative, mantissa: mantissa, exponent: exponent, truncated: truncated)
+        )
     }
 
     /// The end of an unquoted field value: the next `,` or space, or `end`.
@@ -333,7 +334,13 @@ final class NumberParser {
         }
         if p != end { throw LineFault(start, .invalidFloat) }
         return try makeDouble(
-            start, end, negative: negative, mantissa: mantissa, exponent: exponent, truncated: truncated)
+            start,
+            end,
+            negative: negative,
+            mantissa: mantissa,
+            exponent: exponent,
+            truncated: truncated
+        )
     }
 
     /// The correctly rounded Double of `±mantissa × 10^exponent` (`truncated` when digits were dropped), whose
@@ -356,7 +363,8 @@ final class NumberParser {
             value = negative ? -magnitude : magnitude
         } else if !truncated && mantissa <= 1 << 53 && exponent > 22 && exponent <= 22 + 15,
             case (let scaled, let overflow) = mantissa.multipliedReportingOverflow(
-                by: integerPowersOfTen[exponent - 22]),
+                by: integerPowersOfTen[exponent - 22]
+            ),
             !overflow, scaled <= 1 << 53
         {
             let magnitude = Double(scaled) * powersOfTen[22]

@@ -21,7 +21,8 @@ public enum Timestamps {
         let m = msOfDay / 60_000 % 60
         let s = msOfDay / 1_000 % 60
         let milli = msOfDay % 1_000
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(h, 2)):\(pad(m, 2)):\(pad(s, 2)).\(pad(milli, 3))Z"
+        return
+            "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(h, 2)):\(pad(m, 2)):\(pad(s, 2)).\(pad(milli, 3))Z"
     }
 
     private static func pad(_ v: Int64, _ width: Int) -> String {
