@@ -15,6 +15,13 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 200_000
     )
 
+    // The framework's own cost per measured sample (its mallocs included): subtract it.
+    Benchmark("baseline: empty iteration") { benchmark in
+        for i in benchmark.scaledIterations {
+            blackHole(i)
+        }
+    }
+
     // Built once: a fresh engine per sample would time its deallocation too.
     let fixture = IngestFixture()
 
