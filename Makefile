@@ -34,7 +34,7 @@ debug: deps
 ## test: everything CI checks — formatting, unit, component and end-to-end tests
 test: deps lint
 	$(SWIFT) build --build-tests
-	VIGIE_BIN_DIR=$(CURDIR)/.build/debug $(SWIFT) test --skip-build --parallel
+	VIGIE_BIN_DIR=$(CURDIR)/.build/debug timeout --signal=KILL 1500 $(SWIFT) test --skip-build --parallel
 
 ## lint: swift-format (.swift-format: swift-nio's settings), warnings fail
 lint:
