@@ -12,8 +12,9 @@ struct WatchTerminalTests {
         let session = "vigie-watch-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let vigie = BinaryRunner.locate("vigie").path
         let command = ([vigie, "watch"] + daemon.endpointArguments).joined(separator: " ")
-        #expect(Self.tmux(["new-session", "-d", "-s", session, "-x", "150", "-y", "30", command]) == 0)
-        defer { _ = Self.tmux(["kill-session", "-t", session]) }
+        // A private tmux server (-L): no interference with any other tmux on the machine.
+        #expect(Self.tmux(["-L", session, "new-session", "-d", "-s", session, "-x", "150", "-y", "30", command]) == 0)
+        defer { _ = Self.tmux(["-L", session, "kill-server"]) }
 
         for (site, value) in [("centre", "12.5"), ("nord", "31")] {
             let push = try BinaryRunner.run(
@@ -55,7 +56,7 @@ struct WatchTerminalTests {
     static func capture(_ session: String) -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        process.arguments = ["capture-pane", "-p", "-t", session]
+        process.arguments = ["-L", session, "capture-pane", "-p", "-t", session]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
