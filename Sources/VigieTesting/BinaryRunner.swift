@@ -64,6 +64,10 @@ public enum BinaryRunner {
     }
 
     /// Runs `name` with `arguments`, feeding `stdin` (or /dev/null), and waits at most `timeout` seconds.
+    ///
+    /// Standard input, output and error go through temporary files (no pipes, no reader
+    /// threads), and the child is reaped with `waitpid` (see `ChildProcess`). A run that
+    /// exceeds its timeout gets SIGTERM, then SIGKILL after a second.
     public static func run(
         _ name: String,
         arguments: [String] = [],
@@ -73,64 +77,34 @@ public enum BinaryRunner {
     ) throws -> BinaryRunResult {
         let url = locate(name, filePath: filePath)
         guard FileManager.default.isExecutableFile(atPath: url.path) else { throw BinaryRunnerError.notFound(url) }
-        signal(SIGPIPE, SIG_IGN)  // Writing to a process that already exited must not kill the test runner.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inPath = dir.appendingPathComponent("stdin").path
+        let outPath = dir.appendingPathComponent("stdout").path
+        let errPath = dir.appendingPathComponent("stderr").path
+        try (stdin ?? Data()).write(to: URL(fileURLWithPath: inPath))
 
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        let inPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : inPipe
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-
-        let output = CollectedOutput()
-        let group = DispatchGroup()
-        let outHandle = outPipe.fileHandleForReading
-        let errHandle = errPipe.fileHandleForReading
-        DispatchQueue.global().async(group: group) { output.setStdout(outHandle.readDataToEndOfFile()) }
-        DispatchQueue.global().async(group: group) { output.setStderr(errHandle.readDataToEndOfFile()) }
-        if let stdin {
-            let inHandle = inPipe.fileHandleForWriting
-            DispatchQueue.global().async {
-                try? inHandle.write(contentsOf: stdin)
-                try? inHandle.close()
+        let child = try ChildProcess(
+            path: url.path, arguments: arguments, stdinPath: inPath, stdoutPath: outPath, stderrPath: errPath)
+        var status = child.wait(timeout: timeout)
+        let timedOut = status == nil
+        if timedOut {
+            child.signal(SIGTERM)
+            status = child.wait(timeout: 1)
+            if status == nil {
+                child.signal(SIGKILL)
+                status = child.wait(timeout: 5)
             }
         }
-
-        var timedOut = false
-        if exited.wait(timeout: .now() + timeout) == .timedOut {
-            timedOut = true
-            process.terminate()
-            if exited.wait(timeout: .now() + 1) == .timedOut {
-                kill(process.processIdentifier, SIGKILL)
-                exited.wait()
-            }
-        }
-        _ = group.wait(timeout: .now() + 5)
+        let code = status ?? -1
         let result = BinaryRunResult(
-            status: process.terminationStatus,
-            terminatedBySignal: process.terminationReason == .uncaughtSignal,
-            stdout: String(decoding: output.stdout, as: UTF8.self),
-            stderr: String(decoding: output.stderr, as: UTF8.self)
+            status: code > 128 ? code - 128 : code,
+            terminatedBySignal: code > 128,
+            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         )
         if timedOut { throw BinaryRunnerError.timedOut(seconds: timeout, partial: result) }
         return result
     }
-}
-
-/// Output gathered by the reader threads.
-private final class CollectedOutput: @unchecked Sendable {
-    private let lock = NSLock()
-    private var out = Data()
-    private var err = Data()
-
-    func setStdout(_ data: Data) { lock.withLock { out = data } }
-    func setStderr(_ data: Data) { lock.withLock { err = data } }
-    var stdout: Data { lock.withLock { out } }
-    var stderr: Data { lock.withLock { err } }
 }

@@ -7,7 +7,7 @@ import VigieCore
 /// temporary directory, starts the daemon, and waits for its `vigied ready …` line to
 /// learn the ports it bound. Its stderr goes to `logPath`.
 public final class DaemonProcess: @unchecked Sendable {
-    public let process = Process()
+    private let child: ChildProcess
     public let directory: URL
     public let configPath: String
     public let logPath: String
@@ -42,17 +42,21 @@ public final class DaemonProcess: @unchecked Sendable {
 
         let url = BinaryRunner.locate("vigied", filePath: filePath)
         guard FileManager.default.isExecutableFile(atPath: url.path) else { throw BinaryRunnerError.notFound(url) }
-        process.executableURL = url
-        process.arguments = ["--config", configPath, "--log-level", "info"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: logPath)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-
-        let line = try Self.readLine(out.fileHandleForReading, timeout: readyTimeout)
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw HarnessError("pipe failed") }
+        defer { close(fds[0]) }
+        do {
+            child = try ChildProcess(
+                path: url.path, arguments: ["--config", configPath, "--log-level", "info"], stdoutFD: fds[1],
+                stderrPath: logPath)
+        } catch {
+            close(fds[1])
+            throw error
+        }
+        close(fds[1])
+        let line = Self.readLine(fds[0], timeout: readyTimeout)
         guard line.hasPrefix("vigied ready ") else {
-            process.terminate()
+            child.signal(SIGKILL)
             throw HarnessError("vigied did not start: \(line)\n\(log)")
         }
         for part in line.dropFirst("vigied ready ".count).split(separator: " ") {
@@ -75,27 +79,22 @@ public final class DaemonProcess: @unchecked Sendable {
     @discardableResult
     public func stop(signal: Int32 = SIGTERM, timeout: Double = 10) -> (status: Int32, seconds: Double) {
         let start = monotonicNanoseconds()
-        guard process.isRunning else { return (process.terminationStatus, 0) }
-        kill(process.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { usleep(5_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        child.signal(signal)
+        var status = child.wait(timeout: timeout)
+        if status == nil {
+            child.signal(SIGKILL)
+            status = child.wait(timeout: 5)
         }
-        return (process.terminationStatus, Double(monotonicNanoseconds() - start) / 1e9)
+        return (status ?? -1, Double(monotonicNanoseconds() - start) / 1e9)
     }
 
     deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        child.signal(SIGKILL)
+        _ = child.wait(timeout: 5)
         try? FileManager.default.removeItem(at: directory)
     }
 
-    private static func readLine(_ handle: FileHandle, timeout: Double) throws -> String {
-        let fd = handle.fileDescriptor
+    private static func readLine(_ fd: Int32, timeout: Double) -> String {
         var buffer: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {

@@ -14,7 +14,11 @@ struct WatchTerminalTests {
         let command = ([vigie, "watch"] + daemon.endpointArguments).joined(separator: " ")
         // A private tmux server (-L): no interference with any other tmux on the machine.
         #expect(Self.tmux(["-L", session, "new-session", "-d", "-s", session, "-x", "150", "-y", "30", command]) == 0)
-        defer { _ = Self.tmux(["-L", session, "kill-server"]) }
+        defer {
+            _ = Self.tmux(["-L", session, "kill-server"])
+            // tmux's server can outlive kill-server while its pane winds down: make sure.
+            ChildProcess.run("/usr/bin/pkill", ["-KILL", "-f", "tmux -L \(session) "])
+        }
 
         for (site, value) in [("centre", "12.5"), ("nord", "31")] {
             let push = try BinaryRunner.run(
@@ -54,27 +58,16 @@ struct WatchTerminalTests {
     }
 
     static func capture(_ session: String) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        process.arguments = ["-L", session, "capture-pane", "-p", "-t", session]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return "" }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(session).screen").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Copy the visible pane into a tmux buffer, then save the buffer to a file.
+        _ = tmux(["-L", session, "capture-pane", "-t", session, "-b", "screen"])
+        _ = tmux(["-L", session, "save-buffer", "-b", "screen", path])
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     }
 
     @discardableResult
     static func tmux(_ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+        ChildProcess.run("/usr/bin/tmux", arguments, timeout: 10) ?? -1
     }
 }
