@@ -86,7 +86,12 @@ public enum BinaryRunner {
         try (stdin ?? Data()).write(to: URL(fileURLWithPath: inPath))
 
         let child = try ChildProcess(
-            path: url.path, arguments: arguments, stdinPath: inPath, stdoutPath: outPath, stderrPath: errPath)
+            path: url.path,
+            arguments: arguments,
+            stdinPath: inPath,
+            stdoutPath: outPath,
+            stderrPath: errPath
+        )
         var status = child.wait(timeout: timeout)
         let timedOut = status == nil
         if timedOut {

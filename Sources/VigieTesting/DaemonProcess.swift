@@ -47,8 +47,11 @@ public final class DaemonProcess: @unchecked Sendable {
         defer { close(fds[0]) }
         do {
             child = try ChildProcess(
-                path: url.path, arguments: ["--config", configPath, "--log-level", "info"], stdoutFD: fds[1],
-                stderrPath: logPath)
+                path: url.path,
+                arguments: ["--config", configPath, "--log-level", "info"],
+                stdoutFD: fds[1],
+                stderrPath: logPath
+            )
         } catch {
             close(fds[1])
             throw error
