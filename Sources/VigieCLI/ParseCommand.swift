@@ -10,7 +10,7 @@ import Darwin
 /// `vigie parse [--json] [FILE]`: checks line protocol the way `vigied` will, without sending it.
 ///
 /// Prints each accepted sample on stdout (a readable summary, or one `SampleJSON` object per line with `--json`)
-/// and one `line:column: reason` per rejected line on stderr. Exits 1 if any line was rejected, 2 if the input
+/// and one `line:column: reason` per rejected line on stderr. Exits 1 if any line was rejected, 66 if the input
 /// cannot be read, 0 otherwise. Clock-dependent policies (too old, too far in the future) apply at ingest only.
 public struct ParseCommand: ParsableCommand {
     /// Name and help of `vigie parse`.
@@ -20,7 +20,7 @@ public struct ParseCommand: ParsableCommand {
         discussion: """
             Reads FILE (or standard input when FILE is '-' or absent) as InfluxDB line protocol. Accepted \
             samples go to stdout; each rejected line is reported on stderr as 'line:column: reason'. Exit \
-            status: 0 when every line is accepted, 1 when any line is rejected, 2 when the input cannot be read.
+            status: 0 when every line is accepted, 1 when any line is rejected, 66 when the input cannot be read.
             """
     )
 
@@ -43,7 +43,7 @@ public struct ParseCommand: ParsableCommand {
         } catch {
             let name = file.flatMap { $0 == "-" ? nil : $0 } ?? "standard input"
             StandardStreams.writeAll(STDERR_FILENO, "vigie parse: cannot read \(name): \(error.message)\n")
-            throw ExitCode(2)
+            throw ExitCode(66)  // EX_NOINPUT, as `vigie push`
         }
 
         let parser = LineProtocolParser()

@@ -69,10 +69,10 @@ struct ParseCommandTests {
         #expect(result.stderr == "")
     }
 
-    @Test("an unreadable file is named on stderr and exits 2")
+    @Test("an unreadable file is named on stderr and exits 66")
     func unreadableFile() throws {
         let result = try run(["parse", "/nonexistent/vigie-input.lp"], stdin: nil)
-        #expect(result.status == 2)
+        #expect(result.status == 66)
         #expect(result.stderr == "vigie parse: cannot read /nonexistent/vigie-input.lp: No such file or directory\n")
         #expect(result.stdout == "")
     }
