@@ -213,3 +213,36 @@ struct DaemonEndToEndTests {
         )
     }
 }
+
+@Suite("vigied start-up errors")
+struct DaemonStartupErrorTests {
+    @Test func portInUseIsReportedAndExitsNonZero() throws {
+        let first = try DaemonProcess(kpis: e2eKPIs)
+        let taken = try #require(first.endpoints["ingest"])
+        let config = first.directory.appendingPathComponent("second.toml").path
+        try """
+        [endpoints]
+        ingest = ["\(taken)"]
+        push = ["tcp://127.0.0.1:*"]
+        feed = ["tcp://127.0.0.1:*"]
+        control = ["tcp://127.0.0.1:*"]
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let second = try BinaryRunner.run("vigied", arguments: ["--config", config], timeout: 20)
+        #expect(second.status == 69, "\(second.stderr)")
+        #expect(second.stderr.contains("Address already in use"), "\(second.stderr)")
+        #expect(second.stderr.contains(taken))
+        first.stop()
+    }
+
+    @Test func invalidConfigExits78WithFileAndLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-bad-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("bad.toml").path
+        try "[[kpi]]\nname = \"x\"\nmetric = \"m\"\naggregate = \"p42\"\nwindow = \"1h\"\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try BinaryRunner.run("vigied", arguments: ["--config", config], timeout: 20)
+        #expect(run.status == 78)
+        #expect(run.stderr.contains("bad.toml:4:"), "\(run.stderr)")
+    }
+}
