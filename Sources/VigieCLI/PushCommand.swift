@@ -17,8 +17,13 @@ public struct PushCommand: ParsableCommand {
 
             Exit status: 0 every line accepted; 1 some lines rejected (each printed on \
             stderr as `line:column: reason`); 65 the arguments do not make a valid sample; \
-            75 the daemon is unreachable or did not acknowledge within --timeout (nothing \
-            was applied twice: resending is safe); 76 the daemon answered with an error.
+            66 an input file cannot be read; 75 the daemon is unreachable or did not \
+            acknowledge within --timeout; 76 the daemon answered with an error.
+
+            Each run uses a fresh producer id, so after a 75 the batch may or may not have \
+            been applied. For exactly-once retries, give a stable --producer and a \
+            --sequence that grows from run to run (e.g. the epoch seconds): a resend of \
+            the same sequence is acknowledged as a duplicate and not applied twice.
             """
     )
 
@@ -49,6 +54,12 @@ public struct PushCommand: ParsableCommand {
     @Flag(help: "Print nothing on success.")
     var quiet = false
 
+    @Option(help: "Stable producer id (1-128 bytes) for exactly-once retries; default: a fresh one per run.")
+    var producer: String?
+
+    @Option(help: "Sequence number of the first batch (with --producer); later batches count up from it.")
+    var sequence: UInt64 = 1
+
     @OptionGroup var endpoints: EndpointOptions
 
     public init() {}
@@ -58,7 +69,18 @@ public struct PushCommand: ParsableCommand {
             throw ValidationError("--timeout '\(timeout)' is not a duration such as 5s or 500ms")
         }
         let timeoutMs = Int(timeoutNs / 1_000_000)
-        let batches = try makeBatches()
+        if let producer, producer.utf8.count < 1 || producer.utf8.count > VGI1.maxProducerIDLength {
+            throw ValidationError("--producer must be 1 to \(VGI1.maxProducerIDLength) bytes")
+        }
+        guard sequence >= 1, sequence <= UInt64(Int64.max) else {
+            throw ValidationError("--sequence must be between 1 and \(Int64.max)")
+        }
+        let batches: [Batch]
+        do {
+            batches = try makeBatches()
+        } catch let error as SampleLineError {
+            throw fail(65, error.message)
+        }
         if batches.isEmpty {
             if !quiet { print("nothing to push") }
             return
@@ -71,15 +93,17 @@ public struct PushCommand: ParsableCommand {
         let client = try IngestClient(
             context: context,
             endpoint: try endpoints.resolved().ingest,
-            producer: IngestClient.oneShotProducerID("push")
+            producer: producer.map { Array($0.utf8) } ?? IngestClient.oneShotProducerID("push")
         )
         defer { client.close() }
 
         var accepted = 0
         var rejected = 0
         var pending = Set<UInt64>()
+        var duplicates = 0
+        let first = sequence
         for (index, batch) in batches.enumerated() {
-            let sequence = UInt64(index + 1)
+            let sequence = first + UInt64(index)
             guard try client.send(sequence: sequence, payloads: [batch.payload], timeoutMilliseconds: timeoutMs) else {
                 throw fail(
                     75,
@@ -103,7 +127,8 @@ public struct PushCommand: ParsableCommand {
                 guard pending.remove(sequence) != nil else { continue }
                 accepted += ack.accepted
                 rejected += ack.rejected
-                let offset = batches[Int(sequence) - 1].firstLine - 1
+                if ack.duplicate { duplicates += 1 }
+                let offset = batches[Int(sequence - first)].firstLine - 1
                 for error in ack.errors {
                     FileHandle.standardError.write(
                         Data("\(error.line + offset):\(error.column): \(error.reason)\n".utf8)
@@ -120,7 +145,10 @@ public struct PushCommand: ParsableCommand {
                 continue
             }
         }
-        if !quiet { print("accepted \(accepted), rejected \(rejected)") }
+        if !quiet {
+            let note = duplicates > 0 ? " (\(duplicates) batch(es) already applied: duplicate)" : ""
+            print("accepted \(accepted), rejected \(rejected)\(note)")
+        }
         if rejected > 0 { throw ExitCode(1) }
     }
 
@@ -186,13 +214,19 @@ public struct PushCommand: ParsableCommand {
 }
 
 /// Builds one line of line protocol from command-line pieces, escaping as InfluxDB does.
+/// Why `METRIC VALUE` arguments do not make a sample (exit 65).
+struct SampleLineError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
+
 enum SampleLine {
     static func make(metric: String, tags: [String], field: String, value: String, time: Int64?) throws -> String {
-        guard !metric.isEmpty else { throw ValidationError("METRIC must not be empty") }
+        guard !metric.isEmpty else { throw SampleLineError("METRIC must not be empty") }
         var line = escape(metric, extra: [])
         for tag in tags {
             guard let eq = tag.firstIndex(of: "="), eq != tag.startIndex, tag.index(after: eq) != tag.endIndex else {
-                throw ValidationError("tag '\(tag)' must be key=value with both parts non-empty")
+                throw SampleLineError("tag '\(tag)' must be key=value with both parts non-empty")
             }
             line +=
                 "," + escape(String(tag[..<eq]), extra: ["="]) + "="
@@ -221,10 +255,10 @@ enum SampleLine {
             return value
         }
         if let d = Double(value) {
-            guard d.isFinite else { throw ValidationError("VALUE '\(value)' is not finite: NaN and Inf are rejected") }
+            guard d.isFinite else { throw SampleLineError("VALUE '\(value)' is not finite: NaN and Inf are rejected") }
             return value
         }
         if value.count >= 2, value.first == "\"", value.last == "\"" { return value }
-        throw ValidationError("VALUE '\(value)' is not a number (12.5, 3i, 7u), a boolean or a \"quoted string\"")
+        throw SampleLineError("VALUE '\(value)' is not a number (12.5, 3i, 7u), a boolean or a \"quoted string\"")
     }
 }

@@ -110,6 +110,37 @@ struct DaemonEndToEndTests {
         #expect(intSeconds < 2, "SIGINT took \(intSeconds) s")
     }
 
+    @Test func pushExactlyOnceRetriesAndInvalidSamples() throws {
+        let daemon = try DaemonProcess(kpis: e2eKPIs)
+        let args = ["push", "wait", "10", "--producer", "cron-backup", "--sequence", "1700000000"]
+        let first = try BinaryRunner.run("vigie", arguments: args + daemon.endpointArguments)
+        #expect(first.status == 0)
+        #expect(first.stdout.contains("accepted 1, rejected 0"))
+        let retry = try BinaryRunner.run("vigie", arguments: args + daemon.endpointArguments)
+        #expect(retry.status == 0)
+        #expect(
+            retry.stdout.contains("accepted 0, rejected 0 (1 batch(es) already applied: duplicate)"),
+            "\(retry.stdout)"
+        )
+        let status = try BinaryRunner.run(
+            "vigie",
+            arguments: ["status", "--json", "t.count"] + daemon.endpointArguments
+        )
+        #expect(status.stdout.contains(#""samples":1"#), "\(status.stdout)")
+
+        for bad in [["wait", "abc"], ["wait", "nan"], ["wait", "1", "-t", "site"]] {
+            let run = try BinaryRunner.run("vigie", arguments: ["push"] + bad + daemon.endpointArguments)
+            #expect(run.status == 65, "\(bad): \(run.stderr)")
+            #expect(run.stderr.contains("vigie push:"))
+        }
+        let missing = try BinaryRunner.run(
+            "vigie",
+            arguments: ["push", "--file", "/nonexistent/x.lp"] + daemon.endpointArguments
+        )
+        #expect(missing.status == 66)
+        daemon.stop()
+    }
+
     @Test func pushToAStoppedDaemonExits75() throws {
         let daemon = try DaemonProcess(kpis: e2eKPIs)
         let endpoints = daemon.endpointArguments
