@@ -46,7 +46,7 @@ demo: build
 
 ## bench: ingest benchmarks (separate package)
 bench: deps
-	cd Benchmarks && $(SWIFT) package benchmark
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
 
 clean:
 	rm -rf .build $(DEMO_DIR)
