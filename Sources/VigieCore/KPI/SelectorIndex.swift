@@ -25,8 +25,8 @@ struct FeedSource {
 /// costs one lookup per distinct name, not one per KPI.
 ///
 /// Every measurement some selector names has an entry (an open-addressing table keyed
-/// by the measurement's FNV-1a hash, over unescaped bytes as `ByteView.fnv1a`, leads to
-/// it, confirmed by byte equality). The entry lists, each once:
+/// by the measurement's hash, over unescaped bytes as `ByteView.nameHash`, leads to it,
+/// confirmed by byte equality). The entry lists, each once:
 /// - the **tag keys** its selectors filter on or its groups group by, and the **field
 ///   keys** its selectors read: the engine finds each in the line once (`resolve`);
 /// - its distinct **selectors** (field and `where` filters), checked once per line
@@ -226,7 +226,9 @@ final class SelectorIndex {
             entries.append(
                 Entry(
                     measurement: span(measurement),
-                    hash: fnv1a(Array(measurement.utf8)),
+                    hash: Array(measurement.utf8).withUnsafeBufferPointer { name in
+                        name.baseAddress.map { NameBytes.hash($0, count: name.count, seed: 0) } ?? NameBytes.mix(0, 0)
+                    },
                     tagKeyStart: firstTag,
                     tagKeyCount: Int32(truncatingIfNeeded: tagNames.count),
                     fieldKeyStart: firstField,
@@ -286,7 +288,7 @@ final class SelectorIndex {
     /// The entry of `measurement`, or `nil` when no selector names it. O(1) expected.
     @inline(__always)
     func lookup(_ measurement: ByteView) -> Int? {
-        let h = measurement.fnv1a()
+        let h = measurement.nameHash(seed: 0)
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -305,7 +307,7 @@ final class SelectorIndex {
         let first = Int(entry.tagKeyStart)
         let n = Int(entry.tagKeyCount)
         guard n > 0 else { return }
-        tagAt.update(repeating: -1, count: n)
+        for k in 0..<n { tagAt[k] = -1 }
         var unresolved = n
         for t in 0..<tags.count {
             let key = tags[t].key

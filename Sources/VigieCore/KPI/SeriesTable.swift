@@ -3,9 +3,9 @@
 /// that groups by that same tag list (a line is looked up once per space, not once
 /// per KPI).
 ///
-/// The key of a line is the FNV-1a hash of its group tag values (unescaped; a missing
-/// tag is the empty value, each value followed by a 0xFF separator that UTF-8 never
-/// contains), looked up in an open-addressing table with linear probing; a hit is
+/// The key of a line is the hash of its group tag values (`ByteView.nameHash`: unescaped,
+/// a word at a time, each value's length folded in; a missing tag is the empty value),
+/// looked up in an open-addressing table with linear probing; a hit is
 /// confirmed by comparing the tag values with the key bytes stored when the series was
 /// created (length-prefixed, in one contiguous arena). The table has no cap of its own:
 /// a series is created only when a window group admits it under that group's
@@ -86,11 +86,10 @@ struct SeriesTable {
         keySlots: UnsafePointer<Int32>,
         tagAt: UnsafePointer<Int32>
     ) -> Probe {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var h: UInt64 = 0x243f_6a88_85a3_08d3
         for i in 0..<keyCount {
             let t = Self.tag(i, keySlots: keySlots, tagAt: tagAt)
-            if t >= 0 { h = tags[t].value.fnv1a(seed: h) }
-            h = (h ^ 0xFF) &* 0x0000_0100_0000_01B3
+            h = t >= 0 ? tags[t].value.nameHash(seed: h) : NameBytes.mix(h, 0)
         }
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: Self.mix(h)) & mask
