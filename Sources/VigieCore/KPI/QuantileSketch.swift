@@ -147,7 +147,10 @@ public struct QuantileSketch: Sendable {
     /// Bin index of a magnitude `x ≥ minIndexable` (a normal number): `⌈m · L(x)⌉`.
     @inline(__always)
     func index(of magnitude: Double) -> Int {
-        Int((Self.approximateLog2(magnitude) * multiplier).rounded(.up))
+        // ⌈y⌉ without a call to `ceil` (|y| < 2²⁰ here: truncate, then step up).
+        let y = Self.approximateLog2(magnitude) * multiplier
+        let truncated = Int(y)
+        return Double(truncated) < y ? truncated + 1 : truncated
     }
 
     /// Representative value of bin `index`: the harmonic mean of its bounds
