@@ -21,10 +21,12 @@ import Foundation
 /// comparison) once; hashes the `group_by` values and probes once per series space; and
 /// updates one bucket per window group: O(1) per (sample, group) plus linear scans of
 /// the line's few tags and fields. It creates no `String`, takes no lock, copies no
-/// payload bytes, and touches no reference count and no copy-on-write buffer: hot
-/// state lives in `UnmanagedArray`s the engine frees in `deinit`. It allocates nothing
-/// once the series exist, except while a bucket's sketch grows to the spread of its
-/// data the first times the bucket is used (storage is kept when buckets are reused).
+/// payload bytes, and touches no reference count: hot state lives in
+/// `UnmanagedArray`s the engine frees in `deinit`, so no copy-on-write check either,
+/// except one per sample of a quantile group (a `QuantileSketch` is a value type whose
+/// bins are a Swift array). It allocates nothing once the series exist, except while a
+/// bucket's sketch grows to the spread of its data the first times the bucket is used
+/// (storage is kept when buckets are reused).
 ///
 /// **Memory.** Bounded by Σ over window groups (not KPIs: sharing KPIs count once) of
 /// `maxSeries × buckets` accumulators (88 bytes each; a calendar group has one, 80
