@@ -1,40 +1,43 @@
-import Foundation
-
-/// The calendar window (`today`, `week`, `month`) of one KPI, for every series: the
-/// current period's bounds and one accumulator per series.
+/// The calendar window (`today`, `week`, `month`) of one window group, for every
+/// series: the current period's bounds and one accumulator per series.
 ///
 /// The bounds (`CalendarPeriod`) are computed with Foundation's `Calendar` when the
 /// window is created and again only when `now` reaches the period's end, never per
-/// sample. A sample whose event time is before the period's start is late for this
-/// window; a sample in the future (after `now`, even after the period's end) counts
-/// in the current period. At rollover every accumulator restarts and every sketch is
-/// cleared, keeping its bins. `rate` divides by the time elapsed since the period's
-/// start (at least one second, so the first instants of a period give no huge rate).
+/// sample; the engine does that (`rollOver(to:changed:)` takes the next period). A
+/// sample whose event time is before the period's start is late for this window; a
+/// sample in the future (after `now`, even after the period's end) counts in the current
+/// period. At rollover every accumulator restarts and every sketch is cleared, keeping
+/// its bins. `rate` divides by the time elapsed since the period's start (at least one
+/// second, so the first instants of a period give no huge rate).
 ///
 /// Memory per series: 80 bytes, plus one sketch (160 bytes and its bins) for quantile
-/// KPIs. Owned by the engine thread.
-struct CalendarWindow: Sendable {
-    let spec: WindowSpec
-    let calendar: Calendar
+/// KPIs, in `UnmanagedArray`s the owner frees with `deallocate()`. Owned by the engine
+/// thread.
+struct CalendarWindow {
     /// Whether series keep a sketch (quantile KPIs).
     let withSketches: Bool
     /// The current period.
     private(set) var period: CalendarPeriod
     /// Statistics of the current period, per series.
-    private(set) var totals: [WindowAccumulator] = []
+    private(set) var totals: UnmanagedArray<WindowAccumulator>
     /// Sketch of the current period, per series; empty unless `withSketches`.
-    private(set) var sketches: [QuantileSketch] = []
+    private(set) var sketches: UnmanagedArray<QuantileSketch>
 
-    /// A window of kind `spec` in `calendar`'s zone, starting in the period of `now`.
-    init(spec: WindowSpec, calendar: Calendar, withSketches: Bool, now: Int64) {
-        self.spec = spec
-        self.calendar = calendar
+    /// A window whose current period is `period`.
+    init(period: CalendarPeriod, withSketches: Bool) {
         self.withSketches = withSketches
-        period =
-            CalendarPeriod.containing(now, window: spec, calendar: calendar) ?? CalendarPeriod(start: .min, end: .max)
+        self.period = period
+        totals = UnmanagedArray()
+        sketches = UnmanagedArray()
     }
 
-    /// Adds the empty accumulator of a new series (allocates).
+    /// Frees the storage (once, by the owner).
+    func deallocate() {
+        totals.deallocate()
+        sketches.deallocate()
+    }
+
+    /// Adds the empty accumulator of a new series (allocates now and then).
     mutating func addSeries() {
         totals.append(WindowAccumulator())
         if withSketches { sketches.append(QuantileSketch()) }
@@ -46,38 +49,31 @@ struct CalendarWindow: Sendable {
 
     /// Adds a value of `series` at event time `timestamp`.
     @inline(__always)
-    mutating func add(series: Int, _ value: Double, at timestamp: Int64, hit: Bool) {
+    func add(series: Int, _ value: Double, at timestamp: Int64, hit: Bool) {
         totals[series].add(value, at: timestamp, hit: hit)
         if withSketches { sketches[series].add(value) }
     }
 
     /// Adds a ratio numerator value of `series`.
     @inline(__always)
-    mutating func addNumerator(series: Int, _ value: Double) {
+    func addNumerator(series: Int, _ value: Double) {
         totals[series].addNumerator(value)
     }
 
     /// Adds a ratio denominator value of `series`.
     @inline(__always)
-    mutating func addDenominator(series: Int, _ value: Double) {
+    func addDenominator(series: Int, _ value: Double) {
         totals[series].addDenominator(value)
     }
 
-    /// When `now` reached the period's end: starts the period containing `now`,
-    /// resets every series and returns those that had samples (their value changed);
-    /// `nil` when `now` is still inside the period. O(1), or O(series) once per period.
-    @inline(__always)
-    mutating func rollOver(now: Int64) -> [Int]? {
-        guard now >= period.end else { return nil }
-        if let next = CalendarPeriod.containing(now, window: spec, calendar: calendar) {
-            period = next
-        }
-        var changed: [Int] = []
+    /// Starts period `next`: resets every series and calls `changed` with each one that
+    /// had samples (its value changed). O(series), once per period.
+    mutating func rollOver(to next: CalendarPeriod, changed: (Int) -> Void) {
+        period = next
         for s in 0..<totals.count where !totals[s].isEmpty {
             totals[s] = WindowAccumulator()
             if withSketches { sketches[s].clear() }
-            changed.append(s)
+            changed(s)
         }
-        return changed
     }
 }

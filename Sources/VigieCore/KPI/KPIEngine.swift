@@ -7,21 +7,36 @@ import Foundation
 /// there are no locks (the type is deliberately not `Sendable`). Time is a parameter:
 /// the engine never reads a clock.
 ///
-/// **Hot path.** `apply` looks the line's measurement up in a hash table of selectors,
-/// checks field and `where` filters by byte comparison, finds the series by hashing
-/// the `group_by` tag values, and updates one bucket: O(1) per (sample, KPI) plus
-/// linear scans of the line's few tags and fields. It creates no `String` and
-/// allocates nothing once the series exist, except while a bucket's sketch grows to
-/// the spread of its data the first times the bucket is used (storage is kept when
-/// buckets are reused).
+/// **Sharing.** KPIs that see exactly the same samples (same selector, `group_by`,
+/// window, buckets, lateness and `max_series`; at most one `share` threshold; calendar
+/// `rate` only with its like) share one window group (`WindowGroup`): count, sum, mean,
+/// min, max, last, rate and share over the same window read the same accumulators, and
+/// quantiles the same sketches. KPIs with the same `group_by` share one series space
+/// (`SeriesTable`). Each KPI still has its own value, counters and cap semantics, as
+/// if it were alone.
 ///
-/// **Memory.** Bounded by Σ over KPIs of `maxSeries × buckets` accumulators (88 bytes
-/// each; a calendar KPI has one, 80 bytes, per series), plus, for quantile KPIs, one
-/// sketch per bucket: 160 bytes and its bins — up to 32 sparse entries (16 bytes
-/// each) for a bucket with few distinct values, else 8 bytes per bin over the spread
-/// of its values, at most 2 × 2,048 bins (≈ 33 KiB). Plus per series its key bytes,
-/// its group's strings and about 50 bytes of bookkeeping. A 1 h window in 60 buckets
-/// costs 5.3 KB per series; the same as a p90 adds 9.6 KB and the bins.
+/// **Hot path.** `apply` looks the line's measurement up in a hash table of measurement
+/// plans (`SelectorIndex`); finds, in one pass over the line, each tag key and field key
+/// the plan needs; checks each distinct selector (field and `where` filters, by byte
+/// comparison) once; hashes the `group_by` values and probes once per series space; and
+/// updates one bucket per window group: O(1) per (sample, group) plus linear scans of
+/// the line's few tags and fields. It creates no `String`, takes no lock, copies no
+/// payload bytes, and touches no reference count: hot state lives in
+/// `UnmanagedArray`s the engine frees in `deinit`, so no copy-on-write check either,
+/// except one per sample of a quantile group (a `QuantileSketch` is a value type whose
+/// bins are a Swift array). It allocates nothing once the series exist, except while a
+/// bucket's sketch grows to the spread of its data the first times the bucket is used
+/// (storage is kept when buckets are reused).
+///
+/// **Memory.** Bounded by Σ over window groups (not KPIs: sharing KPIs count once) of
+/// `maxSeries × buckets` accumulators (88 bytes each; a calendar group has one, 80
+/// bytes, per series), plus, for groups with a quantile KPI, one sketch per bucket: 160
+/// bytes and its bins — up to 32 sparse entries (16 bytes each) for a bucket with few
+/// distinct values, else 8 bytes per bin over the spread of its values, at most 2 ×
+/// 2,048 bins (≈ 33 KiB). Plus per group and series about 30 bytes of bookkeeping, and
+/// per series space and series its key bytes, its group's strings and about 40 bytes.
+/// A 1 h window in 60 buckets costs 5.3 KB per series, whatever the number of KPIs
+/// sharing it; a p90 over it adds 9.6 KB and the bins.
 ///
 /// **Windows.** Sliding windows: see `SlidingWindow` (event-time buckets, late and
 /// future samples). Calendar windows (`today`, `week`, `month`) in `timeZone`: see
@@ -34,9 +49,57 @@ public final class KPIEngine {
     /// The zone calendar windows follow.
     public let timeZone: TimeZone
 
-    /// All mutable state, in one stored property so that each call makes a single
-    /// exclusivity-checked access.
-    private var state: State
+    private let calendar: Calendar
+    /// What each measurement's lines feed.
+    private let index: SelectorIndex
+    /// Window groups (fixed number; each mutated in place through its pointer).
+    private let groups: UnmanagedArray<WindowGroup>
+    /// Per group, its window kind (for calendar rollover).
+    private let groupWindows: [WindowSpec]
+    /// Series spaces, one per distinct `group_by` (fixed number).
+    private let spaces: UnmanagedArray<SeriesTable>
+    /// Per space, its `group_by` keys.
+    private let spaceKeys: [[String]]
+    /// Per KPI, how it reads its group.
+    private let runtimes: [KPIRuntime]
+    /// Per-line scratch: resolved tag slots, field slots, then matched selectors.
+    private let scratch: UnmanagedArray<Int32>
+    /// Line totals (one element).
+    private let lineCounters: UnmanagedArray<LineCounters>
+    /// Per space, the group tags of each series, for publishing (appended when a series
+    /// is created, never on the hot path otherwise).
+    private var names: [[[TagPair]]]
+    /// Scratch sketch for reading sliding quantile windows (keeps its bins).
+    private var sketchScratch = QuantileSketch()
+
+    private struct LineCounters {
+        var lines = 0
+        var unmatchedLines = 0
+    }
+
+    /// What makes KPIs share a window group (besides the `share` threshold).
+    private struct GroupKey: Hashable {
+        struct Feed: Hashable {
+            let selector: SampleSelector
+            let role: SelectorRole
+        }
+
+        let feeds: [Feed]
+        let groupBy: [String]
+        let window: WindowSpec
+        /// Sliding windows only.
+        let geometry: SlidingWindow.Geometry?
+        let maxSeries: Int
+        let isCalendarRate: Bool
+    }
+
+    /// A window group being planned.
+    private struct GroupPlan {
+        let key: GroupKey
+        var members = 0
+        var withSketches = false
+        var share: (threshold: Double, below: Bool)?
+    }
 
     /// An engine for `kpis`, with calendar windows in `timeZone`, starting at `now`
     /// (ns since the epoch).
@@ -47,10 +110,129 @@ public final class KPIEngine {
         self.kpis = kpis
         self.timeZone = timeZone
         let calendar = CalendarPeriod.calendar(in: timeZone)
-        state = State(
-            states: kpis.map { KPIRuntime(definition: $0, calendar: calendar, now: now) },
-            index: SelectorIndex(kpis: kpis)
+        self.calendar = calendar
+
+        // Plan the groups: KPIs with equal keys share one, unless their `share`
+        // thresholds differ.
+        var plans: [GroupPlan] = []
+        var plansByKey: [GroupKey: [Int]] = [:]
+        var kpiGroup: [Int] = []
+        for kpi in kpis {
+            let feeds: [GroupKey.Feed]
+            if kpi.aggregate == .ratio {
+                feeds =
+                    [GroupKey.Feed(selector: kpi.selector, role: .numerator)]
+                    + (kpi.denominator.map { [GroupKey.Feed(selector: $0, role: .denominator)] } ?? [])
+            } else {
+                feeds = [GroupKey.Feed(selector: kpi.selector, role: .value)]
+            }
+            var geometry: SlidingWindow.Geometry?
+            var isCalendarRate = false
+            if case .sliding(let ns) = kpi.window {
+                geometry = SlidingWindow.Geometry(window: ns, buckets: kpi.buckets, lateness: kpi.lateness)
+            } else if case .rate = kpi.aggregate {
+                isCalendarRate = true
+            }
+            let key = GroupKey(
+                feeds: feeds,
+                groupBy: kpi.groupBy,
+                window: geometry == nil ? kpi.window : .sliding(nanoseconds: 0),
+                geometry: geometry,
+                maxSeries: Swift.max(0, Swift.min(kpi.maxSeries, Int(Int32.max))),
+                isCalendarRate: isCalendarRate
+            )
+            var share: (threshold: Double, below: Bool)?
+            if case .share(let threshold, let below) = kpi.aggregate { share = (threshold, below) }
+            let candidates = plansByKey[key] ?? []
+            let chosen = candidates.first { p in
+                guard let share, let other = plans[p].share else { return true }
+                return other.threshold == share.threshold && other.below == share.below
+            }
+            let p: Int
+            if let chosen {
+                p = chosen
+            } else {
+                p = plans.count
+                plans.append(GroupPlan(key: key))
+                plansByKey[key, default: []].append(p)
+            }
+            plans[p].members += 1
+            if kpi.aggregate.needsSketch { plans[p].withSketches = true }
+            if let share { plans[p].share = share }
+            kpiGroup.append(p)
+        }
+
+        // One series space per distinct `group_by`.
+        var spaceOf: [[String]: Int] = [:]
+        var spaceKeys: [[String]] = []
+        var groups = UnmanagedArray<WindowGroup>(capacity: plans.count)
+        var groupWindows: [WindowSpec] = []
+        var sources: [FeedSource] = []
+        for (g, plan) in plans.enumerated() {
+            let space: Int
+            if let s = spaceOf[plan.key.groupBy] {
+                space = s
+            } else {
+                space = spaceKeys.count
+                spaceOf[plan.key.groupBy] = space
+                spaceKeys.append(plan.key.groupBy)
+            }
+            let geometry = plan.key.geometry ?? SlidingWindow.Geometry(window: 1, buckets: 1, lateness: nil)
+            let period =
+                CalendarPeriod.containing(now, window: plan.key.window, calendar: calendar)
+                ?? CalendarPeriod(start: .min, end: .max)
+            groups.append(
+                WindowGroup(
+                    kind: plan.key.geometry == nil ? .calendar : .sliding,
+                    space: space,
+                    maxSeries: plan.key.maxSeries,
+                    members: plan.members,
+                    withSketches: plan.withSketches,
+                    share: plan.share,
+                    isCalendarRate: plan.key.isCalendarRate,
+                    geometry: geometry,
+                    period: period,
+                    now: now
+                )
+            )
+            groupWindows.append(plan.key.window)
+            for feed in plan.key.feeds {
+                sources.append(
+                    FeedSource(
+                        group: g,
+                        selector: feed.selector,
+                        role: feed.role,
+                        groupBy: plan.key.groupBy,
+                        space: space
+                    )
+                )
+            }
+        }
+        var spaces = UnmanagedArray<SeriesTable>(capacity: spaceKeys.count)
+        for keys in spaceKeys { spaces.append(SeriesTable(keyCount: keys.count)) }
+        let index = SelectorIndex(sources: sources)
+
+        self.index = index
+        self.groups = groups
+        self.groupWindows = groupWindows
+        self.spaces = spaces
+        self.spaceKeys = spaceKeys
+        self.runtimes = kpis.enumerated().map { KPIRuntime(definition: $1, group: kpiGroup[$0]) }
+        self.scratch = UnmanagedArray(
+            repeating: -1,
+            count: index.maxTagKeys + index.maxFieldKeys + index.maxSelectors
         )
+        self.lineCounters = UnmanagedArray(repeating: LineCounters(), count: 1)
+        self.names = Array(repeating: [], count: spaceKeys.count)
+    }
+
+    deinit {
+        for g in 0..<groups.count { groups[g].deallocate() }
+        groups.deallocate()
+        for s in 0..<spaces.count { spaces[s].deallocate() }
+        spaces.deallocate()
+        scratch.deallocate()
+        lineCounters.deallocate()
     }
 
     /// Applies every numeric field of `line` that some KPI selects. `receivedAt` is the
@@ -61,19 +243,154 @@ public final class KPIEngine {
     /// samples over a KPI's series cap, string fields and non-finite values are counted
     /// in `counters` and not applied.
     ///
-    /// O(selectors of the measurement); no allocation once the series exist.
+    /// O(tags + fields + selectors + window groups of the measurement); no allocation
+    /// once the series exist.
     @discardableResult
     public func apply(_ line: ParsedLine, receivedAt: Int64, now: Int64) -> Int {
-        state.apply(line, receivedAt: receivedAt, now: now)
+        let totals = lineCounters.base
+        totals.pointee.lines &+= 1
+        guard let e = index.lookup(line.measurement) else {
+            totals.pointee.unmatchedLines &+= 1
+            return 0
+        }
+        let entry = index.entries[e]
+        let tagAt = scratch.base
+        let fieldAt = tagAt + index.maxTagKeys
+        let selectorField = fieldAt + index.maxFieldKeys
+        index.resolve(tags: line.tags, of: entry, into: tagAt)
+        index.resolve(fields: line.fields, of: entry, into: fieldAt)
+        var matched = false
+        let firstSelector = Int(entry.selectorStart)
+        for s in 0..<Int(entry.selectorCount) {
+            let f = index.match(selector: firstSelector + s, tags: line.tags, tagAt: tagAt, fieldAt: fieldAt)
+            selectorField[s] = f
+            if f >= 0 { matched = true }
+        }
+        guard matched else {
+            totals.pointee.unmatchedLines &+= 1
+            return 0
+        }
+        let timestamp = line.timestamp ?? receivedAt
+        var applied = 0
+        var use = -1
+        var probe = SeriesTable.Probe(hash: 0, series: -1, slot: 0)
+        var probed = false
+        let firstFeed = Int(entry.feedStart)
+        for i in firstFeed..<(firstFeed + Int(entry.feedCount)) {
+            let feed = index.feeds[i]
+            let f = Int(selectorField[Int(feed.selector)])
+            guard f >= 0 else { continue }
+            let group = groups.base + Int(feed.group)
+            guard let v = line.fields[f].value.numericValue else {
+                group.pointee.countNonNumeric()
+                continue
+            }
+            guard v.isFinite else {
+                group.pointee.countNonFinite()
+                continue
+            }
+            if group.pointee.needsRollOver(now: now) { rollOver(group: Int(feed.group), now: now) }
+            guard let placement = group.pointee.place(timestamp: timestamp, now: now) else { continue }
+            // The series: probed once per line and space, created once.
+            if Int(feed.spaceUse) != use {
+                use = Int(feed.spaceUse)
+                probed = false
+            }
+            let spaceUse = index.spaceUses[use]
+            let space = Int(spaceUse.space)
+            let keySlots = UnsafePointer(index.keySlots.base + Int(spaceUse.keySlotStart))
+            if !probed {
+                probe = spaces[space].probe(tags: line.tags, keySlots: keySlots, tagAt: tagAt)
+                probed = true
+            }
+            var s = probe.series >= 0 ? group.pointee.series(ofSpaceSeries: probe.series) : -1
+            if s < 0 {
+                guard group.pointee.hasRoom else {
+                    group.pointee.countOverflow()
+                    continue
+                }
+                if probe.series < 0 {
+                    let created = createSeries(
+                        space: space,
+                        probe: probe,
+                        tags: line.tags,
+                        keySlots: keySlots,
+                        tagAt: tagAt
+                    )
+                    guard created >= 0 else {
+                        group.pointee.countOverflow()
+                        continue
+                    }
+                    probe = SeriesTable.Probe(hash: probe.hash, series: created, slot: probe.slot)
+                }
+                s = group.pointee.admit(spaceSeries: probe.series)
+            }
+            if group.pointee.record(series: s, v, role: feed.role, at: timestamp, placement: placement) {
+                applied &+= group.pointee.members
+            }
+        }
+        return applied
+    }
+
+    /// Creates the series `probe` stands for in space `space` and records its names.
+    /// Returns its number, or −1 when the space is full. Allocates.
+    @inline(never)
+    private func createSeries(
+        space: Int,
+        probe: SeriesTable.Probe,
+        tags: UnsafeBufferPointer<ParsedTag>,
+        keySlots: UnsafePointer<Int32>,
+        tagAt: UnsafePointer<Int32>
+    ) -> Int {
+        let g = spaces[space].insert(probe, tags: tags, keySlots: keySlots, tagAt: tagAt)
+        guard g >= 0 else { return -1 }
+        let keys = spaceKeys[space]
+        var pairs: [TagPair] = []
+        pairs.reserveCapacity(keys.count)
+        for (i, key) in keys.enumerated() {
+            let t = Int(tagAt[Int(keySlots[i])])
+            pairs.append(TagPair(key: key, value: t >= 0 ? tags[t].value.string : ""))
+        }
+        names[space].append(pairs)
+        return g
+    }
+
+    /// Starts the calendar period containing `now` in calendar group `g`; its series that
+    /// had samples are marked changed. O(series), once per period.
+    @inline(never)
+    private func rollOver(group g: Int, now: Int64) {
+        let next =
+            CalendarPeriod.containing(now, window: groupWindows[g], calendar: calendar) ?? groups[g].calendar.period
+        groups[g].rollOver(to: next, now: now)
     }
 
     /// Slides the windows and rolls calendar periods to `now`, marking series whose
     /// values changed with time alone (for `takeDue`).
     ///
     /// Call it about every 100 ms; `snapshot` and `takeDue` call it themselves. Cheap
-    /// unless a bucket boundary was crossed (then O(series × buckets) per sliding KPI).
+    /// unless a bucket boundary was crossed (then O(series × buckets) per sliding
+    /// window group).
     public func advance(to now: Int64) {
-        state.advance(to: now)
+        for g in 0..<groups.count {
+            if groups[g].needsRollOver(now: now) {
+                rollOver(group: g, now: now)
+            } else {
+                groups[g].advance(to: now)
+            }
+        }
+    }
+
+    /// The value of series `s` of KPI `k` at `now`.
+    private func value(kpi k: Int, series s: Int, now: Int64) -> KPIValue {
+        let runtime = runtimes[k]
+        let group = groups[runtime.group]
+        return runtime.value(
+            series: s,
+            of: group,
+            names: names[group.space][Int(group.spaceSeries[s])],
+            now: now,
+            scratch: &sketchScratch
+        )
     }
 
     /// The current value of every series of every KPI at `now`, KPIs in definition
@@ -82,7 +399,14 @@ public final class KPIEngine {
     /// Allocates; for snapshots and publishing, not the hot path. Does not change
     /// what `takeDue` returns.
     public func snapshot(now: Int64) -> [KPIValue] {
-        state.snapshot(now: now)
+        advance(to: now)
+        var out: [KPIValue] = []
+        for k in 0..<runtimes.count {
+            for s in 0..<groups[runtimes[k].group].seriesCount {
+                out.append(value(kpi: k, series: s, now: now))
+            }
+        }
+        return out
     }
 
     /// The series that changed since they were last published (a sample applied, a
@@ -90,18 +414,39 @@ public final class KPIEngine {
     /// `interval` ns ago or never (`interval` 0: every change); marks them published
     /// at `now`.
     ///
-    /// A series not yet due stays pending and is returned by a later call. O(changed
-    /// series); allocates the result.
+    /// A series not yet due stays pending and is returned by a later call. Values come
+    /// KPI by KPI in definition order, each KPI's series in the order they changed.
+    /// O(changed series); allocates the result.
     public func takeDue(now: Int64, interval: Int64) -> [KPIValue] {
-        state.takeDue(now: now, interval: interval)
+        advance(to: now)
+        var due: [[Int]] = []
+        due.reserveCapacity(groups.count)
+        for g in 0..<groups.count { due.append(groups[g].takeDue(now: now, interval: interval)) }
+        var out: [KPIValue] = []
+        for k in 0..<runtimes.count {
+            for s in due[runtimes[k].group] {
+                out.append(value(kpi: k, series: s, now: now))
+            }
+        }
+        return out
     }
 
     /// Counters since creation: totals and per KPI (allocates; not per sample).
     public var counters: EngineCounters {
         var c = EngineCounters()
-        c.lines = state.lines
-        c.unmatchedLines = state.unmatchedLines
-        c.perKPI = state.states.map(\.counters)
+        c.lines = lineCounters[0].lines
+        c.unmatchedLines = lineCounters[0].unmatchedLines
+        c.perKPI = runtimes.map { runtime in
+            let group = groups[runtime.group]
+            var k = KPICounters(kpi: runtime.definition.name)
+            k.applied = group.counters.applied
+            k.late = group.counters.late
+            k.seriesOverflow = group.counters.seriesOverflow
+            k.nonNumeric = group.counters.nonNumeric
+            k.nonFinite = group.counters.nonFinite
+            k.series = group.seriesCount
+            return k
+        }
         for k in c.perKPI {
             c.applied += k.applied
             c.late += k.late
@@ -116,76 +461,8 @@ public final class KPIEngine {
     /// The calendar period of KPI number `kpi` (an index into `kpis`), or `nil` for a
     /// sliding window or an index out of range.
     public func currentPeriod(ofKPI kpi: Int) -> CalendarPeriod? {
-        guard kpi >= 0, kpi < state.states.count, state.states[kpi].kind == .calendar else { return nil }
-        return state.states[kpi].period
-    }
-
-    /// The engine's mutable state and its operations.
-    private struct State {
-        var states: [KPIRuntime]
-        let index: SelectorIndex
-        var lines = 0
-        var unmatchedLines = 0
-        /// Scratch sketch for reading sliding quantile windows (keeps its bins).
-        var scratch = QuantileSketch()
-
-        init(states: [KPIRuntime], index: SelectorIndex) {
-            self.states = states
-            self.index = index
-        }
-
-        @inline(__always)
-        mutating func apply(_ line: ParsedLine, receivedAt: Int64, now: Int64) -> Int {
-            lines &+= 1
-            return index.bytes.withUnsafeBufferPointer { names in
-                guard let e = index.lookup(line.measurement, bytes: names) else {
-                    unmatchedLines &+= 1
-                    return 0
-                }
-                let timestamp = line.timestamp ?? receivedAt
-                let entry = index.entries[e]
-                var applied = 0
-                var matched = false
-                let first = Int(entry.candidateStart)
-                for c in first..<(first + Int(entry.candidateCount)) {
-                    let candidate = index.candidates[c]
-                    guard let field = index.match(candidate, line, bytes: names) else { continue }
-                    matched = true
-                    applied &+= states[candidate.kpi].apply(
-                        field,
-                        role: candidate.role,
-                        tags: line.tags,
-                        timestamp: timestamp,
-                        now: now
-                    )
-                }
-                if !matched { unmatchedLines &+= 1 }
-                return applied
-            }
-        }
-
-        mutating func advance(to now: Int64) {
-            for k in 0..<states.count {
-                states[k].advance(to: now)
-            }
-        }
-
-        mutating func snapshot(now: Int64) -> [KPIValue] {
-            advance(to: now)
-            var out: [KPIValue] = []
-            for k in 0..<states.count {
-                states[k].snapshot(now: now, scratch: &scratch, into: &out)
-            }
-            return out
-        }
-
-        mutating func takeDue(now: Int64, interval: Int64) -> [KPIValue] {
-            advance(to: now)
-            var out: [KPIValue] = []
-            for k in 0..<states.count {
-                states[k].takeDue(now: now, interval: interval, scratch: &scratch, into: &out)
-            }
-            return out
-        }
+        guard kpi >= 0, kpi < runtimes.count else { return nil }
+        let group = groups[runtimes[kpi].group]
+        return group.kind == .calendar ? group.calendar.period : nil
     }
 }

@@ -8,177 +8,355 @@ enum SelectorRole: UInt8, Sendable {
     case denominator
 }
 
-/// Finds the KPI selectors a parsed line may feed, without allocating or touching a
-/// reference count.
+/// Where the engine feeds one window group from: a selector, the side it feeds, and the
+/// group's series space. Input of `SelectorIndex`.
+struct FeedSource {
+    /// Index of the window group in the engine.
+    let group: Int
+    let selector: SampleSelector
+    let role: SelectorRole
+    /// The group's `group_by` keys.
+    let groupBy: [String]
+    /// Index of the group's `SeriesTable` in the engine.
+    let space: Int
+}
+
+/// What the engine does with a line of each measurement, planned once so that a line
+/// costs one lookup per distinct name, not one per KPI.
 ///
-/// Every selector (a KPI's, or each side of a ratio) is filed under its measurement:
-/// an open-addressing table keyed by the measurement's FNV-1a hash (over unescaped
-/// bytes, as `ByteView.fnv1a`) leads to the measurement's entry, confirmed by byte
-/// equality, which lists its candidates. A candidate matches a line when the line has
-/// its field (byte comparison with precomputed key bytes) and every `where` filter's
-/// tag with the same value (linear scan of the line's few tags). All names are stored
-/// once in a byte arena; entries, candidates and filters are plain values pointing
-/// into it.
+/// Every measurement some selector names has an entry (an open-addressing table keyed
+/// by the measurement's hash, over unescaped bytes as `ByteView.nameHash`, leads to it,
+/// confirmed by byte equality). The entry lists, each once:
+/// - the **tag keys** its selectors filter on or its groups group by, and the **field
+///   keys** its selectors read: the engine finds each in the line once (`resolve`);
+/// - its distinct **selectors** (field and `where` filters), checked once per line
+///   against the resolved tags and fields;
+/// - its **series spaces** (one per distinct `group_by`), with the resolved tag slot of
+///   each group key: the engine looks the line's series up once per space;
+/// - its **feeds** (selector, role, window group, space), grouped by space.
 ///
+/// All names live once in a byte arena; everything else is plain values in
+/// `UnmanagedArray`s (no reference counting per element on the hot path), freed in
+/// `deinit`. A class so that the engine's calls borrow it rather than copy its fields.
 /// Built once per engine; read-only afterwards.
-struct SelectorIndex: Sendable {
+final class SelectorIndex {
     /// A run of bytes in `bytes`.
-    struct Span: Sendable {
+    struct Span {
         var start: Int32
         var count: Int32
     }
 
-    /// One `where` condition.
-    struct Filter: Sendable {
-        let key: Span
+    /// One `where` condition: the tag in slot `tagSlot` must equal `value`.
+    struct Filter {
+        let tagSlot: Int32
         let value: Span
     }
 
-    /// One selector filed under a measurement.
-    struct Candidate: Sendable {
-        /// Index of the KPI in the engine's list.
-        let kpi: Int
-        let role: SelectorRole
-        /// Field key.
-        let field: Span
+    /// One distinct selector of a measurement.
+    struct Selector {
+        /// Field slot (entry-local) of its field key.
+        let fieldSlot: Int32
         /// Its filters: `filters[filterStart ..< filterStart + filterCount]`.
         let filterStart: Int32
         let filterCount: Int32
     }
 
-    /// A measurement and the selectors that name it.
-    struct Entry: Sendable {
-        let measurement: Span
-        let hash: UInt64
-        /// Its candidates: `candidates[candidateStart ..< candidateStart + candidateCount]`.
-        let candidateStart: Int32
-        let candidateCount: Int32
+    /// One series space used by a measurement's feeds.
+    struct SpaceUse {
+        /// Index of the `SeriesTable` in the engine.
+        let space: Int32
+        /// Tag slots (entry-local) of its group keys, in order:
+        /// `keySlots[keySlotStart ..< keySlotStart + keys]`.
+        let keySlotStart: Int32
     }
 
-    /// Every name, once.
-    let bytes: [UInt8]
-    /// Entry number per slot, −1 when empty. Power-of-two size, load ≤ ¼.
-    private let slots: [Int32]
-    /// One entry per distinct measurement.
-    let entries: [Entry]
-    /// Candidates, grouped by entry.
-    let candidates: [Candidate]
-    /// Filters, grouped by candidate.
-    let filters: [Filter]
+    /// One window group fed by one selector of a measurement.
+    struct Feed {
+        /// Entry-local selector number.
+        let selector: Int32
+        /// Window group index.
+        let group: Int32
+        /// Global `spaceUses` index.
+        let spaceUse: Int32
+        let role: SelectorRole
+    }
 
-    /// Indexes the selectors of `kpis` (the denominator only for `ratio` KPIs).
-    init(kpis: [KPIDefinition]) {
-        var grouped: [(name: [UInt8], selectors: [(kpi: Int, role: SelectorRole, selector: SampleSelector)])] = []
-        var byName: [[UInt8]: Int] = [:]
-        func file(_ selector: SampleSelector, kpi: Int, role: SelectorRole) {
-            let name = Array(selector.metric.utf8)
-            if let e = byName[name] {
-                grouped[e].selectors.append((kpi, role, selector))
+    /// A measurement and what its lines feed.
+    struct Entry {
+        let measurement: Span
+        let hash: UInt64
+        /// `tagKeys[tagKeyStart ..< tagKeyStart + tagKeyCount]`: tag slots.
+        let tagKeyStart: Int32
+        let tagKeyCount: Int32
+        /// `fieldKeys[fieldKeyStart ..< fieldKeyStart + fieldKeyCount]`: field slots.
+        let fieldKeyStart: Int32
+        let fieldKeyCount: Int32
+        /// `selectors[selectorStart ..< selectorStart + selectorCount]`.
+        let selectorStart: Int32
+        let selectorCount: Int32
+        /// `feeds[feedStart ..< feedStart + feedCount]`, grouped by space use.
+        let feedStart: Int32
+        let feedCount: Int32
+    }
+
+    /// Every name, once per entry.
+    let bytes: UnmanagedArray<UInt8>
+    /// Entry number per slot, −1 when empty. Power-of-two size, load ≤ ¼.
+    private let slots: UnmanagedArray<Int32>
+    let entries: UnmanagedArray<Entry>
+    let tagKeys: UnmanagedArray<Span>
+    let fieldKeys: UnmanagedArray<Span>
+    let selectors: UnmanagedArray<Selector>
+    let filters: UnmanagedArray<Filter>
+    let spaceUses: UnmanagedArray<SpaceUse>
+    let keySlots: UnmanagedArray<Int32>
+    let feeds: UnmanagedArray<Feed>
+    /// Most tag slots, field slots and selectors of any entry (scratch sizes).
+    let maxTagKeys: Int
+    let maxFieldKeys: Int
+    let maxSelectors: Int
+
+    /// Plans `sources` (each feed of each window group), by measurement in order of
+    /// first appearance.
+    init(sources: [FeedSource]) {
+        var byMeasurement: [String: Int] = [:]
+        var grouped: [[FeedSource]] = []
+        for source in sources {
+            if let e = byMeasurement[source.selector.metric] {
+                grouped[e].append(source)
             } else {
-                byName[name] = grouped.count
-                grouped.append((name, [(kpi, role, selector)]))
+                byMeasurement[source.selector.metric] = grouped.count
+                grouped.append([source])
             }
         }
-        for (k, kpi) in kpis.enumerated() {
-            if kpi.aggregate == .ratio {
-                file(kpi.selector, kpi: k, role: .numerator)
-                if let denominator = kpi.denominator { file(denominator, kpi: k, role: .denominator) }
-            } else {
-                file(kpi.selector, kpi: k, role: .value)
+        var bytes = UnmanagedArray<UInt8>(capacity: 256)
+        func span(_ name: String) -> Span {
+            let start = Int32(truncatingIfNeeded: bytes.count)
+            for b in name.utf8 { bytes.append(b) }
+            return Span(start: start, count: Int32(truncatingIfNeeded: bytes.count) - start)
+        }
+        var entries = UnmanagedArray<Entry>()
+        var tagKeys = UnmanagedArray<Span>()
+        var fieldKeys = UnmanagedArray<Span>()
+        var selectors = UnmanagedArray<Selector>()
+        var filters = UnmanagedArray<Filter>()
+        var spaceUses = UnmanagedArray<SpaceUse>()
+        var keySlots = UnmanagedArray<Int32>()
+        var feeds = UnmanagedArray<Feed>()
+        var maxTagKeys = 0
+        var maxFieldKeys = 0
+        var maxSelectors = 0
+        for group in grouped {
+            let measurement = group[0].selector.metric
+            // Names this measurement's lines are searched for, each once.
+            var tagSlot: [String: Int32] = [:]
+            var tagNames: [String] = []
+            func slot(ofTag key: String) -> Int32 {
+                if let s = tagSlot[key] { return s }
+                let s = Int32(truncatingIfNeeded: tagNames.count)
+                tagSlot[key] = s
+                tagNames.append(key)
+                return s
             }
-        }
-        var bytes: [UInt8] = []
-        func span(_ b: [UInt8]) -> Span {
-            defer { bytes += b }
-            return Span(start: Int32(truncatingIfNeeded: bytes.count), count: Int32(truncatingIfNeeded: b.count))
-        }
-        var entries: [Entry] = []
-        var candidates: [Candidate] = []
-        var filters: [Filter] = []
-        for (name, selectors) in grouped {
-            let firstCandidate = Int32(truncatingIfNeeded: candidates.count)
-            for (kpi, role, selector) in selectors {
-                let firstFilter = Int32(truncatingIfNeeded: filters.count)
-                for f in selector.filters {
-                    filters.append(Filter(key: span(Array(f.key.utf8)), value: span(Array(f.value.utf8))))
+            var fieldSlot: [String: Int32] = [:]
+            var fieldNames: [String] = []
+            var selectorNumber: [SampleSelector: Int32] = [:]
+            let firstSelector = Int32(truncatingIfNeeded: selectors.count)
+            var spaceUseNumber: [Int: Int32] = [:]
+            var entryFeeds: [Feed] = []
+            for source in group {
+                let selector: Int32
+                if let s = selectorNumber[source.selector] {
+                    selector = s
+                } else {
+                    selector = Int32(truncatingIfNeeded: selectorNumber.count)
+                    selectorNumber[source.selector] = selector
+                    let field: Int32
+                    if let f = fieldSlot[source.selector.field] {
+                        field = f
+                    } else {
+                        field = Int32(truncatingIfNeeded: fieldNames.count)
+                        fieldSlot[source.selector.field] = field
+                        fieldNames.append(source.selector.field)
+                    }
+                    let firstFilter = Int32(truncatingIfNeeded: filters.count)
+                    for f in source.selector.filters {
+                        filters.append(Filter(tagSlot: slot(ofTag: f.key), value: span(f.value)))
+                    }
+                    selectors.append(
+                        Selector(
+                            fieldSlot: field,
+                            filterStart: firstFilter,
+                            filterCount: Int32(truncatingIfNeeded: source.selector.filters.count)
+                        )
+                    )
                 }
-                candidates.append(
-                    Candidate(
-                        kpi: kpi,
-                        role: role,
-                        field: span(Array(selector.field.utf8)),
-                        filterStart: firstFilter,
-                        filterCount: Int32(truncatingIfNeeded: selector.filters.count)
+                let use: Int32
+                if let u = spaceUseNumber[source.space] {
+                    use = u
+                } else {
+                    use = Int32(truncatingIfNeeded: spaceUses.count)
+                    spaceUseNumber[source.space] = use
+                    spaceUses.append(
+                        SpaceUse(
+                            space: Int32(truncatingIfNeeded: source.space),
+                            keySlotStart: Int32(truncatingIfNeeded: keySlots.count)
+                        )
+                    )
+                    for key in source.groupBy { keySlots.append(slot(ofTag: key)) }
+                }
+                entryFeeds.append(
+                    Feed(
+                        selector: selector,
+                        group: Int32(truncatingIfNeeded: source.group),
+                        spaceUse: use,
+                        role: source.role
                     )
                 )
             }
+            // Feeds of one space together (stable), so a line looks each space up once.
+            let firstFeed = Int32(truncatingIfNeeded: feeds.count)
+            for (_, feed) in entryFeeds.enumerated().sorted(by: { ($0.1.spaceUse, $0.0) < ($1.1.spaceUse, $1.0) }) {
+                feeds.append(feed)
+            }
+            let firstTag = Int32(truncatingIfNeeded: tagKeys.count)
+            for key in tagNames { tagKeys.append(span(key)) }
+            let firstField = Int32(truncatingIfNeeded: fieldKeys.count)
+            for key in fieldNames { fieldKeys.append(span(key)) }
             entries.append(
                 Entry(
-                    measurement: span(name),
-                    hash: fnv1a(name),
-                    candidateStart: firstCandidate,
-                    candidateCount: Int32(truncatingIfNeeded: selectors.count)
+                    measurement: span(measurement),
+                    hash: Array(measurement.utf8).withUnsafeBufferPointer { name in
+                        name.baseAddress.map { NameBytes.hash($0, count: name.count, seed: 0) } ?? NameBytes.mix(0, 0)
+                    },
+                    tagKeyStart: firstTag,
+                    tagKeyCount: Int32(truncatingIfNeeded: tagNames.count),
+                    fieldKeyStart: firstField,
+                    fieldKeyCount: Int32(truncatingIfNeeded: fieldNames.count),
+                    selectorStart: firstSelector,
+                    selectorCount: Int32(truncatingIfNeeded: selectorNumber.count),
+                    feedStart: firstFeed,
+                    feedCount: Int32(truncatingIfNeeded: entryFeeds.count)
                 )
             )
+            maxTagKeys = Swift.max(maxTagKeys, tagNames.count)
+            maxFieldKeys = Swift.max(maxFieldKeys, fieldNames.count)
+            maxSelectors = Swift.max(maxSelectors, selectorNumber.count)
         }
         var size = 8
         while size < entries.count * 4 { size *= 2 }
-        var slots = [Int32](repeating: -1, count: size)
-        for (e, entry) in entries.enumerated() {
-            var i = Int(truncatingIfNeeded: entry.hash) & (size - 1)
+        let slots = UnmanagedArray<Int32>(repeating: -1, count: size)
+        for e in 0..<entries.count {
+            var i = Int(truncatingIfNeeded: entries[e].hash) & (size - 1)
             while slots[i] >= 0 { i = (i + 1) & (size - 1) }
             slots[i] = Int32(truncatingIfNeeded: e)
         }
         self.bytes = bytes
         self.slots = slots
         self.entries = entries
-        self.candidates = candidates
+        self.tagKeys = tagKeys
+        self.fieldKeys = fieldKeys
+        self.selectors = selectors
         self.filters = filters
+        self.spaceUses = spaceUses
+        self.keySlots = keySlots
+        self.feeds = feeds
+        self.maxTagKeys = maxTagKeys
+        self.maxFieldKeys = maxFieldKeys
+        self.maxSelectors = maxSelectors
+    }
+
+    deinit {
+        bytes.deallocate()
+        slots.deallocate()
+        entries.deallocate()
+        tagKeys.deallocate()
+        fieldKeys.deallocate()
+        selectors.deallocate()
+        filters.deallocate()
+        spaceUses.deallocate()
+        keySlots.deallocate()
+        feeds.deallocate()
+    }
+
+    /// The bytes of `span`.
+    @inline(__always)
+    func name(_ span: Span) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: bytes.base + Int(span.start), count: Int(span.count))
     }
 
     /// The entry of `measurement`, or `nil` when no selector names it. O(1) expected.
     @inline(__always)
-    func lookup(_ measurement: ByteView, bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        let h = measurement.fnv1a()
+    func lookup(_ measurement: ByteView) -> Int? {
+        let h = measurement.nameHash(seed: 0)
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let e = Int(slots[i])
             if e < 0 { return nil }
-            if entries[e].hash == h, measurement.matches(Self.slice(bytes, entries[e].measurement)) { return e }
+            if entries[e].hash == h, measurement.matches(name(entries[e].measurement)) { return e }
             i = (i + 1) & mask
         }
     }
 
-    /// The bytes of `span` in the arena `bytes`.
+    /// Finds, in one pass over the line, the tag holding each of `entry`'s tag keys:
+    /// `tagAt[k]` is the index in `tags` of tag slot `k`, −1 when absent (first
+    /// occurrence; the parser rejects duplicate tag keys).
     @inline(__always)
-    static func slice(_ bytes: UnsafeBufferPointer<UInt8>, _ span: Span) -> UnsafeBufferPointer<UInt8> {
-        let start = Int(span.start)
-        return UnsafeBufferPointer(rebasing: bytes[start..<(start + Int(span.count))])
+    func resolve(tags: UnsafeBufferPointer<ParsedTag>, of entry: Entry, into tagAt: UnsafeMutablePointer<Int32>) {
+        let first = Int(entry.tagKeyStart)
+        let n = Int(entry.tagKeyCount)
+        guard n > 0 else { return }
+        for k in 0..<n { tagAt[k] = -1 }
+        var unresolved = n
+        for t in 0..<tags.count {
+            let key = tags[t].key
+            for k in 0..<n where tagAt[k] < 0 {
+                if key.matches(name(tagKeys[first + k])) {
+                    tagAt[k] = Int32(truncatingIfNeeded: t)
+                    unresolved -= 1
+                    break
+                }
+            }
+            if unresolved == 0 { return }
+        }
     }
 
-    /// The value of `candidate`'s field in `line` when the line has the field and
-    /// passes every filter; `nil` otherwise. `bytes` is the arena.
+    /// Finds the field holding each of `entry`'s field keys: `fieldAt[f]` is the index
+    /// in `fields` of field slot `f`, −1 when absent (first occurrence; the parser keeps
+    /// a repeated key once).
     @inline(__always)
-    func match(_ candidate: Candidate, _ line: ParsedLine, bytes: UnsafeBufferPointer<UInt8>) -> FieldValue? {
-        let fieldKey = Self.slice(bytes, candidate.field)
-        var value: FieldValue?
-        for field in line.fields where field.key.matches(fieldKey) {
-            value = field.value
-            break
-        }
-        guard let value else { return nil }
-        let first = Int(candidate.filterStart)
-        for f in first..<(first + Int(candidate.filterCount)) {
-            let key = Self.slice(bytes, filters[f].key)
-            let expected = Self.slice(bytes, filters[f].value)
-            var passed = false
-            for tag in line.tags where tag.key.matches(key) {
-                passed = tag.value.matches(expected)
+    func resolve(fields: UnsafeBufferPointer<ParsedField>, of entry: Entry, into fieldAt: UnsafeMutablePointer<Int32>) {
+        let first = Int(entry.fieldKeyStart)
+        for f in 0..<Int(entry.fieldKeyCount) {
+            let key = name(fieldKeys[first + f])
+            var at: Int32 = -1
+            for i in 0..<fields.count where fields[i].key.matches(key) {
+                at = Int32(truncatingIfNeeded: i)
                 break
             }
-            if !passed { return nil }
+            fieldAt[f] = at
         }
-        return value
+    }
+
+    /// The field index of selector `selector` (global number) when the line has its
+    /// field and passes every filter, else −1; `tagAt` and `fieldAt` as resolved.
+    @inline(__always)
+    func match(
+        selector: Int,
+        tags: UnsafeBufferPointer<ParsedTag>,
+        tagAt: UnsafePointer<Int32>,
+        fieldAt: UnsafePointer<Int32>
+    ) -> Int32 {
+        let s = selectors[selector]
+        let field = fieldAt[Int(s.fieldSlot)]
+        guard field >= 0 else { return -1 }
+        let first = Int(s.filterStart)
+        for f in first..<(first + Int(s.filterCount)) {
+            let filter = filters[f]
+            let t = Int(tagAt[Int(filter.tagSlot)])
+            guard t >= 0, tags[t].value.matches(name(filter.value)) else { return -1 }
+        }
+        return field
     }
 }

@@ -17,18 +17,19 @@
 /// `window` after its event time. That is the sliding resolution (`buckets` = 60
 /// gives 1-minute steps on a 1-hour window).
 ///
-/// **Layout.** All rings of the KPI live in one array, slot-major (`slot × capacity +
-/// series`): the buckets being filled now, one per series, are contiguous, so the hot
-/// set is small, and applying a sample touches one bucket and no per-series object.
-/// Memory per series: `buckets × 88` bytes, plus for quantile KPIs one sketch per
-/// bucket (160 bytes and its bins). Room for series grows by doubling (up to
-/// `maxSeries`) when a series is created; nothing is allocated per sample after that
-/// (a bucket's sketch grows only while the spread of its data grows).
+/// **Layout.** All rings of a window group live in one `UnmanagedArray`, slot-major
+/// (`slot × capacity + series`): the buckets being filled now, one per series, are
+/// contiguous, so the hot set is small, and applying a sample touches one bucket, no
+/// per-series object and no reference count. Memory per series: `buckets × 88` bytes,
+/// plus for quantile KPIs one sketch per bucket (160 bytes and its bins). Room for
+/// series grows by doubling (up to `maxSeries`) when a series is created; nothing is
+/// allocated per sample after that (a bucket's sketch grows only while the spread of
+/// its data grows). The owner frees the storage with `deallocate()`.
 ///
 /// Owned by the engine thread.
-struct SlidingWindow: Sendable {
+struct SlidingWindow {
     /// The shape of a KPI's window.
-    struct Geometry: Sendable, Equatable {
+    struct Geometry: Sendable, Hashable {
         /// Configured window length, ns (what `rate` divides by).
         let window: Int64
         /// Number of buckets in a ring.
@@ -88,7 +89,7 @@ struct SlidingWindow: Sendable {
     }
 
     /// One bucket: its epoch (`Int64.min` when never used) and statistics.
-    struct Bucket: Sendable {
+    struct Bucket {
         var epoch: Int64 = .min
         var stats = WindowAccumulator()
     }
@@ -96,7 +97,7 @@ struct SlidingWindow: Sendable {
     let geometry: Geometry
     /// Whether buckets keep sketches (quantile KPIs).
     let withSketches: Bool
-    /// Most series this window will hold (the KPI's cap): bounds `capacity`.
+    /// Most series this window will hold (the group's cap): bounds `capacity`.
     let maxSeries: Int
     /// Series held.
     private(set) var seriesCount = 0
@@ -104,15 +105,23 @@ struct SlidingWindow: Sendable {
     private var capacity = 0
     /// Every ring, slot-major: bucket `slot` of series `s` is at `slot × capacity + s`,
     /// so the buckets being filled now, one per series, are contiguous.
-    private(set) var buckets: [Bucket] = []
+    private var buckets: UnmanagedArray<Bucket>
     /// Sketches, indexed like `buckets`; empty unless `withSketches`.
-    private(set) var sketches: [QuantileSketch] = []
+    private var sketches: UnmanagedArray<QuantileSketch>
 
     /// A window with no series, for at most `maxSeries` series.
     init(geometry: Geometry, withSketches: Bool, maxSeries: Int) {
         self.geometry = geometry
         self.withSketches = withSketches
         self.maxSeries = Swift.max(1, maxSeries)
+        buckets = UnmanagedArray()
+        sketches = UnmanagedArray()
+    }
+
+    /// Frees the storage (once, by the owner).
+    func deallocate() {
+        buckets.deallocate()
+        sketches.deallocate()
     }
 
     /// Adds the empty ring of a new series. Allocates (and moves every ring) only
@@ -126,14 +135,19 @@ struct SlidingWindow: Sendable {
 
     private mutating func grow(to newCapacity: Int) {
         let slots = geometry.bucketCount
-        var newBuckets = [Bucket](repeating: Bucket(), count: slots * newCapacity)
-        var newSketches = withSketches ? [QuantileSketch](repeating: QuantileSketch(), count: slots * newCapacity) : []
+        let newBuckets = UnmanagedArray<Bucket>(repeating: Bucket(), count: slots * newCapacity)
+        let newSketches =
+            withSketches
+            ? UnmanagedArray<QuantileSketch>(repeating: QuantileSketch(), count: slots * newCapacity)
+            : UnmanagedArray<QuantileSketch>()
         for slot in 0..<slots {
             for s in 0..<seriesCount {
                 newBuckets[slot * newCapacity + s] = buckets[slot * capacity + s]
-                if withSketches { newSketches[slot * newCapacity + s] = sketches[slot * capacity + s] }
+                if withSketches { swap(&newSketches[slot * newCapacity + s], &sketches[slot * capacity + s]) }
             }
         }
+        buckets.deallocate()
+        sketches.deallocate()
         buckets = newBuckets
         sketches = newSketches
         capacity = newCapacity
@@ -143,7 +157,7 @@ struct SlidingWindow: Sendable {
     /// held an older epoch; `nil` when it holds a newer one (engine time went
     /// backwards: treated as late).
     @inline(__always)
-    private mutating func bucket(series: Int, epoch: Int64, slot: Int) -> Int? {
+    private func bucket(series: Int, epoch: Int64, slot: Int) -> Int? {
         let b = slot &* capacity &+ series
         let held = buckets[b].epoch
         if held == epoch { return b }
@@ -156,7 +170,7 @@ struct SlidingWindow: Sendable {
     /// Adds a value of `series` to bucket `epoch` (from `Geometry.placement`; `slot`
     /// is `geometry.slot(of: epoch)`). False when late.
     @inline(__always)
-    mutating func add(series: Int, _ value: Double, at timestamp: Int64, hit: Bool, epoch: Int64, slot: Int) -> Bool {
+    func add(series: Int, _ value: Double, at timestamp: Int64, hit: Bool, epoch: Int64, slot: Int) -> Bool {
         guard let b = bucket(series: series, epoch: epoch, slot: slot) else { return false }
         buckets[b].stats.add(value, at: timestamp, hit: hit)
         if withSketches { sketches[b].add(value) }
@@ -165,7 +179,7 @@ struct SlidingWindow: Sendable {
 
     /// Adds a ratio numerator value of `series` to bucket `epoch`. False when late.
     @inline(__always)
-    mutating func addNumerator(series: Int, _ value: Double, epoch: Int64, slot: Int) -> Bool {
+    func addNumerator(series: Int, _ value: Double, epoch: Int64, slot: Int) -> Bool {
         guard let b = bucket(series: series, epoch: epoch, slot: slot) else { return false }
         buckets[b].stats.addNumerator(value)
         return true
@@ -173,20 +187,28 @@ struct SlidingWindow: Sendable {
 
     /// Adds a ratio denominator value of `series` to bucket `epoch`. False when late.
     @inline(__always)
-    mutating func addDenominator(series: Int, _ value: Double, epoch: Int64, slot: Int) -> Bool {
+    func addDenominator(series: Int, _ value: Double, epoch: Int64, slot: Int) -> Bool {
         guard let b = bucket(series: series, epoch: epoch, slot: slot) else { return false }
         buckets[b].stats.addDenominator(value)
         return true
     }
 
-    /// Folds the live buckets of `series` at `nowEpoch` into `total` and, when the
-    /// window keeps sketches, into `sketch`. O(buckets), plus O(bins) per sketch merged.
-    func read(series: Int, nowEpoch: Int64, into total: inout WindowAccumulator, sketch: inout QuantileSketch) {
+    /// Folds the live buckets of `series` at `nowEpoch` into `total` and, when
+    /// `mergeSketches` and the window keeps sketches, into `sketch`. O(buckets), plus
+    /// O(bins) per sketch merged.
+    func read(
+        series: Int,
+        nowEpoch: Int64,
+        into total: inout WindowAccumulator,
+        sketch: inout QuantileSketch,
+        mergeSketches: Bool
+    ) {
+        let merging = mergeSketches && withSketches
         for slot in 0..<geometry.bucketCount {
             let b = slot * capacity + series
             guard geometry.isLive(buckets[b].epoch, nowEpoch: nowEpoch) else { continue }
             total.merge(buckets[b].stats)
-            if withSketches { sketch.merge(sketches[b]) }
+            if merging { sketch.merge(sketches[b]) }
         }
     }
 
