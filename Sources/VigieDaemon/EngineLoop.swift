@@ -45,6 +45,9 @@ final class EngineLoop {
 
     /// Most frames accepted in one ingest request (envelope included).
     private static let maxFrames = 4_096
+    /// Series published per loop turn at most, so a second in which thousands of series
+    /// changed does not stall acknowledgments (each turn also serves the sockets).
+    private static let publishBudget = 256
     /// Messages drained from one socket before polling again (fairness).
     private static let drainBudget = 512
 
@@ -154,10 +157,13 @@ final class EngineLoop {
         if now >= nextPublishCheck {
             engine.advance(to: now)
             let interval = configuration.daemon.publishInterval
-            for value in engine.takeDue(now: now, interval: interval) {
+            let due = engine.takeDue(now: now, interval: interval, limit: Self.publishBudget)
+            for value in due {
                 feed.publishKPI(value, now: now)
             }
-            nextPublishCheck = now + max(min(interval, 100_000_000), 10_000_000)
+            // A full budget means more are due: come back at once, after the sockets.
+            let full = due.count >= Self.publishBudget
+            nextPublishCheck = full ? now : now + max(min(interval, 100_000_000), 10_000_000)
         }
         if now >= nextHeartbeat {
             let elapsed = Double(now - lastRateAt) / 1e9

@@ -311,6 +311,32 @@ struct KPIEngineTests {
         #expect(engine.takeDue(now: t0 + 3 * second, interval: second).map(\.value) == [3])
     }
 
+    @Test("takeDue with a limit spreads a large publish over several calls, losing none")
+    func takeDueLimit() {
+        let engine = KPIEngine(
+            kpis: [
+                makeKPI("a", groupBy: ["site"], aggregate: .count),
+                makeKPI("b", groupBy: ["site"], aggregate: .sum),
+            ],
+            timeZone: utc,
+            now: t0
+        )
+        for i in 0..<10 { engine.feed(1, at: t0, now: t0, tags: [("site", "s\(i)")]) }
+        var seen: [String] = []
+        var calls = 0
+        while true {
+            let due = engine.takeDue(now: t0, interval: second, limit: 4)
+            if due.isEmpty { break }
+            calls += 1
+            // KPIs a and b share one window group: a limit of 4 series gives 8 values.
+            #expect(due.count <= 8)
+            seen += due.map { "\($0.kpi)/\($0.group.first?.value ?? "")" }
+        }
+        #expect(calls == 3)
+        #expect(Set(seen).count == 20)
+        #expect(seen.count == 20)
+    }
+
     @Test("takeDue reports series whose samples expired or whose period rolled over")
     func takeDueOnTime() {
         let kpis = [

@@ -416,12 +416,20 @@ public final class KPIEngine {
     ///
     /// A series not yet due stays pending and is returned by a later call. Values come
     /// KPI by KPI in definition order, each KPI's series in the order they changed.
-    /// O(changed series); allocates the result.
-    public func takeDue(now: Int64, interval: Int64) -> [KPIValue] {
+    /// At most `limit` series (of window groups: KPIs sharing a window count once) are
+    /// taken per call, so the caller can spread a large publish over several loop turns
+    /// instead of stalling ingest; the rest stay due. O(changed series); allocates the
+    /// result.
+    public func takeDue(now: Int64, interval: Int64, limit: Int = .max) -> [KPIValue] {
         advance(to: now)
         var due: [[Int]] = []
         due.reserveCapacity(groups.count)
-        for g in 0..<groups.count { due.append(groups[g].takeDue(now: now, interval: interval)) }
+        var budget = max(0, limit)
+        for g in 0..<groups.count {
+            let taken = groups[g].takeDue(now: now, interval: interval, limit: budget)
+            budget -= taken.count
+            due.append(taken)
+        }
         var out: [KPIValue] = []
         for k in 0..<runtimes.count {
             for s in due[runtimes[k].group] {

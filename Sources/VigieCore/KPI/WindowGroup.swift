@@ -319,14 +319,14 @@ struct WindowGroup {
     /// The changed series last published at least `interval` ago (or never), in the
     /// order they changed; marks them published at `now`. O(changed series); allocates
     /// the result.
-    mutating func takeDue(now: Int64, interval: Int64) -> [Int] {
+    mutating func takeDue(now: Int64, interval: Int64, limit: Int = .max) -> [Int] {
         var due: [Int] = []
         var kept = 0
         for i in 0..<dirtyList.count {
             let s = Int(dirtyList[i])
             let published = publishedAt[s]
             let (since, overflow) = now.subtractingReportingOverflow(published)
-            if published == .min || overflow || since >= interval {
+            if due.count < limit, published == .min || overflow || since >= interval {
                 due.append(s)
                 publishedAt[s] = now
                 dirty[s] = false
