@@ -115,10 +115,13 @@ public struct IngestReplyFrames: Equatable, Sendable {
     /// Every frame after the command, as text.
     public var rest: [String]
 
+    /// Decodes a reply; an empty delimiter frame first (the reply to a request that
+    /// began with one, as REQ sockets send) is skipped.
     public init?(_ frames: [[UInt8]]) {
-        guard frames.count >= 2, frames[0] == Array("VGI1".utf8) else { return nil }
-        command = String(decoding: frames[1], as: UTF8.self)
-        rest = frames.dropFirst(2).map { String(decoding: $0, as: UTF8.self) }
+        let body = frames.first == [] ? Array(frames.dropFirst()) : frames
+        guard body.count >= 2, body[0] == Array("VGI1".utf8) else { return nil }
+        command = String(decoding: body[1], as: UTF8.self)
+        rest = body.dropFirst(2).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The JSON body (last frame) decoded.
