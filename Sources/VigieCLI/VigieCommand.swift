@@ -11,7 +11,8 @@ public struct VigieCommand: AsyncParsableCommand {
             VIGIE_* environment variables to point elsewhere.
             """,
         subcommands: [
-            PushCommand.self, WatchCommand.self, StatusCommand.self, ParseCommand.self, CheckConfigCommand.self,
+            PushCommand.self, WatchCommand.self, StatusCommand.self, AlertsCommand.self, AckCommand.self,
+            SilenceCommand.self, UnsilenceCommand.self, ParseCommand.self, CheckConfigCommand.self,
             BenchCommand.self,
             SimulateCommand.self,
         ]

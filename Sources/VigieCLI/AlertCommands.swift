@@ -1,0 +1,235 @@
+import ArgumentParser
+import Foundation
+import Rainbow
+import VigieCore
+import ZeroMQ
+
+/// Sends one control request and returns the reply, turning failures into exit codes.
+func controlRequest(_ endpoints: EndpointOptions, _ request: [String: Any], command: String) throws -> [String: Any] {
+    let context = try ZMQContext(defaultLinger: 0)
+    defer {
+        context.shutdown()
+        try? context.terminate()
+    }
+    let client = try ControlClient(context: context, endpoint: try endpoints.resolved().control)
+    defer { client.close() }
+    do {
+        return try client.request(request)
+    } catch let error as CLIError {
+        FileHandle.standardError.write(Data("vigie \(command): \(error)\n".utf8))
+        throw ExitCode(error.exitCode)
+    }
+}
+
+/// `vigie alerts`: the active alerts, or their transitions live.
+public struct AlertsCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "alerts",
+        abstract: "Show active alerts (pending and firing), acknowledgments and silences.",
+        discussion: "With --follow, print every alert transition as it happens (Ctrl-C to stop)."
+    )
+
+    @Flag(help: "JSON output: the control reply, or one feed message per line with --follow.")
+    var json = false
+
+    @Flag(help: "Print alert transitions live from the feed.")
+    var follow = false
+
+    @Option(help: "With --follow: stop after this long (e.g. 30s).")
+    var duration: String?
+
+    @OptionGroup var endpoints: EndpointOptions
+
+    public init() {}
+
+    public func run() throws {
+        if follow { return try followTransitions() }
+        let reply = try controlRequest(endpoints, ["op": "alerts"], command: "alerts")
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: reply, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print(Self.render(reply), terminator: "")
+    }
+
+    static func render(_ reply: [String: Any]) -> String {
+        let alerts = reply["alerts"] as? [[String: Any]] ?? []
+        var out = ""
+        if alerts.isEmpty {
+            out += "no active alerts\n"
+        } else {
+            let rows = alerts.map { a -> [String] in
+                let group = (a["group"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }
+                    .map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                let state = a["state"] as? String ?? "?"
+                let styled = state == "firing" ? state.red.bold : state == "pending" ? state.yellow : state
+                let value = KPIRow.format((a["value"] as? NSNumber)?.doubleValue, unit: nil)
+                let threshold = KPIRow.format((a["threshold"] as? NSNumber)?.doubleValue, unit: nil)
+                var ack = ""
+                if let by = a["acknowledged_by"] as? String { ack = by }
+                var silenced = ""
+                if let until = a["silenced_until"] as? String { silenced = until }
+                return [
+                    a["rule"] as? String ?? "", a["kpi"] as? String ?? "", group.isEmpty ? "—" : group, styled,
+                    a["severity"] as? String ?? "", "\(value) / \(threshold)", a["since"] as? String ?? "", ack,
+                    silenced,
+                ]
+            }
+            out += TableRenderer.render(
+                headers: ["Rule", "KPI", "Group", "State", "Severity", "Value / threshold", "Since", "Ack by", "Silenced until"],
+                rows: rows)
+        }
+        let silences = reply["silences"] as? [[String: Any]] ?? []
+        if !silences.isEmpty {
+            out += "\n"
+            out += TableRenderer.render(
+                headers: ["Silence", "Matchers", "Until", "By", "Comment"],
+                rows: silences.map {
+                    [
+                        $0["id"] as? String ?? "", ($0["matchers"] as? [String] ?? []).joined(separator: " "),
+                        $0["ends_at"] as? String ?? "", $0["created_by"] as? String ?? "", $0["comment"] as? String ?? "",
+                    ]
+                })
+        }
+        return out
+    }
+
+    private func followTransitions() throws {
+        var stopAt = UInt64.max
+        if let duration {
+            guard let ns = DurationFormat.parse(duration) else {
+                throw ValidationError("--duration '\(duration)' is not a duration such as 30s")
+            }
+            stopAt = monotonicNanoseconds() + UInt64(ns)
+        }
+        let context = try ZMQContext(defaultLinger: 0)
+        defer {
+            context.shutdown()
+            try? context.terminate()
+        }
+        let sub = try context.makeSocket(.sub)
+        try sub.setLinger(0)
+        try sub.subscribe("alert.")
+        try sub.connect(try endpoints.resolved().feed)
+        defer { sub.close() }
+        var poller = Poller()
+        poller.register(sub)
+        while monotonicNanoseconds() < stopAt {
+            guard try poller.poll(timeoutMilliseconds: 200) > 0 else { continue }
+            while let frames = try sub.receiveMultipart(dontWait: true) {
+                guard frames.count == 2 else { continue }
+                let body = frames[1].bytes
+                if json {
+                    print(String(decoding: body, as: UTF8.self))
+                } else if let a = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
+                    let state = a["state"] as? String ?? "?"
+                    let when = a["ts"] as? String ?? ""
+                    print("\(when)  \(state.uppercased())  \(a["rule"] as? String ?? "")  \(a["message"] as? String ?? "")")
+                }
+                fflush(nil)
+            }
+        }
+    }
+}
+
+/// `vigie ack`: acknowledge an alert (who and why), until it resolves.
+public struct AckCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ack",
+        abstract: "Acknowledge an active alert.",
+        discussion: "Example: vigie ack attente_excessive --group site=nord --by marie --comment \"renfort envoyé\""
+    )
+
+    @Argument(help: "Rule name.")
+    var rule: String
+
+    @Option(help: "The alert's group tag key=value (repeatable; all of them for a grouped KPI).")
+    var group: [String] = []
+
+    @Option(help: "Who acknowledges.")
+    var by: String
+
+    @Option(help: "Why, or what is being done.")
+    var comment: String = ""
+
+    @OptionGroup var endpoints: EndpointOptions
+
+    public init() {}
+
+    public func run() throws {
+        var tags: [String: String] = [:]
+        for g in group {
+            guard let m = AlertMatcher(parsing: g) else { throw ValidationError("--group '\(g)' must be key=value") }
+            tags[m.key] = m.value
+        }
+        let reply = try controlRequest(
+            endpoints, ["op": "ack", "rule": rule, "group": tags, "by": by, "comment": comment], command: "ack")
+        print("acknowledged \(reply["acknowledged"] as? Int ?? 0) alert(s)")
+    }
+}
+
+/// `vigie silence`: mute notifications of matching alerts for a while.
+public struct SilenceCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "silence",
+        abstract: "Silence matching alerts for a duration.",
+        discussion: """
+            MATCHERS are key=value: rule, kpi, severity, or any group tag; a value ending in * \
+            matches by prefix. Example: vigie silence rule=attente_excessive site=nord --for 2h \
+            --by marie --comment "guichet fermé pour travaux"
+            """
+    )
+
+    @Argument(help: "key=value matchers (all must match).")
+    var matchers: [String]
+
+    @Option(name: .customLong("for"), help: "How long, e.g. 2h.")
+    var duration: String
+
+    @Option(help: "Who silences.")
+    var by: String
+
+    @Option(help: "Why.")
+    var comment: String = ""
+
+    @OptionGroup var endpoints: EndpointOptions
+
+    public init() {}
+
+    public func run() throws {
+        guard !matchers.isEmpty else { throw ValidationError("give at least one key=value matcher") }
+        var parsed: [[String: String]] = []
+        for text in matchers {
+            guard let m = AlertMatcher(parsing: text) else { throw ValidationError("matcher '\(text)' must be key=value") }
+            parsed.append(["key": m.key, "value": m.value])
+        }
+        guard let ns = DurationFormat.parse(duration), ns > 0 else {
+            throw ValidationError("--for '\(duration)' is not a duration such as 2h")
+        }
+        let reply = try controlRequest(
+            endpoints,
+            ["op": "silence", "matchers": parsed, "for": duration, "by": by, "comment": comment],
+            command: "silence")
+        let silence = reply["silence"] as? [String: Any] ?? [:]
+        print("silence \(silence["id"] as? String ?? "?") until \(silence["ends_at"] as? String ?? "?")")
+    }
+}
+
+/// `vigie unsilence`: end a silence early.
+public struct UnsilenceCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "unsilence", abstract: "Remove a silence by id (see `vigie alerts`).")
+
+    @Argument(help: "Silence id, e.g. s-3.")
+    var id: String
+
+    @OptionGroup var endpoints: EndpointOptions
+
+    public init() {}
+
+    public func run() throws {
+        _ = try controlRequest(endpoints, ["op": "unsilence", "id": id], command: "unsilence")
+        print("silence \(id) removed")
+    }
+}
