@@ -77,8 +77,12 @@ public struct AlertsCommand: ParsableCommand {
                 ]
             }
             out += TableRenderer.render(
-                headers: ["Rule", "KPI", "Group", "State", "Severity", "Value / threshold", "Since", "Ack by", "Silenced until"],
-                rows: rows)
+                headers: [
+                    "Rule", "KPI", "Group", "State", "Severity", "Value / threshold", "Since", "Ack by",
+                    "Silenced until",
+                ],
+                rows: rows
+            )
         }
         let silences = reply["silences"] as? [[String: Any]] ?? []
         if !silences.isEmpty {
@@ -88,9 +92,11 @@ public struct AlertsCommand: ParsableCommand {
                 rows: silences.map {
                     [
                         $0["id"] as? String ?? "", ($0["matchers"] as? [String] ?? []).joined(separator: " "),
-                        $0["ends_at"] as? String ?? "", $0["created_by"] as? String ?? "", $0["comment"] as? String ?? "",
+                        $0["ends_at"] as? String ?? "", $0["created_by"] as? String ?? "",
+                        $0["comment"] as? String ?? "",
                     ]
-                })
+                }
+            )
         }
         return out
     }
@@ -125,7 +131,9 @@ public struct AlertsCommand: ParsableCommand {
                 } else if let a = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
                     let state = a["state"] as? String ?? "?"
                     let when = a["ts"] as? String ?? ""
-                    print("\(when)  \(state.uppercased())  \(a["rule"] as? String ?? "")  \(a["message"] as? String ?? "")")
+                    print(
+                        "\(when)  \(state.uppercased())  \(a["rule"] as? String ?? "")  \(a["message"] as? String ?? "")"
+                    )
                 }
                 fflush(nil)
             }
@@ -164,7 +172,10 @@ public struct AckCommand: ParsableCommand {
             tags[m.key] = m.value
         }
         let reply = try controlRequest(
-            endpoints, ["op": "ack", "rule": rule, "group": tags, "by": by, "comment": comment], command: "ack")
+            endpoints,
+            ["op": "ack", "rule": rule, "group": tags, "by": by, "comment": comment],
+            command: "ack"
+        )
         print("acknowledged \(reply["acknowledged"] as? Int ?? 0) alert(s)")
     }
 }
@@ -201,7 +212,9 @@ public struct SilenceCommand: ParsableCommand {
         guard !matchers.isEmpty else { throw ValidationError("give at least one key=value matcher") }
         var parsed: [[String: String]] = []
         for text in matchers {
-            guard let m = AlertMatcher(parsing: text) else { throw ValidationError("matcher '\(text)' must be key=value") }
+            guard let m = AlertMatcher(parsing: text) else {
+                throw ValidationError("matcher '\(text)' must be key=value")
+            }
             parsed.append(["key": m.key, "value": m.value])
         }
         guard let ns = DurationFormat.parse(duration), ns > 0 else {
@@ -210,7 +223,8 @@ public struct SilenceCommand: ParsableCommand {
         let reply = try controlRequest(
             endpoints,
             ["op": "silence", "matchers": parsed, "for": duration, "by": by, "comment": comment],
-            command: "silence")
+            command: "silence"
+        )
         let silence = reply["silence"] as? [String: Any] ?? [:]
         print("silence \(silence["id"] as? String ?? "?") until \(silence["ends_at"] as? String ?? "?")")
     }
@@ -219,7 +233,9 @@ public struct SilenceCommand: ParsableCommand {
 /// `vigie unsilence`: end a silence early.
 public struct UnsilenceCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "unsilence", abstract: "Remove a silence by id (see `vigie alerts`).")
+        commandName: "unsilence",
+        abstract: "Remove a silence by id (see `vigie alerts`)."
+    )
 
     @Argument(help: "Silence id, e.g. s-3.")
     var id: String

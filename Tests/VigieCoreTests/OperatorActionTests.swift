@@ -26,7 +26,11 @@ struct OperatorActionTests {
         let store = InMemoryOperatorActionStore()
         let s = store.addSilence(
             matchers: [AlertMatcher(key: "rule", value: "attente"), AlertMatcher(key: "site", value: "nord")],
-            startsAt: 100, endsAt: 200, by: "marie", comment: "travaux")
+            startsAt: 100,
+            endsAt: 200,
+            by: "marie",
+            comment: "travaux"
+        )
         #expect(s.id == "s-1")
         #expect(store.silence(rule: "attente", kpi: "k", severity: "warning", group: nord, now: 150)?.id == "s-1")
         #expect(store.silence(rule: "attente", kpi: "k", severity: "warning", group: sud, now: 150) == nil)

@@ -49,7 +49,14 @@ public struct AlertSilence: Sendable, Equatable {
     public var createdBy: String
     public var comment: String
 
-    public init(id: String, matchers: [AlertMatcher], startsAt: Int64, endsAt: Int64, createdBy: String, comment: String) {
+    public init(
+        id: String,
+        matchers: [AlertMatcher],
+        startsAt: Int64,
+        endsAt: Int64,
+        createdBy: String,
+        comment: String
+    ) {
         self.id = id
         self.matchers = matchers
         self.startsAt = startsAt
@@ -91,7 +98,13 @@ public protocol OperatorActionStore: AnyObject {
     func acknowledge(_ ack: AlertAcknowledgment)
     func acknowledgment(rule: String, group: [TagPair]) -> AlertAcknowledgment?
     func clearAcknowledgment(rule: String, group: [TagPair])
-    func addSilence(matchers: [AlertMatcher], startsAt: Int64, endsAt: Int64, by: String, comment: String) -> AlertSilence
+    func addSilence(
+        matchers: [AlertMatcher],
+        startsAt: Int64,
+        endsAt: Int64,
+        by: String,
+        comment: String
+    ) -> AlertSilence
     func removeSilence(id: String) -> AlertSilence?
     func silences(now: Int64) -> [AlertSilence]
 }
@@ -135,8 +148,13 @@ public final class InMemoryOperatorActionStore: OperatorActionStore {
         comment: String
     ) -> AlertSilence {
         let silence = AlertSilence(
-            id: "s-\(nextID)", matchers: matchers, startsAt: startsAt, endsAt: endsAt, createdBy: by,
-            comment: comment)
+            id: "s-\(nextID)",
+            matchers: matchers,
+            startsAt: startsAt,
+            endsAt: endsAt,
+            createdBy: by,
+            comment: comment
+        )
         nextID += 1
         all.append(silence)
         return silence
