@@ -12,9 +12,9 @@ final class ControlHandler {
     private var writer = JSONWriter(capacity: 16_384)
 
     /// Operations this version serves.
-    static let operations = ["snapshot", "stats", "config"]
+    static let operations = ["snapshot", "stats", "config", "alerts", "ack", "silence", "unsilence"]
     /// Operations of the protocol that later versions serve.
-    static let plannedOperations = ["alerts", "ack", "silence", "unsilence", "history", "reload"]
+    static let plannedOperations = ["history", "reload"]
 
     init(loop: EngineLoop) {
         self.loop = loop
@@ -56,6 +56,10 @@ final class ControlHandler {
         case "snapshot": snapshot(prefix: object["prefix"] as? String)
         case "stats": stats()
         case "config": config()
+        case "alerts": alertsReply()
+        case "ack": ack(object)
+        case "silence": silence(object)
+        case "unsilence": unsilence(object)
         default:
             if Self.plannedOperations.contains(op) {
                 fail("op \"\(op)\" is not available in this version of vigied")
@@ -98,8 +102,119 @@ final class ControlHandler {
         }
         writer.endArray()
         writer.key("alerts")
+        writeAlerts(now: now)
+        writer.endObject()
+    }
+
+    private func writeAlerts(now: Int64) {
         writer.beginArray()
+        for message in loop.alerts.activeMessages(now: now) {
+            writer.beginObject()
+            message.writeMembers(into: &writer)
+            writer.endObject()
+        }
         writer.endArray()
+    }
+
+    private func alertsReply() {
+        let now = loop.now()
+        writer.beginObject()
+        writer.key("ok")
+        writer.bool(true)
+        writer.key("alerts")
+        writeAlerts(now: now)
+        writer.key("silences")
+        writer.beginArray()
+        for s in loop.alerts.store.silences(now: now) {
+            writeSilence(s)
+        }
+        writer.endArray()
+        writer.endObject()
+    }
+
+    private func writeSilence(_ s: AlertSilence) {
+        writer.beginObject()
+        writer.key("id")
+        writer.string(s.id)
+        writer.key("matchers")
+        writer.beginArray()
+        for m in s.matchers { writer.string(m.description) }
+        writer.endArray()
+        writer.key("starts_at")
+        writer.string(Timestamps.rfc3339(nanoseconds: s.startsAt))
+        writer.key("ends_at")
+        writer.string(Timestamps.rfc3339(nanoseconds: s.endsAt))
+        writer.key("created_by")
+        writer.string(s.createdBy)
+        writer.key("comment")
+        writer.string(s.comment)
+        writer.endObject()
+    }
+
+    private func ack(_ object: [String: Any]) {
+        guard let rule = object["rule"] as? String, !rule.isEmpty else { return fail("ack needs \"rule\"") }
+        guard let by = object["by"] as? String, !by.isEmpty else { return fail("ack needs \"by\": who acknowledges") }
+        var group: [String: String] = [:]
+        if let given = object["group"] {
+            guard let tags = given as? [String: Any] else { return fail("\"group\" must be an object of tag values") }
+            for (key, value) in tags {
+                guard let text = value as? String else { return fail("group tag \"\(key)\" must be a string") }
+                group[key] = text
+            }
+        }
+        let comment = object["comment"] as? String ?? ""
+        let count = loop.alerts.acknowledge(
+            rule: rule, group: group, by: by, comment: comment, now: loop.now(), feed: loop.feedPublisher)
+        guard count > 0 else { return fail("no active alert of rule \"\(rule)\" matches that group") }
+        writer.beginObject()
+        writer.key("ok")
+        writer.bool(true)
+        writer.key("acknowledged")
+        writer.integer(count)
+        writer.endObject()
+    }
+
+    private func silence(_ object: [String: Any]) {
+        guard let by = object["by"] as? String, !by.isEmpty else { return fail("silence needs \"by\": who silences") }
+        guard let list = object["matchers"] as? [Any], !list.isEmpty else {
+            return fail("silence needs \"matchers\": [{\"key\":\"rule\",\"value\":\"…\"}] or [\"rule=…\"]")
+        }
+        var matchers: [AlertMatcher] = []
+        for item in list {
+            if let text = item as? String, let m = AlertMatcher(parsing: text) {
+                matchers.append(m)
+            } else if let pair = item as? [String: Any], let key = pair["key"] as? String,
+                let value = pair["value"] as? String, !key.isEmpty, !value.isEmpty
+            {
+                matchers.append(AlertMatcher(key: key, value: value))
+            } else {
+                return fail("each matcher must be \"key=value\" or {\"key\":…,\"value\":…}")
+            }
+        }
+        guard let text = object["for"] as? String, let duration = DurationFormat.parse(text), duration > 0 else {
+            return fail("silence needs \"for\": a duration such as \"2h\"")
+        }
+        let s = loop.alerts.silence(
+            matchers: matchers, duration: duration, by: by, comment: object["comment"] as? String ?? "",
+            now: loop.now(), feed: loop.feedPublisher)
+        writer.beginObject()
+        writer.key("ok")
+        writer.bool(true)
+        writer.key("silence")
+        writeSilence(s)
+        writer.endObject()
+    }
+
+    private func unsilence(_ object: [String: Any]) {
+        guard let id = object["id"] as? String else { return fail("unsilence needs \"id\"") }
+        guard loop.alerts.unsilence(id: id, now: loop.now(), feed: loop.feedPublisher) != nil else {
+            return fail("no silence with id \"\(id)\"")
+        }
+        writer.beginObject()
+        writer.key("ok")
+        writer.bool(true)
+        writer.key("id")
+        writer.string(id)
         writer.endObject()
     }
 

@@ -25,6 +25,8 @@ final class EngineLoop {
     private enum Role { case ingest, push, control }
 
     let engine: KPIEngine
+    let alerts: AlertCoordinator
+    private var nextAlertTick: Int64
     private let parser: LineProtocolParser
     private var producers = ByteKeyTable<AntiReplayWindow>(capacity: 256)
     var statistics = DaemonStatistics()
@@ -60,6 +62,12 @@ final class EngineLoop {
         self.startedMonotonic = monotonicNanoseconds()
         self.parser = LineProtocolParser(limits: configuration.ingest.lineProtocolLimits)
         self.engine = KPIEngine(kpis: configuration.kpis, timeZone: configuration.daemon.timeZone, now: now)
+        self.alerts = AlertCoordinator(
+            rules: configuration.alerts, timeZone: configuration.daemon.timeZone, now: now, logger: logger,
+            store: InMemoryOperatorActionStore())
+        let watched = Set(configuration.kpis.indices.filter { alerts.evaluator.watches(kpi: configuration.kpis[$0].name) })
+        engine.trackChanges(forKPIs: watched)
+        self.nextAlertTick = now + 1_000_000_000
         self.nextHeartbeat = now + configuration.daemon.heartbeatInterval
         self.nextPublishCheck = now
         self.lastRateAt = now
@@ -128,7 +136,7 @@ final class EngineLoop {
     func run(until shouldStop: () -> Bool) {
         while !shouldStop() {
             let now = clock.now()
-            let wait = max(0, min(nextHeartbeat, nextPublishCheck) - now) / 1_000_000
+            let wait = max(0, min(nextHeartbeat, nextPublishCheck, nextAlertTick) - now) / 1_000_000
             do {
                 let ready = try poller.poll(timeoutMilliseconds: Int(min(wait, 100)))
                 if ready > 0 {
@@ -165,6 +173,12 @@ final class EngineLoop {
             let full = due.count >= Self.publishBudget
             nextPublishCheck = full ? now : now + max(min(interval, 100_000_000), 10_000_000)
         }
+        if now >= nextAlertTick, !alerts.isEmpty {
+            engine.advance(to: now)
+            alerts.evaluate(engine.takeChangedForAlerts(now: now), now: now, feed: feed)
+            alerts.tick(now: now, feed: feed)
+            nextAlertTick = now + 1_000_000_000
+        }
         if now >= nextHeartbeat {
             let elapsed = Double(now - lastRateAt) / 1e9
             if elapsed > 0 {
@@ -183,11 +197,21 @@ final class EngineLoop {
     }
 
     var feedSequence: UInt64 { feed.sequence }
+    var feedPublisher: FeedPublisher { feed }
     var configurationForControl: VigieConfiguration { configuration }
 
     /// The daemon clock's current time.
     func now() -> Int64 { clock.now() }
     var epoch: String { feed.epoch }
+
+    /// Evaluates the rules on every watched KPI series the last message changed, right
+    /// after its ACK: an alert reaches the feed within the same loop turn.
+    private func evaluateAlerts() {
+        guard !alerts.isEmpty else { return }
+        let now = clock.now()
+        let changed = engine.takeChangedForAlerts(now: now)
+        if !changed.isEmpty { alerts.evaluate(changed, now: now, feed: feed) }
+    }
 
     // MARK: - Receiving
 
@@ -204,8 +228,12 @@ final class EngineLoop {
                 return
             }
             switch role {
-            case .ingest: handleIngest(socket: socket, frameCount: count)
-            case .push: handlePush(frameCount: count)
+            case .ingest:
+                handleIngest(socket: socket, frameCount: count)
+                evaluateAlerts()
+            case .push:
+                handlePush(frameCount: count)
+                evaluateAlerts()
             case .control: control.handle(socket: socket, frames: frames, frameCount: count)
             }
         }

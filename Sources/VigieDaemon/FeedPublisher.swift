@@ -33,6 +33,12 @@ final class FeedPublisher {
         send(topic: FeedEncoding.kpiTopic(value.kpi))
     }
 
+    func publishAlert(_ message: AlertMessage) {
+        sequence += 1
+        message.encode(seq: sequence, epoch: epoch, into: &writer)
+        send(topic: "alert." + message.rule)
+    }
+
     func publishHeartbeat(now: Int64, uptimeSeconds: Double, ingestRate: Double) {
         sequence += 1
         FeedEncoding.encodeHeartbeat(

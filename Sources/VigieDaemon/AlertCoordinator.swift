@@ -1,0 +1,135 @@
+import Logging
+import VigieConfig
+import VigieCore
+
+/// Runs the alert rules on the engine thread: feeds changed KPI values and the 1 s tick
+/// to the pure `AlertEvaluator`, and carries out its transitions — on the feed, then in
+/// the log (then, later, to notifiers) — never blocking the engine.
+///
+/// Also owns the operator actions (acknowledgments, silences) through an
+/// `OperatorActionStore`.
+final class AlertCoordinator {
+    let evaluator: AlertEvaluator
+    let store: any OperatorActionStore
+    private let logger: Logger
+    /// Transitions carried out since start, by target state.
+    private(set) var transitions: [String: UInt64] = [:]
+
+    init(rules: [AlertRule], timeZone: TimeZone, now: Int64, logger: Logger, store: any OperatorActionStore) {
+        evaluator = AlertEvaluator(rules: rules, timeZone: timeZone, now: now)
+        self.store = store
+        self.logger = logger
+    }
+
+    /// True when no rule is configured (the daemon then skips all alert work).
+    var isEmpty: Bool { evaluator.rules.isEmpty }
+
+    /// Evaluates changed KPI values and publishes what changed.
+    func evaluate(_ values: [KPIValue], now: Int64, feed: FeedPublisher) {
+        for value in values {
+            carryOut(evaluator.evaluate(value, now: now), now: now, feed: feed)
+        }
+    }
+
+    /// The 1 s tick for time conditions.
+    func tick(now: Int64, feed: FeedPublisher) {
+        carryOut(evaluator.tick(now: now), now: now, feed: feed)
+    }
+
+    private func carryOut(_ list: [AlertTransition], now: Int64, feed: FeedPublisher) {
+        for t in list {
+            let state = Self.stateName(t.to)
+            let ack = store.acknowledgment(rule: t.rule, group: t.group)
+            let silence = store.silence(rule: t.rule, kpi: t.kpi, severity: t.severity, group: t.group, now: now)
+            let message = AlertMessage(
+                rule: t.rule, kpi: t.kpi, group: t.group, state: state, severity: t.severity, value: t.value,
+                threshold: t.threshold, since: t.since, message: t.message, reason: t.reason, flapping: t.flapping,
+                acknowledgment: ack, silence: silence, ts: now)
+            feed.publishAlert(message)
+            if t.to == .resolved || t.to == .inactive {
+                store.clearAcknowledgment(rule: t.rule, group: t.group)
+            }
+            transitions[state, default: 0] += 1
+            var metadata: Logger.Metadata = [
+                "rule": "\(t.rule)", "kpi": "\(t.kpi)", "state": "\(state)", "severity": "\(t.severity)",
+                "reason": "\(t.reason)",
+            ]
+            for pair in t.group { metadata["group.\(pair.key)"] = "\(pair.value)" }
+            if let value = t.value { metadata["value"] = "\(value)" }
+            if silence != nil { metadata["silenced"] = "true" }
+            if t.flapping { metadata["flapping"] = "true" }
+            let level: Logger.Level = state == "firing" ? (t.severity == "critical" ? .error : .warning) : .notice
+            logger.log(level: level, "alert \(state): \(t.message)", metadata: metadata)
+        }
+    }
+
+    /// `pending`, `firing` or `resolved`: DESIGN.md's states (a pending alert that clears
+    /// before `for` is reported as resolved).
+    static func stateName(_ phase: AlertPhase) -> String {
+        switch phase {
+        case .pending: return "pending"
+        case .firing: return "firing"
+        case .resolved, .inactive: return "resolved"
+        }
+    }
+
+    /// The active alerts with their acknowledgment and silence, for `alerts`/`snapshot`.
+    func activeMessages(now: Int64) -> [AlertMessage] {
+        evaluator.active(now: now).map { a in
+            AlertMessage(
+                rule: a.rule, kpi: a.kpi, group: a.group, state: Self.stateName(a.phase), severity: a.severity,
+                value: a.value, threshold: a.threshold, since: a.since, message: a.message, reason: "active",
+                flapping: a.flapping, acknowledgment: store.acknowledgment(rule: a.rule, group: a.group),
+                silence: store.silence(rule: a.rule, kpi: a.kpi, severity: a.severity, group: a.group, now: now),
+                ts: now)
+        }
+    }
+
+    /// Acknowledges the active alerts of `rule` whose group has every tag of `group`;
+    /// republishes them so feed subscribers see the acknowledgment. Returns how many.
+    func acknowledge(rule: String, group: [String: String], by: String, comment: String, now: Int64, feed: FeedPublisher)
+        -> Int
+    {
+        var count = 0
+        for a in evaluator.active(now: now) where a.rule == rule {
+            guard group.allSatisfy({ key, value in a.group.contains { $0.key == key && $0.value == value } }) else {
+                continue
+            }
+            store.acknowledge(AlertAcknowledgment(rule: a.rule, group: a.group, by: by, comment: comment, at: now))
+            count += 1
+        }
+        republish(now: now, feed: feed) { $0.rule == rule }
+        logger.notice("alert acknowledged", metadata: ["rule": "\(rule)", "by": "\(by)", "count": "\(count)"])
+        return count
+    }
+
+    /// Adds a silence and republishes the alerts it covers.
+    func silence(matchers: [AlertMatcher], duration: Int64, by: String, comment: String, now: Int64, feed: FeedPublisher)
+        -> AlertSilence
+    {
+        let s = store.addSilence(matchers: matchers, startsAt: now, endsAt: now + duration, by: by, comment: comment)
+        republish(now: now, feed: feed) { $0.silence?.id == s.id }
+        logger.notice(
+            "silence added",
+            metadata: ["id": "\(s.id)", "by": "\(by)", "matchers": "\(matchers.map(\.description).joined(separator: " "))"])
+        return s
+    }
+
+    /// Removes a silence and republishes the alerts it covered.
+    func unsilence(id: String, now: Int64, feed: FeedPublisher) -> AlertSilence? {
+        let before = activeMessages(now: now).filter { $0.silence?.id == id }
+        guard let removed = store.removeSilence(id: id) else { return nil }
+        let keys = Set(before.map { $0.rule + "|" + $0.group.map { "\($0.key)=\($0.value)" }.joined(separator: ",") })
+        republish(now: now, feed: feed) {
+            keys.contains($0.rule + "|" + $0.group.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
+        }
+        logger.notice("silence removed", metadata: ["id": "\(id)"])
+        return removed
+    }
+
+    private func republish(now: Int64, feed: FeedPublisher, where include: (AlertMessage) -> Bool) {
+        for message in activeMessages(now: now) where include(message) {
+            feed.publishAlert(message)
+        }
+    }
+}
