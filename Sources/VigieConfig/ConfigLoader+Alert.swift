@@ -237,12 +237,13 @@ extension ConfigLoader {
                 if clearBelow < threshold {
                     result = clearBelow
                 } else {
+                    let example = threshold == 0 ? -1 : threshold - abs(threshold) * 0.2
                     table.report(
                         "clear_below",
                         "clear_below (\(TableReader.format(clearBelow))) must be lower than above "
                             + "(\(TableReader.format(threshold)))",
                         hint: "hysteresis: the alert fires over \(TableReader.format(threshold)) and resolves only "
-                            + "under clear_below, e.g. clear_below = \(TableReader.format(threshold * 0.8))"
+                            + "under clear_below, e.g. clear_below = \(AlertMessage.format(example))"
                     )
                 }
             case .below?:
