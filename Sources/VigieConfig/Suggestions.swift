@@ -17,6 +17,12 @@ enum Suggestions {
         "mediane": "p50", "médiane": "p50", "part": "share", "taux": "ratio", "titre": "title",
         "fenetre": "window", "fenêtre": "window", "cible": "target", "objectif": "target", "unite": "unit",
         "unité": "unit", "mesure": "metric", "champ": "field",
+        // Alert rules: keys, severities and message placeholders.
+        "flapping": "flap", "flap_detection": "flap", "warn": "warning", "crit": "critical", "error": "critical",
+        "critique": "critical", "avertissement": "warning", "valeur": "value", "seuil": "threshold",
+        "depuis": "since", "regle": "rule", "règle": "rule", "gravite": "severity", "gravité": "severity",
+        "duree": "for", "durée": "for", "pendant": "for", "absent": "absent_for", "deadman": "absent_for",
+        "horaires": "schedule", "plage": "schedule", "jours": "days", "de": "from", "a": "to", "à": "to",
     ]
 
     /// The candidate closest to `word`, if it is close enough to be a likely typo

@@ -4,8 +4,9 @@ import VigieCore
 ///
 /// Built by `ConfigLoader` from TOML (DESIGN.md, "KPIs and alerts (config)"). Every value
 /// here has passed validation: durations are positive where they must be, endpoints
-/// are well-formed, KPI names are unique. The `[[alert]]`, `[[notifier]]`, `[security]`,
-/// `[http]` and `[history]` tables are accepted but not read yet.
+/// are well-formed, KPI and alert names are unique, every alert watches a configured
+/// KPI. The `[[notifier]]`, `[security]`, `[http]` and `[history]` tables are accepted
+/// but not read yet.
 public struct VigieConfiguration: Sendable, Equatable {
     /// The `[daemon]` table: time zone, directories, publishing cadence.
     public var daemon: DaemonConfiguration
@@ -15,6 +16,8 @@ public struct VigieConfiguration: Sendable, Equatable {
     public var ingest: IngestConfiguration
     /// The `[[kpi]]` tables, in file order.
     public var kpis: [KPIDefinition]
+    /// The `[[alert]]` tables, in file order; each names a KPI of `kpis`.
+    public var alerts: [AlertRule]
     /// The file this was loaded from; `nil` when parsed from a string.
     public var sourcePath: String?
 
@@ -24,12 +27,14 @@ public struct VigieConfiguration: Sendable, Equatable {
         endpoints: EndpointsConfiguration = EndpointsConfiguration(),
         ingest: IngestConfiguration = IngestConfiguration(),
         kpis: [KPIDefinition] = [],
+        alerts: [AlertRule] = [],
         sourcePath: String? = nil
     ) {
         self.daemon = daemon
         self.endpoints = endpoints
         self.ingest = ingest
         self.kpis = kpis
+        self.alerts = alerts
         self.sourcePath = sourcePath
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import VigieConfig
 import VigieCore
@@ -41,7 +42,7 @@ final class AlertCoordinator {
             let state = Self.stateName(t.to)
             let ack = store.acknowledgment(rule: t.rule, group: t.group)
             let silence = store.silence(rule: t.rule, kpi: t.kpi, severity: t.severity, group: t.group, now: now)
-            let message = AlertMessage(
+            let message = AlertFeedMessage(
                 rule: t.rule, kpi: t.kpi, group: t.group, state: state, severity: t.severity, value: t.value,
                 threshold: t.threshold, since: t.since, message: t.message, reason: t.reason, flapping: t.flapping,
                 acknowledgment: ack, silence: silence, ts: now)
@@ -74,9 +75,9 @@ final class AlertCoordinator {
     }
 
     /// The active alerts with their acknowledgment and silence, for `alerts`/`snapshot`.
-    func activeMessages(now: Int64) -> [AlertMessage] {
+    func activeMessages(now: Int64) -> [AlertFeedMessage] {
         evaluator.active(now: now).map { a in
-            AlertMessage(
+            AlertFeedMessage(
                 rule: a.rule, kpi: a.kpi, group: a.group, state: Self.stateName(a.phase), severity: a.severity,
                 value: a.value, threshold: a.threshold, since: a.since, message: a.message, reason: "active",
                 flapping: a.flapping, acknowledgment: store.acknowledgment(rule: a.rule, group: a.group),
@@ -127,7 +128,7 @@ final class AlertCoordinator {
         return removed
     }
 
-    private func republish(now: Int64, feed: FeedPublisher, where include: (AlertMessage) -> Bool) {
+    private func republish(now: Int64, feed: FeedPublisher, where include: (AlertFeedMessage) -> Bool) {
         for message in activeMessages(now: now) where include(message) {
             feed.publishAlert(message)
         }

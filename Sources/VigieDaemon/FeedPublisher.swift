@@ -33,7 +33,7 @@ final class FeedPublisher {
         send(topic: FeedEncoding.kpiTopic(value.kpi))
     }
 
-    func publishAlert(_ message: AlertMessage) {
+    func publishAlert(_ message: AlertFeedMessage) {
         sequence += 1
         message.encode(seq: sequence, epoch: epoch, into: &writer)
         send(topic: "alert." + message.rule)

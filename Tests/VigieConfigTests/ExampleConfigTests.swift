@@ -89,3 +89,70 @@ struct ExampleConfigTests {
         #expect(config.kpis.contains { $0.name == "collecte.tournees_jour" })
     }
 }
+
+@Suite("config/vigie.toml alert rules")
+struct ExampleAlertTests {
+    @Test func hasRealisticRulesOnItsKPIs() throws {
+        let config = try ConfigLoader.load(path: exampleConfigPath)
+        #expect(config.alerts.count >= 6)
+        let kpiNames = Set(config.kpis.map(\.name))
+        for rule in config.alerts {
+            #expect(kpiNames.contains(rule.kpi), "\(rule.name) watches an unknown KPI")
+            #expect(["info", "warning", "critical"].contains(rule.severity))
+        }
+        #expect(Set(config.alerts.map(\.name)).count == config.alerts.count)
+        // Every option is used by at least one rule.
+        #expect(config.alerts.contains { $0.forDuration > 0 && $0.clearThreshold != nil && $0.schedule != nil })
+        #expect(config.alerts.contains { $0.keepFiringFor > 0 })
+        #expect(config.alerts.contains { $0.minSamples > 0 })
+        #expect(config.alerts.contains { $0.comparison == nil && $0.absentFor != nil })
+        #expect(config.alerts.contains { $0.flap != nil })
+        #expect(config.alerts.contains { $0.severity == "critical" })
+    }
+
+    @Test func designExampleRulesAreKept() throws {
+        let config = try ConfigLoader.load(path: exampleConfigPath)
+        let attente = try #require(config.alerts.first { $0.name == "attente_excessive" })
+        #expect(attente.kpi == "etat_civil.attente_p90")
+        #expect(attente.comparison == .above(30))
+        #expect(attente.forDuration == 300_000_000_000)
+        #expect(attente.clearThreshold == 25)
+        #expect(attente.minSamples == 10)
+        #expect(attente.severity == "warning")
+        #expect(attente.schedule == AlertSchedule(weekdays: Set(1...5), startMinute: 450, endMinute: 930))
+        let silence = try #require(config.alerts.first { $0.name == "collecte_silencieuse" })
+        #expect(silence.kpi == "collecte.tournees_jour")
+        #expect(silence.comparison == nil)
+        #expect(silence.absentFor == 7_200_000_000_000)
+        #expect(silence.severity == "critical")
+        let portail = try #require(config.alerts.first { $0.name == "portail_indisponible" })
+        #expect(portail.comparison == .below(0.99))
+        #expect(portail.forDuration == 600_000_000_000)
+        let decroche = try #require(config.alerts.first { $0.name == "decroche_faible" })
+        #expect(decroche.comparison == .below(0.8))
+        let collecte = try #require(config.alerts.first { $0.name == "collecte_tournees_manquees" })
+        #expect(collecte.comparison == .below(0.95))
+        let piscine = try #require(config.alerts.first { $0.name == "piscine_eau_froide" })
+        #expect(piscine.comparison == .below(25))
+        #expect(piscine.clearThreshold == 26)
+    }
+
+    @Test func messagesRenderInFrench() throws {
+        let config = try ConfigLoader.load(path: exampleConfigPath)
+        let attente = try #require(config.alerts.first { $0.name == "attente_excessive" })
+        let context = AlertMessage.Context(
+            rule: attente.name,
+            kpi: attente.kpi,
+            severity: attente.severity,
+            value: 34.5,
+            threshold: 30,
+            since: 1_780_272_000_000_000_000,  // 2026-06-01T00:00Z = 11:00 in Nouméa
+            group: [TagPair(key: "site", value: "nord")]
+        )
+        let calendar = CalendarPeriod.calendar(in: config.daemon.timeZone)
+        #expect(
+            AlertMessage.render(attente.message, context, calendar: calendar)
+                == "Attente p90 de 34.5 min au site nord (seuil 30 min, depuis 11:00)"
+        )
+    }
+}

@@ -112,14 +112,10 @@ struct SectionParsingTests {
             keep = "400d"
             [[notifier]]
             name = "mail"
-            [[alert]]
-            name = "attente_excessive"
-            kpi = "etat_civil.attente_p90"
-            above = 30
-            for = "5m"
             anything_else = { future = true }
             """
         )
         #expect(config.kpis.isEmpty)
+        #expect(config.alerts.isEmpty)
     }
 }
