@@ -55,11 +55,12 @@ public struct CheckConfigCommand: ParsableCommand {
         }
     }
 
-    /// `config/vigie.toml: OK — 14 KPIs, 4 endpoints, timezone Pacific/Noumea`.
+    /// `config/vigie.toml: OK — 14 KPIs, 6 alert rules, 4 endpoints, timezone Pacific/Noumea`.
     public static func summary(of configuration: VigieConfiguration, file: String) -> String {
         let kpis = configuration.kpis.count
+        let alerts = configuration.alerts.count
         let endpoints = configuration.endpoints.all.count
-        return "\(file): OK — \(kpis) KPI\(kpis == 1 ? "" : "s"), \(endpoints) endpoint\(endpoints == 1 ? "" : "s"), "
-            + "timezone \(configuration.daemon.timezone)"
+        return "\(file): OK — \(kpis) KPI\(kpis == 1 ? "" : "s"), \(alerts) alert rule\(alerts == 1 ? "" : "s"), "
+            + "\(endpoints) endpoint\(endpoints == 1 ? "" : "s"), timezone \(configuration.daemon.timezone)"
     }
 }

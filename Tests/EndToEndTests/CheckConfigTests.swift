@@ -49,6 +49,7 @@ struct CheckConfigTests {
         let result = try VigieBinary.run(["check-config", "config/vigie.toml"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.hasPrefix("config/vigie.toml: OK — "))
+        #expect(result.stdout.contains(" alert rules, "))
         #expect(result.stdout.contains("timezone Pacific/Noumea"))
         #expect(result.stderr.isEmpty)
     }

@@ -33,6 +33,21 @@ let benchmarks: @Sendable () -> Void = {
         IngestFixture()
     }
 
+    // Alerts: every KPI tracked, and the changes taken after each batch as the engine
+    // thread would to evaluate alert rules (about 100 changed series × 10 KPIs). The one
+    // malloc is the result array: applying with tracking on allocates nothing.
+    Benchmark(
+        "parse+apply 100-line batch + takeChangedForAlerts, 10 KPIs tracked",
+        configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p90: 1])])
+    ) { benchmark, fixture in
+        for _ in benchmark.scaledIterations {
+            blackHole(fixture.applyNextBatch())
+            blackHole(fixture.engine.takeChangedForAlerts(now: fixture.now))
+        }
+    } setup: {
+        IngestFixture(trackingAll: true)
+    }
+
     Benchmark("parse only 100-line batch") { benchmark, fixture in
         for _ in benchmark.scaledIterations {
             blackHole(fixture.parseNextBatch())
@@ -42,7 +57,8 @@ let benchmarks: @Sendable () -> Void = {
     }
 }
 
-/// Ten KPIs like `config/bench.toml`, warmed so every series exists.
+/// Ten KPIs like `config/bench.toml`, warmed so every series exists; with
+/// `trackingAll`, every KPI's changes are tracked for alerts (and taken once warm).
 final class IngestFixture {
     let parser = LineProtocolParser()
     let engine: KPIEngine
@@ -50,7 +66,7 @@ final class IngestFixture {
     var next = 0
     let now: Int64
 
-    init() {
+    init(trackingAll: Bool = false) {
         now = SystemClock().now()
         let selector = SampleSelector(metric: "bench")
         let window = WindowSpec.sliding(nanoseconds: 300 * 1_000_000_000)
@@ -80,6 +96,7 @@ final class IngestFixture {
             )
         )
         engine = KPIEngine(kpis: kpis, timeZone: TimeZone(identifier: "Pacific/Noumea") ?? .current, now: now)
+        if trackingAll { engine.trackChanges(forKPIs: Set(kpis.indices)) }
         var rng = SystemRandomNumberGenerator()
         var line = 0
         batches = (0..<64).map { _ in
@@ -92,6 +109,7 @@ final class IngestFixture {
             return Array(text.utf8)
         }
         for _ in 0..<(batches.count * 2) { _ = applyNextBatch() }
+        if trackingAll { _ = engine.takeChangedForAlerts(now: now) }
     }
 
     func applyNextBatch() -> Int {

@@ -18,25 +18,29 @@ import Foundation
 /// **Hot path.** `apply` looks the line's measurement up in a hash table of measurement
 /// plans (`SelectorIndex`); finds, in one pass over the line, each tag key and field key
 /// the plan needs; checks each distinct selector (field and `where` filters, by byte
-/// comparison) once; hashes the `group_by` values and probes once per series space; and
-/// updates one bucket per window group: O(1) per (sample, group) plus linear scans of
-/// the line's few tags and fields. It creates no `String`, takes no lock, copies no
-/// payload bytes, and touches no reference count: hot state lives in
-/// `UnmanagedArray`s the engine frees in `deinit`, so no copy-on-write check either,
-/// except one per sample of a quantile group (a `QuantileSketch` is a value type whose
-/// bins are a Swift array). It allocates nothing once the series exist, except while a
-/// bucket's sketch grows to the spread of its data the first times the bucket is used
-/// (storage is kept when buckets are reused).
+/// comparison) once; hashes the `group_by` values and probes once per series space;
+/// updates one bucket per window group; and marks the series changed, for `takeDue` and,
+/// in groups with a KPI tracked for alerts (`trackChanges(forKPIs:)`), for
+/// `takeChangedForAlerts` (one byte per series holds both marks: a load and a compare
+/// once the series is listed): O(1) per (sample, group) plus linear scans of the line's
+/// few tags and fields. It creates no `String`, takes no lock, copies no payload bytes,
+/// and touches no reference count: hot state lives in `UnmanagedArray`s the engine frees
+/// in `deinit`, so no copy-on-write check either, except one per sample of a quantile
+/// group (a `QuantileSketch` is a value type whose bins are a Swift array). It allocates
+/// nothing once the series exist, except while a bucket's sketch grows to the spread of
+/// its data the first times the bucket is used (storage is kept when buckets are
+/// reused); change lists keep their storage when taken.
 ///
 /// **Memory.** Bounded by Σ over window groups (not KPIs: sharing KPIs count once) of
 /// `maxSeries × buckets` accumulators (88 bytes each; a calendar group has one, 80
 /// bytes, per series), plus, for groups with a quantile KPI, one sketch per bucket: 160
 /// bytes and its bins — up to 32 sparse entries (16 bytes each) for a bucket with few
 /// distinct values, else 8 bytes per bin over the spread of its values, at most 2 ×
-/// 2,048 bins (≈ 33 KiB). Plus per group and series about 30 bytes of bookkeeping, and
-/// per series space and series its key bytes, its group's strings and about 40 bytes.
-/// A 1 h window in 60 buckets costs 5.3 KB per series, whatever the number of KPIs
-/// sharing it; a p90 over it adds 9.6 KB and the bins.
+/// 2,048 bins (≈ 33 KiB). Plus per group and series about 30 bytes of bookkeeping (up
+/// to 8 more in a group with a KPI tracked for alerts), and per series space and series
+/// its key bytes, its group's strings and about 40 bytes. A 1 h window in 60 buckets
+/// costs 5.3 KB per series, whatever the number of KPIs sharing it; a p90 over it adds
+/// 9.6 KB and the bins.
 ///
 /// **Windows.** Sliding windows: see `SlidingWindow` (event-time buckets, late and
 /// future samples). Calendar windows (`today`, `week`, `month`) in `timeZone`: see
@@ -71,6 +75,10 @@ public final class KPIEngine {
     private var names: [[[TagPair]]]
     /// Scratch sketch for reading sliding quantile windows (keeps its bins).
     private var sketchScratch = QuantileSketch()
+    /// KPIs whose changes `takeChangedForAlerts` reports, in definition order.
+    private var alertKPIs: [Int] = []
+    /// Their window groups, each once, in increasing order.
+    private var alertGroups: [Int] = []
 
     private struct LineCounters {
         var lines = 0
@@ -365,18 +373,21 @@ public final class KPIEngine {
     }
 
     /// Slides the windows and rolls calendar periods to `now`, marking series whose
-    /// values changed with time alone (for `takeDue`).
+    /// values changed with time alone (for `takeDue` and `takeChangedForAlerts`).
     ///
-    /// Call it about every 100 ms; `snapshot` and `takeDue` call it themselves. Cheap
-    /// unless a bucket boundary was crossed (then O(series × buckets) per sliding
-    /// window group).
+    /// Call it about every 100 ms; `snapshot`, `takeDue` and `takeChangedForAlerts`
+    /// call it themselves. Cheap unless a bucket boundary was crossed (then
+    /// O(series × buckets) per sliding window group).
     public func advance(to now: Int64) {
-        for g in 0..<groups.count {
-            if groups[g].needsRollOver(now: now) {
-                rollOver(group: g, now: now)
-            } else {
-                groups[g].advance(to: now)
-            }
+        for g in 0..<groups.count { advance(group: g, to: now) }
+    }
+
+    /// Slides or rolls over window group `g` to `now`.
+    private func advance(group g: Int, to now: Int64) {
+        if groups[g].needsRollOver(now: now) {
+            rollOver(group: g, now: now)
+        } else {
+            groups[g].advance(to: now)
         }
     }
 
@@ -418,8 +429,9 @@ public final class KPIEngine {
     /// KPI by KPI in definition order, each KPI's series in the order they changed.
     /// At most `limit` series (of window groups: KPIs sharing a window count once) are
     /// taken per call, so the caller can spread a large publish over several loop turns
-    /// instead of stalling ingest; the rest stay due. O(changed series); allocates the
-    /// result.
+    /// instead of stalling ingest; the rest stay due. Independent of
+    /// `takeChangedForAlerts`: neither consumes the other's changes. O(changed series);
+    /// allocates the result.
     public func takeDue(now: Int64, interval: Int64, limit: Int = .max) -> [KPIValue] {
         advance(to: now)
         var due: [[Int]] = []
@@ -436,6 +448,65 @@ public final class KPIEngine {
                 out.append(value(kpi: k, series: s, now: now))
             }
         }
+        return out
+    }
+
+    /// Marks which KPIs (by index into `kpis`) have alert rules: only their changes are
+    /// kept for `takeChangedForAlerts`. Replaces the previous set; indices out of range
+    /// are ignored. The default is none.
+    ///
+    /// A KPI that becomes tracked has every existing series reported by the next
+    /// `takeChangedForAlerts` (so call it before applying samples unless that is wanted),
+    /// and so does every tracked KPI sharing its window group, since changes are kept per
+    /// group.
+    ///
+    /// Groups without a tracked KPI keep no alert list: applying a sample to them costs
+    /// what it did before. A tracked group costs up to 8 more bytes per series and one
+    /// append per series at its first change after each `takeChangedForAlerts`; no
+    /// allocation once the list has grown to the series count. O(series of the groups
+    /// whose tracking changed); allocates.
+    public func trackChanges(forKPIs indices: Set<Int>) {
+        let kept = indices.filter { $0 >= 0 && $0 < runtimes.count }.sorted()
+        let before = Set(alertKPIs)
+        var gaining = Set<Int>()
+        for k in kept where !before.contains(k) { gaining.insert(runtimes[k].group) }
+        let tracked = Set(kept.map { runtimes[$0].group })
+        for g in 0..<groups.count {
+            if gaining.contains(g) {
+                groups[g].trackAlertChanges(true)
+            } else if !tracked.contains(g), groups[g].tracksAlertChanges {
+                groups[g].trackAlertChanges(false)
+            }
+        }
+        alertKPIs = kept
+        alertGroups = tracked.sorted()
+    }
+
+    /// The current values at `now` of every series of a tracked KPI (see
+    /// `trackChanges(forKPIs:)`) that changed since the last call — a sample applied,
+    /// or, as `advance` detects them, samples expired or a period rolled over — each
+    /// series once; then forgets those changes.
+    ///
+    /// For alerts: call it right after each applied batch, whatever the publish
+    /// interval. Independent of `takeDue`: neither consumes the other's changes. Values
+    /// come KPI by KPI in definition order, each KPI's series in the order they changed;
+    /// KPIs sharing a window group report the same series. Advances the tracked groups
+    /// to `now` first (see `advance` for the cost of crossing a bucket boundary); apart
+    /// from that, O(tracked KPIs) when nothing changed, allocating nothing, and
+    /// O(tracked KPIs + values returned) otherwise, allocating only the result.
+    public func takeChangedForAlerts(now: Int64) -> [KPIValue] {
+        for g in alertGroups { advance(group: g, to: now) }
+        var changed = 0
+        for k in alertKPIs { changed += groups[runtimes[k].group].alertChanges.count }
+        guard changed > 0 else { return [] }
+        var out: [KPIValue] = []
+        out.reserveCapacity(changed)
+        for k in alertKPIs {
+            for s in groups[runtimes[k].group].alertChanges {
+                out.append(value(kpi: k, series: Int(s), now: now))
+            }
+        }
+        for g in alertGroups { groups[g].clearAlertChanges() }
         return out
     }
 

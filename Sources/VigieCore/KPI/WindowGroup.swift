@@ -7,9 +7,16 @@
 /// window per group instead of one per KPI.
 ///
 /// Members admit the same series in the same order, count the same late and overflowing
-/// samples, and change at the same instants, so series numbers, counters and publish
-/// bookkeeping are kept once per group; every member reports them as its own. Calendar
-/// `rate` KPIs, which change with time alone, are grouped only with each other.
+/// samples, and change at the same instants, so series numbers, counters and change
+/// bookkeeping (for publishing and, when a member has alert rules, for alerts) are kept
+/// once per group; every member reports them as its own. Calendar `rate` KPIs, which
+/// change with time alone, are grouped only with each other.
+///
+/// **Changes.** A series that changes (a sample applied, samples expired, a period
+/// rolled over) joins up to two lists, each at most once until taken: the publish list
+/// (`takeDue`) and, when `tracksAlertChanges`, the alert list (`alertChanges`). One byte
+/// per series holds both dedup bits: marking a change costs one load and one compare
+/// when the series is already in each list the group keeps, tracked or not.
 ///
 /// A group's series are its own (0, 1, 2… in order of admission, at most `maxSeries`):
 /// `local` maps the series number of the shared `SeriesTable` to the group's, so each
@@ -37,6 +44,14 @@ struct WindowGroup {
     struct Placement {
         let epoch: Int64
         let slot: Int
+    }
+
+    /// Bits of `changeMarks`: which change list holds a series.
+    private enum ChangeMark {
+        /// In `dirtyList` (changed since last published).
+        static let publish: UInt8 = 1
+        /// In `alertList` (changed since alert changes were last taken).
+        static let alert: UInt8 = 2
     }
 
     let kind: Kind
@@ -72,10 +87,15 @@ struct WindowGroup {
     private(set) var lastSampleAt: UnmanagedArray<Int64>
     /// Per series: engine time of the last publish, `Int64.min` when never.
     private var publishedAt: UnmanagedArray<Int64>
-    /// Per series: changed since the last publish.
-    private var dirty: UnmanagedArray<Bool>
-    /// The dirty series, in the order they became dirty.
+    /// Per series: the change lists that hold it (`ChangeMark` bits).
+    private var changeMarks: UnmanagedArray<UInt8>
+    /// The lists a change goes to: the publish list, plus the alert list when tracked.
+    private var trackedMarks = ChangeMark.publish
+    /// The series changed since they were last published, in the order they changed.
     private var dirtyList: UnmanagedArray<Int32>
+    /// The series changed since alert changes were last taken, in the order they changed
+    /// (empty unless `tracksAlertChanges`).
+    private var alertList: UnmanagedArray<Int32>
 
     private(set) var counters = Counters()
 
@@ -121,8 +141,9 @@ struct WindowGroup {
         calendar = CalendarWindow(period: period, withSketches: withSketches && kind == .calendar)
         lastSampleAt = UnmanagedArray()
         publishedAt = UnmanagedArray()
-        dirty = UnmanagedArray()
+        changeMarks = UnmanagedArray()
         dirtyList = UnmanagedArray()
+        alertList = UnmanagedArray()
         advancedEpoch = geometry.epoch(of: now)
         rateMarkedAt = now
     }
@@ -135,8 +156,9 @@ struct WindowGroup {
         calendar.deallocate()
         lastSampleAt.deallocate()
         publishedAt.deallocate()
-        dirty.deallocate()
+        changeMarks.deallocate()
         dirtyList.deallocate()
+        alertList.deallocate()
     }
 
     // MARK: Hot path
@@ -210,7 +232,7 @@ struct WindowGroup {
         }
         lastSampleAt.append(.min)
         publishedAt.append(.min)
-        dirty.append(false)
+        changeMarks.append(0)
         seriesCount += 1
         return s
     }
@@ -258,17 +280,23 @@ struct WindowGroup {
             }
         }
         if timestamp > lastSampleAt[s] { lastSampleAt[s] = timestamp }
-        markDirty(s)
+        markChanged(s)
         counters.applied &+= 1
         return true
     }
 
+    /// Puts series `s` in each change list the group keeps that does not hold it yet.
+    /// One load and one compare when it is in all of them; appends (allocating only while
+    /// a list's storage grows to the series count) otherwise.
     @inline(__always)
-    private mutating func markDirty(_ s: Int) {
-        if !dirty[s] {
-            dirty[s] = true
-            dirtyList.append(Int32(truncatingIfNeeded: s))
+    private mutating func markChanged(_ s: Int) {
+        let marks = changeMarks[s]
+        guard marks & trackedMarks != trackedMarks else { return }
+        if marks & ChangeMark.publish == 0 { dirtyList.append(Int32(truncatingIfNeeded: s)) }
+        if trackedMarks & ChangeMark.alert != 0, marks & ChangeMark.alert == 0 {
+            alertList.append(Int32(truncatingIfNeeded: s))
         }
+        changeMarks[s] = marks | trackedMarks
     }
 
     // MARK: Time
@@ -278,7 +306,7 @@ struct WindowGroup {
     mutating func rollOver(to next: CalendarPeriod, now: Int64) {
         var changed: [Int] = []
         calendar.rollOver(to: next) { changed.append($0) }
-        for s in changed { markDirty(s) }
+        for s in changed { markChanged(s) }
         rateMarkedAt = now
     }
 
@@ -302,13 +330,13 @@ struct WindowGroup {
                 let slot = geometry.slot(of: goneNow &- k)
                 for s in 0..<seriesCount
                 where sliding.lostSamples(series: s, slot: slot, goneBefore: goneBefore, goneNow: goneNow) {
-                    markDirty(s)
+                    markChanged(s)
                 }
             }
             advancedEpoch = epoch
         case .calendar:
             if isCalendarRate, now - rateMarkedAt >= 1_000_000_000 {
-                for s in 0..<seriesCount where !calendar.totals[s].isEmpty { markDirty(s) }
+                for s in 0..<seriesCount where !calendar.totals[s].isEmpty { markChanged(s) }
                 rateMarkedAt = now
             }
         }
@@ -329,7 +357,7 @@ struct WindowGroup {
             if due.count < limit, published == .min || overflow || since >= interval {
                 due.append(s)
                 publishedAt[s] = now
-                dirty[s] = false
+                changeMarks[s] &= ~ChangeMark.publish
             } else {
                 dirtyList[kept] = dirtyList[i]
                 kept += 1
@@ -337,5 +365,39 @@ struct WindowGroup {
         }
         dirtyList.removeLast(dirtyList.count - kept)
         return due
+    }
+
+    // MARK: Alerts
+
+    /// True when changes are also kept for alerts (a member KPI has alert rules).
+    var tracksAlertChanges: Bool { trackedMarks & ChangeMark.alert != 0 }
+
+    /// Starts or stops keeping changes for alerts. Starting puts every existing series in
+    /// the alert list (their current values have not been evaluated yet); stopping
+    /// empties it. O(series).
+    mutating func trackAlertChanges(_ on: Bool) {
+        alertList.removeAll()
+        if on {
+            trackedMarks = ChangeMark.publish | ChangeMark.alert
+            for s in 0..<seriesCount {
+                changeMarks[s] |= ChangeMark.alert
+                alertList.append(Int32(truncatingIfNeeded: s))
+            }
+        } else {
+            trackedMarks = ChangeMark.publish
+            for s in 0..<seriesCount { changeMarks[s] &= ~ChangeMark.alert }
+        }
+    }
+
+    /// The series changed since alert changes were last cleared, each once, in the order
+    /// they changed. Valid until the group next changes; no copy.
+    var alertChanges: UnsafeBufferPointer<Int32> {
+        UnsafeBufferPointer(start: alertList.base, count: alertList.count)
+    }
+
+    /// Empties the alert list (keeping its storage). O(listed series).
+    mutating func clearAlertChanges() {
+        for i in 0..<alertList.count { changeMarks[Int(alertList[i])] &= ~ChangeMark.alert }
+        alertList.removeAll()
     }
 }
