@@ -43,9 +43,21 @@ final class AlertCoordinator {
             let ack = store.acknowledgment(rule: t.rule, group: t.group)
             let silence = store.silence(rule: t.rule, kpi: t.kpi, severity: t.severity, group: t.group, now: now)
             let message = AlertFeedMessage(
-                rule: t.rule, kpi: t.kpi, group: t.group, state: state, severity: t.severity, value: t.value,
-                threshold: t.threshold, since: t.since, message: t.message, reason: t.reason, flapping: t.flapping,
-                acknowledgment: ack, silence: silence, ts: now)
+                rule: t.rule,
+                kpi: t.kpi,
+                group: t.group,
+                state: state,
+                severity: t.severity,
+                value: t.value,
+                threshold: t.threshold,
+                since: t.since,
+                message: t.message,
+                reason: t.reason,
+                flapping: t.flapping,
+                acknowledgment: ack,
+                silence: silence,
+                ts: now
+            )
             feed.publishAlert(message)
             if t.to == .resolved || t.to == .inactive {
                 store.clearAcknowledgment(rule: t.rule, group: t.group)
@@ -78,17 +90,34 @@ final class AlertCoordinator {
     func activeMessages(now: Int64) -> [AlertFeedMessage] {
         evaluator.active(now: now).map { a in
             AlertFeedMessage(
-                rule: a.rule, kpi: a.kpi, group: a.group, state: Self.stateName(a.phase), severity: a.severity,
-                value: a.value, threshold: a.threshold, since: a.since, message: a.message, reason: "active",
-                flapping: a.flapping, acknowledgment: store.acknowledgment(rule: a.rule, group: a.group),
+                rule: a.rule,
+                kpi: a.kpi,
+                group: a.group,
+                state: Self.stateName(a.phase),
+                severity: a.severity,
+                value: a.value,
+                threshold: a.threshold,
+                since: a.since,
+                message: a.message,
+                reason: "active",
+                flapping: a.flapping,
+                acknowledgment: store.acknowledgment(rule: a.rule, group: a.group),
                 silence: store.silence(rule: a.rule, kpi: a.kpi, severity: a.severity, group: a.group, now: now),
-                ts: now)
+                ts: now
+            )
         }
     }
 
     /// Acknowledges the active alerts of `rule` whose group has every tag of `group`;
     /// republishes them so feed subscribers see the acknowledgment. Returns how many.
-    func acknowledge(rule: String, group: [String: String], by: String, comment: String, now: Int64, feed: FeedPublisher)
+    func acknowledge(
+        rule: String,
+        group: [String: String],
+        by: String,
+        comment: String,
+        now: Int64,
+        feed: FeedPublisher
+    )
         -> Int
     {
         var count = 0
@@ -105,14 +134,24 @@ final class AlertCoordinator {
     }
 
     /// Adds a silence and republishes the alerts it covers.
-    func silence(matchers: [AlertMatcher], duration: Int64, by: String, comment: String, now: Int64, feed: FeedPublisher)
+    func silence(
+        matchers: [AlertMatcher],
+        duration: Int64,
+        by: String,
+        comment: String,
+        now: Int64,
+        feed: FeedPublisher
+    )
         -> AlertSilence
     {
         let s = store.addSilence(matchers: matchers, startsAt: now, endsAt: now + duration, by: by, comment: comment)
         republish(now: now, feed: feed) { $0.silence?.id == s.id }
         logger.notice(
             "silence added",
-            metadata: ["id": "\(s.id)", "by": "\(by)", "matchers": "\(matchers.map(\.description).joined(separator: " "))"])
+            metadata: [
+                "id": "\(s.id)", "by": "\(by)", "matchers": "\(matchers.map(\.description).joined(separator: " "))",
+            ]
+        )
         return s
     }
 

@@ -164,7 +164,13 @@ final class ControlHandler {
         }
         let comment = object["comment"] as? String ?? ""
         let count = loop.alerts.acknowledge(
-            rule: rule, group: group, by: by, comment: comment, now: loop.now(), feed: loop.feedPublisher)
+            rule: rule,
+            group: group,
+            by: by,
+            comment: comment,
+            now: loop.now(),
+            feed: loop.feedPublisher
+        )
         guard count > 0 else { return fail("no active alert of rule \"\(rule)\" matches that group") }
         writer.beginObject()
         writer.key("ok")
@@ -195,8 +201,13 @@ final class ControlHandler {
             return fail("silence needs \"for\": a duration such as \"2h\"")
         }
         let s = loop.alerts.silence(
-            matchers: matchers, duration: duration, by: by, comment: object["comment"] as? String ?? "",
-            now: loop.now(), feed: loop.feedPublisher)
+            matchers: matchers,
+            duration: duration,
+            by: by,
+            comment: object["comment"] as? String ?? "",
+            now: loop.now(),
+            feed: loop.feedPublisher
+        )
         writer.beginObject()
         writer.key("ok")
         writer.bool(true)

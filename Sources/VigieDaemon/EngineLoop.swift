@@ -62,10 +62,17 @@ final class EngineLoop {
         self.startedMonotonic = monotonicNanoseconds()
         self.parser = LineProtocolParser(limits: configuration.ingest.lineProtocolLimits)
         self.engine = KPIEngine(kpis: configuration.kpis, timeZone: configuration.daemon.timeZone, now: now)
-        self.alerts = AlertCoordinator(
-            rules: configuration.alerts, timeZone: configuration.daemon.timeZone, now: now, logger: logger,
-            store: InMemoryOperatorActionStore())
-        let watched = Set(configuration.kpis.indices.filter { alerts.evaluator.watches(kpi: configuration.kpis[$0].name) })
+        let alerts = AlertCoordinator(
+            rules: configuration.alerts,
+            timeZone: configuration.daemon.timeZone,
+            now: now,
+            logger: logger,
+            store: InMemoryOperatorActionStore()
+        )
+        self.alerts = alerts
+        let watched = Set(
+            configuration.kpis.indices.filter { alerts.evaluator.watches(kpi: configuration.kpis[$0].name) }
+        )
         engine.trackChanges(forKPIs: watched)
         self.nextAlertTick = now + 1_000_000_000
         self.nextHeartbeat = now + configuration.daemon.heartbeatInterval

@@ -28,7 +28,11 @@ struct AlertDaemonTests {
 
         init(rules: String) throws {
             harness = try DaemonHarness(toml: AlertDaemonTests.kpi + rules, clock: clock)
-            feed = try FeedSubscriber(context: harness.context, endpoint: harness.endpoints.feed[0], prefixes: ["alert.", "hb"])
+            feed = try FeedSubscriber(
+                context: harness.context,
+                endpoint: harness.endpoints.feed[0],
+                prefixes: ["alert.", "hb"]
+            )
             ingest = try harness.ingestSocket()
             // A heartbeat proves the subscription is live. The manual clock does not move
             // by itself: advance it so the daemon's 1 s heartbeat comes due.
@@ -39,7 +43,11 @@ struct AlertDaemonTests {
         /// Pushes `value` for `site` and waits for the ACK.
         func push(_ value: Double, site: String = "nord") throws {
             sequence += 1
-            try ingest.sendPush(producer: "t", sequence: "\(sequence)", payloads: ["attente,site=\(site) value=\(value)\n"])
+            try ingest.sendPush(
+                producer: "t",
+                sequence: "\(sequence)",
+                payloads: ["attente,site=\(site) value=\(value)\n"]
+            )
             _ = try ingest.receiveMultipart(timeoutMilliseconds: 5_000)
         }
 
@@ -61,13 +69,15 @@ struct AlertDaemonTests {
     }
 
     @Test func firesAtOnceWithForZeroAndResolves() async throws {
-        let f = try Fixture(rules: """
-            [[alert]]
-            name = "longue"
-            kpi = "attente"
-            above = 30
-            message = "Attente de {value} min au site {group.site}"
-            """)
+        let f = try Fixture(
+            rules: """
+                [[alert]]
+                name = "longue"
+                kpi = "attente"
+                above = 30
+                message = "Attente de {value} min au site {group.site}"
+                """
+        )
         let start = ContinuousClock.now
         try f.push(45)
         let firing = try #require(try f.nextAlert())
@@ -86,13 +96,15 @@ struct AlertDaemonTests {
     }
 
     @Test func forKeepsPendingThenFires() async throws {
-        let f = try Fixture(rules: """
-            [[alert]]
-            name = "longue"
-            kpi = "attente"
-            above = 30
-            for = "5m"
-            """)
+        let f = try Fixture(
+            rules: """
+                [[alert]]
+                name = "longue"
+                kpi = "attente"
+                above = 30
+                for = "5m"
+                """
+        )
         try f.push(45)
         let pending = try #require(try f.nextAlert())
         #expect(pending["state"] as? String == "pending")
@@ -103,13 +115,15 @@ struct AlertDaemonTests {
     }
 
     @Test func hysteresisResolvesOnlyPastClearThreshold() async throws {
-        let f = try Fixture(rules: """
-            [[alert]]
-            name = "longue"
-            kpi = "attente"
-            above = 30
-            clear_below = 25
-            """)
+        let f = try Fixture(
+            rules: """
+                [[alert]]
+                name = "longue"
+                kpi = "attente"
+                above = 30
+                clear_below = 25
+                """
+        )
         try f.push(35)
         #expect(try f.nextAlert()?["state"] as? String == "firing")
         try f.push(28)  // below the threshold but not past the clear threshold
@@ -120,13 +134,15 @@ struct AlertDaemonTests {
     }
 
     @Test func keepFiringForHoldsAfterClearing() async throws {
-        let f = try Fixture(rules: """
-            [[alert]]
-            name = "longue"
-            kpi = "attente"
-            above = 30
-            keep_firing_for = "10m"
-            """)
+        let f = try Fixture(
+            rules: """
+                [[alert]]
+                name = "longue"
+                kpi = "attente"
+                above = 30
+                keep_firing_for = "10m"
+                """
+        )
         try f.push(35)
         #expect(try f.nextAlert()?["state"] as? String == "firing")
         try f.push(10)
@@ -137,19 +153,21 @@ struct AlertDaemonTests {
     }
 
     @Test func minSamplesWithholdsAVerdict() async throws {
-        let f = try Fixture(rules: """
-            [[kpi]]
-            name = "attente_n"
-            metric = "attente"
-            aggregate = "max"
-            window = "1h"
+        let f = try Fixture(
+            rules: """
+                [[kpi]]
+                name = "attente_n"
+                metric = "attente"
+                aggregate = "max"
+                window = "1h"
 
-            [[alert]]
-            name = "pic"
-            kpi = "attente_n"
-            above = 30
-            min_samples = 3
-            """)
+                [[alert]]
+                name = "pic"
+                kpi = "attente_n"
+                above = 30
+                min_samples = 3
+                """
+        )
         try f.push(40)
         try f.push(40)
         #expect(try f.nextAlert(timeout: 700) == nil)
@@ -161,12 +179,14 @@ struct AlertDaemonTests {
     }
 
     @Test func absentForFiresOnASilentSeries() async throws {
-        let f = try Fixture(rules: """
-            [[alert]]
-            name = "muet"
-            kpi = "attente"
-            absent_for = "2h"
-            """)
+        let f = try Fixture(
+            rules: """
+                [[alert]]
+                name = "muet"
+                kpi = "attente"
+                absent_for = "2h"
+                """
+        )
         try f.push(5)
         #expect(try f.nextAlert(timeout: 700) == nil)
         f.advance(.seconds(2 * 3_600 + 5))
@@ -179,13 +199,15 @@ struct AlertDaemonTests {
     }
 
     @Test func flappingIsMarked() async throws {
-        let f = try Fixture(rules: """
-            [[alert]]
-            name = "yoyo"
-            kpi = "attente"
-            above = 30
-            flap = { window = 6, high = 50, low = 25 }
-            """)
+        let f = try Fixture(
+            rules: """
+                [[alert]]
+                name = "yoyo"
+                kpi = "attente"
+                above = 30
+                flap = { window = 6, high = 50, low = 25 }
+                """
+        )
         var sawFlapping = false
         for i in 0..<12 {
             try f.push(i % 2 == 0 ? 40 : 10)
@@ -199,18 +221,20 @@ struct AlertDaemonTests {
 
     @Test func scheduleLimitsEvaluation() async throws {
         // The manual clock starts on a Friday morning in Nouméa; a Sunday-only rule stays quiet.
-        let f = try Fixture(rules: """
-            [[alert]]
-            name = "dimanche"
-            kpi = "attente"
-            above = 30
-            schedule = { days = "sun", from = "00:00", to = "24:00" }
+        let f = try Fixture(
+            rules: """
+                [[alert]]
+                name = "dimanche"
+                kpi = "attente"
+                above = 30
+                schedule = { days = "sun", from = "00:00", to = "24:00" }
 
-            [[alert]]
-            name = "toujours"
-            kpi = "attente"
-            above = 30
-            """)
+                [[alert]]
+                name = "toujours"
+                kpi = "attente"
+                above = 30
+                """
+        )
         try f.push(45)
         let first = try #require(try f.nextAlert())
         #expect(first["rule"] as? String == "toujours")
@@ -219,27 +243,37 @@ struct AlertDaemonTests {
     }
 
     @Test func ackAndSilenceShowInAlertsAndOnTheFeed() async throws {
-        let f = try Fixture(rules: """
-            [[alert]]
-            name = "longue"
-            kpi = "attente"
-            above = 30
-            """)
+        let f = try Fixture(
+            rules: """
+                [[alert]]
+                name = "longue"
+                kpi = "attente"
+                above = 30
+                """
+        )
         try f.push(45, site: "nord")
         try f.push(50, site: "sud")
         _ = try f.nextAlert()
         _ = try f.nextAlert()
         let ack = try f.harness.control(
-            #"{"op":"ack","rule":"longue","group":{"site":"nord"},"by":"marie","comment":"renfort"}"#)
+            #"{"op":"ack","rule":"longue","group":{"site":"nord"},"by":"marie","comment":"renfort"}"#
+        )
         #expect(ack["acknowledged"] as? Int == 1)
-        let acked = try #require(try f.nextAlert())
+        // The ack republishes the rule's alerts: the nord one now says who acknowledged it.
+        let acked = try #require(
+            try f.feed.waitFor("alert.longue") { ($0["group"] as? [String: String])?["site"] == "nord" }?.body
+        )
         #expect(acked["acknowledged"] as? Bool == true)
         #expect(acked["acknowledged_by"] as? String == "marie")
         let silence = try f.harness.control(
-            #"{"op":"silence","matchers":["site=sud"],"for":"2h","by":"paul","comment":"travaux"}"#)
+            #"{"op":"silence","matchers":["site=sud"],"for":"2h","by":"paul","comment":"travaux"}"#
+        )
         let id = try #require((silence["silence"] as? [String: Any])?["id"] as? String)
-        let silenced = try #require(try f.nextAlert())
-        #expect(silenced["silenced"] as? Bool == true)
+        let silenced = try #require(
+            try f.feed.waitFor("alert.longue") { $0["silenced"] as? Bool == true }?.body
+        )
+        #expect((silenced["group"] as? [String: String])?["site"] == "sud")
+        #expect(silenced["silence_id"] as? String == id)
         let alerts = try f.harness.control(#"{"op":"alerts"}"#)
         let list = try #require(alerts["alerts"] as? [[String: Any]])
         #expect(list.count == 2)
