@@ -76,6 +76,15 @@ final class AlertCoordinator {
         }
     }
 
+    /// `value` with status `critical` when an alert on its series is firing (DESIGN.md's
+    /// KPI status), else unchanged.
+    func withAlertStatus(_ value: KPIValue) -> KPIValue {
+        guard !isEmpty, evaluator.isFiring(kpi: value.kpi, group: value.group) else { return value }
+        var critical = value
+        critical.status = .critical
+        return critical
+    }
+
     /// `pending`, `firing` or `resolved`: DESIGN.md's states (a pending alert that clears
     /// before `for` is reported as resolved).
     static func stateName(_ phase: AlertPhase) -> String {

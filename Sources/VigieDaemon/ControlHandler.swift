@@ -97,7 +97,7 @@ final class ControlHandler {
         writer.beginArray()
         for value in values where prefix.map({ value.kpi.hasPrefix($0) }) ?? true {
             writer.beginObject()
-            FeedEncoding.writeKPIMembers(value, into: &writer)
+            FeedEncoding.writeKPIMembers(loop.alerts.withAlertStatus(value), into: &writer)
             writer.endObject()
         }
         writer.endArray()

@@ -89,6 +89,11 @@ struct AlertDaemonTests {
         #expect(firing["message"] as? String == "Attente de 45 min au site nord")
         #expect((firing["group"] as? [String: String]) == ["site": "nord"])
         #expect(elapsed < .milliseconds(500), "push → ACK → feed alert took \(elapsed)")
+        // While the alert fires, the KPI's status is critical (DESIGN.md), in snapshots too.
+        let snapshot = try f.harness.control(#"{"op":"snapshot"}"#)
+        let kpi = (snapshot["kpis"] as? [[String: Any]])?.first { $0["kpi"] as? String == "attente" }
+        #expect(kpi?["status"] as? String == "critical")
+        #expect((snapshot["alerts"] as? [[String: Any]])?.first?["state"] as? String == "firing")
         try f.push(10)
         let resolved = try #require(try f.nextAlert())
         #expect(resolved["state"] as? String == "resolved")
