@@ -54,6 +54,7 @@ public struct WatchCommand: ParsableCommand {
         try sub.setLinger(0)
         try sub.connect(resolved.feed)
         try sub.subscribe("kpi." + prefix)
+        try sub.subscribe("alert.")
         try sub.subscribe("hb")
         let control = try ControlClient(context: context, endpoint: resolved.control)
         defer {
@@ -91,6 +92,8 @@ public struct WatchCommand: ParsableCommand {
                     switch state.apply(feed: object, now: monotonicNanoseconds()) {
                     case .applied:
                         dirty = true
+                        let isAlert = object["type"] as? String == "alert"
+                        if isAlert, !((object["kpi"] as? String)?.hasPrefix(prefix) ?? false) { continue }
                         if !tableMode, object["type"] as? String != "hb" || heartbeats {
                             Self.emit(String(decoding: body, as: UTF8.self))
                         }
@@ -141,6 +144,20 @@ public struct WatchCommand: ParsableCommand {
             headers: ["KPI", "Group", "Value", "Target", "Status", "Samples", "Window", "Age"],
             rows: rows
         )
+        let alerts = state.sortedAlerts
+        out += "\n" + "Alerts".bold + (alerts.isEmpty ? ": none" : "") + "\n"
+        for alert in alerts {
+            let word: String
+            switch alert.state {
+            case "firing": word = " FIRING ".onRed.white.bold
+            case "pending": word = " pending ".yellow
+            default: word = " resolved ".green
+            }
+            var line = "\(word) \(alert.rule) — \(alert.message) (since \(alert.since))"
+            if let by = alert.acknowledgedBy { line += " — ack: \(by)" }
+            if alert.silenced { line += " — silenced" }
+            out += line + "\n"
+        }
         return out
     }
 }
@@ -156,6 +173,46 @@ struct WatchState {
     enum Outcome { case applied, ignored, restarted }
 
     private(set) var entries: [String: Entry] = [:]
+
+    /// An alert as the live view shows it.
+    struct AlertEntry {
+        var rule: String
+        var group: String
+        var state: String
+        var message: String
+        var since: String
+        var acknowledgedBy: String?
+        var silenced: Bool
+        /// When a resolved alert was last seen (it is shown for a minute, then dropped).
+        var resolvedAt: UInt64?
+
+        init?(_ object: [String: Any], now: UInt64) {
+            guard let rule = object["rule"] as? String, let state = object["state"] as? String else { return nil }
+            self.rule = rule
+            let g = object["group"] as? [String: Any] ?? [:]
+            group = g.keys.sorted().map { "\($0)=\(g[$0] as? String ?? "")" }.joined(separator: " ")
+            self.state = state
+            message = object["message"] as? String ?? ""
+            let sinceText = object["since"] as? String ?? ""
+            // 2026-11-29T04:13:29.123Z → 04:13:29 UTC
+            since = sinceText.count >= 19 ? String(sinceText.dropFirst(11).prefix(8)) + " UTC" : sinceText
+            acknowledgedBy = object["acknowledged_by"] as? String
+            silenced = object["silenced"] as? Bool ?? false
+            resolvedAt = state == "resolved" ? now : nil
+        }
+
+        var key: String { rule + "|" + group }
+    }
+
+    private(set) var alerts: [String: AlertEntry] = [:]
+
+    /// Firing first, then pending, then recently resolved (for a minute).
+    var sortedAlerts: [AlertEntry] {
+        let order = ["firing": 0, "pending": 1, "resolved": 2]
+        return alerts.values.sorted {
+            (order[$0.state] ?? 3, $0.rule, $0.group) < (order[$1.state] ?? 3, $1.rule, $1.group)
+        }
+    }
     private(set) var snapshotSeq: UInt64 = 0
     private(set) var epoch: String?
     private(set) var lastHeartbeat: UInt64?
@@ -172,6 +229,10 @@ struct WatchState {
         lastSeq = snapshotSeq
         epoch = reply["epoch"] as? String
         entries = [:]
+        alerts = [:]
+        for object in reply["alerts"] as? [[String: Any]] ?? [] {
+            if let alert = AlertEntry(object, now: 0) { alerts[alert.key] = alert }
+        }
         for object in reply["kpis"] as? [[String: Any]] ?? [] {
             guard let row = KPIRow(object) else { continue }
             let raw =
@@ -192,7 +253,15 @@ struct WatchState {
             if epoch == nil { return .restarted }
             return .ignored
         }
-        guard epoch != nil, seq > snapshotSeq, let row = KPIRow(object) else { return .ignored }
+        guard epoch != nil, seq > snapshotSeq else { return .ignored }
+        if object["type"] as? String == "alert" {
+            guard let alert = AlertEntry(object, now: now) else { return .ignored }
+            alerts[alert.key] = alert
+            alerts = alerts.filter { $0.value.resolvedAt.map { now &- $0 < 60_000_000_000 } ?? true }
+            lastSeq = max(lastSeq, seq)
+            return .applied
+        }
+        guard let row = KPIRow(object) else { return .ignored }
         lastSeq = max(lastSeq, seq)
         let raw =
             (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))

@@ -66,6 +66,13 @@ let e2eKPIs = """
     aggregate = "mean"
     window = "1h"
     unit = "min"
+
+    [[alert]]
+    name = "attente_longue"
+    kpi = "guichet.attente"
+    above = 35
+    clear_below = 30
+    message = "Attente de {value} min au site {group.site}"
     """
 
 @Suite("vigied and vigie binaries, end to end")
@@ -138,6 +145,39 @@ struct DaemonEndToEndTests {
             arguments: ["push", "--file", "/nonexistent/x.lp"] + daemon.endpointArguments
         )
         #expect(missing.status == 66)
+        daemon.stop()
+    }
+
+    @Test func alertsAckSilenceFromTheCLI() throws {
+        let daemon = try DaemonProcess(kpis: e2eKPIs)
+        let e = daemon.endpointArguments
+        func vigie(_ args: [String]) throws -> BinaryRunResult { try BinaryRunner.run("vigie", arguments: args + e) }
+        #expect(try vigie(["alerts"]).stdout.contains("no active alerts"))
+        #expect(try vigie(["push", "guichet_attente", "40", "-t", "site=nord"]).status == 0)
+        let table = try vigie(["alerts"])
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("attente_longue"), "\(table.stdout)")
+        #expect(table.stdout.contains("firing"))
+        #expect(table.stdout.contains("40 / 35"))
+        let ack = try vigie(["ack", "attente_longue", "--group", "site=nord", "--by", "marie", "--comment", "renfort"])
+        #expect(ack.status == 0, "\(ack.stderr)")
+        #expect(ack.stdout.contains("acknowledged 1 alert(s)"))
+        #expect(try vigie(["alerts"]).stdout.contains("marie"))
+        let silence = try vigie(["silence", "site=nord", "--for", "1h", "--by", "paul", "--comment", "travaux"])
+        #expect(silence.status == 0, "\(silence.stderr)")
+        #expect(silence.stdout.hasPrefix("silence s-1 until "))
+        let json = try vigie(["alerts", "--json"])
+        let reply = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let alert = try #require((reply["alerts"] as? [[String: Any]])?.first)
+        #expect(alert["silence_id"] as? String == "s-1")
+        #expect(alert["acknowledged_by"] as? String == "marie")
+        #expect(try vigie(["unsilence", "s-1"]).status == 0)
+        let again = try vigie(["unsilence", "s-1"])
+        #expect(again.status == 76)
+        #expect(again.stderr.contains("no silence with id"))
+        let wrong = try vigie(["ack", "attente_longue", "--group", "site=est", "--by", "marie"])
+        #expect(wrong.status == 76)
+        #expect(try vigie(["silence", "site", "--for", "1h", "--by", "x"]).status == 64)
         daemon.stop()
     }
 

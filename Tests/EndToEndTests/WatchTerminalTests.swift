@@ -38,8 +38,11 @@ struct WatchTerminalTests {
             "vigie",
             arguments: ["push", "guichet_attente", "40", "-t", "site=nord"] + daemon.endpointArguments
         )
-        let updated = Self.waitForScreen(session, timeout: 10) { $0.contains("35.50 min") }
+        let updated = Self.waitForScreen(session, timeout: 10) { $0.contains("35.50 min") && $0.contains("FIRING") }
         #expect(updated.contains("35.50 min"), "\(updated)")
+        // 35.5 is above the rule's 35: the alert shows under the table, the status is critical.
+        #expect(updated.contains("FIRING  attente_longue — Attente de 35.5 min au site nord"), "\(updated)")
+        #expect(updated.contains("CRITICAL"), "\(updated)")
 
         daemon.stop()
         let banner = Self.waitForScreen(session, timeout: 10) { $0.contains("UNREACHABLE") }
