@@ -234,9 +234,14 @@ struct CitySimulation {
             }
         }
         // Online services probed every 30 simulated seconds.
+        // The payment service has an outage of 45 simulated minutes every 2 simulated
+        // hours, starting 18 minutes in: at --speed 60 an alert fires and resolves in
+        // the first minutes of a demo.
+        let cycle = elapsedHours.truncatingRemainder(dividingBy: 2)
+        let paymentDown = cycle >= 0.3 && cycle < 1.05
         for service in ["etat-civil", "paiement", "inscriptions"] {
             for _ in 0..<events(perHour: 120, seconds: seconds, regular: "probe-\(service)") {
-                let up = uniform() < 0.995 ? 1 : 0
+                let up = service == "paiement" && paymentDown ? 0 : uniform() < 0.995 ? 1 : 0
                 lines.append(
                     "service_en_ligne,service=\(service) up=\(up)i,latence_ms=\(round1(lognormal(median: 180, sigma: 0.4)))\n"
                 )
