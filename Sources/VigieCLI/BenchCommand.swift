@@ -15,7 +15,12 @@ public struct BenchCommand: ParsableCommand {
         discussion: "Example: vigied --config config/bench.toml & vigie bench --duration 10s"
     )
 
-    @Option(help: "Path: 'acked' (DEALER→ROUTER, waits for ACKs) or 'push' (fire-and-forget PUSH→PULL).")
+    @Option(
+        help: """
+            'acked' (DEALER→ROUTER, waits for ACKs), 'push' (fire-and-forget PUSH→PULL) or 'alert' \
+            (push → alert on the feed latency, needs the bench_alerte rule of config/bench.toml).
+            """
+    )
     var mode: String = "acked"
 
     @Option(help: "Lines per batch.")
@@ -65,8 +70,15 @@ public struct BenchCommand: ParsableCommand {
             )
         case "push":
             result = try runPush(context: context, endpoint: resolved.push, payloads: payloads, durationNs: durationNs)
+        case "alert":
+            result = try runAlertLatency(
+                context: context,
+                ingest: resolved.ingest,
+                feed: resolved.feed,
+                durationNs: durationNs
+            )
         default:
-            throw ValidationError("--mode must be 'acked' or 'push'")
+            throw ValidationError("--mode must be 'acked', 'push' or 'alert'")
         }
         print(json ? result.json : result.text)
         if result.samples == 0 { throw ExitCode(75) }
@@ -162,6 +174,75 @@ public struct BenchCommand: ParsableCommand {
         )
     }
 
+    /// Alternates a breaching and a clearing sample of `bench_alerte` and times each
+    /// push until its `alert.bench_alerte` message (firing, then resolved) arrives.
+    private func runAlertLatency(
+        context: ZMQContext,
+        ingest: String,
+        feed: String,
+        durationNs: Int64
+    ) throws
+        -> BenchResult
+    {
+        let sub = try context.makeSocket(.sub)
+        try sub.setLinger(0)
+        try sub.subscribe("alert.bench_alerte")
+        try sub.connect(feed)
+        defer { sub.close() }
+        let client = try IngestClient(
+            context: context,
+            endpoint: ingest,
+            producer: IngestClient.oneShotProducerID("bench-alert"),
+            lingerMilliseconds: 0
+        )
+        defer { client.close() }
+        usleep(300_000)  // let the subscription reach the daemon
+        var latencies: [UInt64] = []
+        var sequence: UInt64 = 0
+        let end = monotonicNanoseconds() + UInt64(durationNs)
+        var poller = Poller()
+        poller.register(sub)
+        while monotonicNanoseconds() < end {
+            sequence += 1
+            let breach = sequence % 2 == 1
+            let expected = breach ? "\"state\":\"firing\"" : "\"state\":\"resolved\""
+            let sentAt = monotonicNanoseconds()
+            guard
+                try client.send(
+                    sequence: sequence,
+                    payloads: [Array("bench_alerte value=\(breach ? 100 : 0)\n".utf8)],
+                    timeoutMilliseconds: 1_000
+                )
+            else { break }
+            var got = false
+            while !got, monotonicNanoseconds() < sentAt + 2_000_000_000 {
+                guard try poller.poll(timeoutMilliseconds: 100) > 0 else { continue }
+                while let frames = try sub.receiveMultipart(dontWait: true) {
+                    if frames.count == 2, frames[1].string.contains(expected) {
+                        latencies.append(monotonicNanoseconds() - sentAt)
+                        got = true
+                    }
+                }
+            }
+            _ = try client.receive(timeoutMilliseconds: 1_000)  // the ACK
+            usleep(2_000)
+        }
+        latencies.sort()
+        func pct(_ q: Double) -> Double? {
+            guard !latencies.isEmpty else { return nil }
+            return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))]) / 1e6
+        }
+        return BenchResult(
+            mode: "alert",
+            samples: latencies.count,
+            rejected: 0,
+            batches: Int(sequence),
+            seconds: Double(durationNs) / 1e9,
+            p50: pct(0.5),
+            p99: pct(0.99)
+        )
+    }
+
     private func runPush(
         context: ZMQContext,
         endpoint: String,
@@ -211,6 +292,10 @@ struct BenchResult {
         var s =
             "\(mode): \(samples) samples in \(batches) batches, "
             + String(format: "%.2f s: %.0f samples/s", seconds, rate)
+        if mode == "alert", let p50, let p99 {
+            return "alert: \(samples) alert transitions timed: push → feed latency p50 "
+                + String(format: "%.2f ms, p99 %.2f ms", p50, p99)
+        }
         if let p50, let p99 { s += String(format: "; ACK latency p50 %.2f ms, p99 %.2f ms", p50, p99) }
         if mode == "push" { s += " (sent; fire-and-forget: check `vigie status --stats` for what was applied)" }
         if rejected > 0 { s += "; \(rejected) rejected" }
