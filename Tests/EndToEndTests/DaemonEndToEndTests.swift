@@ -215,6 +215,26 @@ struct DaemonEndToEndTests {
         daemon.stop()
     }
 
+    @Test func pythonClientSeesTheAlertFire() throws {
+        let python = "/usr/bin/python3"
+        try #require((try? Self.runPython(python, ["-c", "import zmq"]).status) == 0, "python3-zmq is missing")
+        let daemon = try DaemonProcess(kpis: e2eKPIs)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Resources/alert_client.py").path
+        let result = try Self.runPython(
+            python,
+            [script, daemon.endpoints["ingest"] ?? "", daemon.endpoints["feed"] ?? ""]
+        )
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("message=Attente de 50 min au site py"))
+        // The 10 ms target is measured by `vigie bench --mode alert`; here, with the whole
+        // suite running in parallel on two cores, only a generous bound.
+        let latency = result.stdout.split(separator: "\n").first { $0.hasPrefix("latency_ms=") }
+            .flatMap { Double($0.dropFirst("latency_ms=".count)) }
+        #expect((latency ?? .infinity) < 500, "\(result.stdout)")
+        daemon.stop()
+    }
+
     @Test func watchJSONFollowsTheFeed() throws {
         let daemon = try DaemonProcess(kpis: e2eKPIs)
         let endpoints = daemon.endpointArguments
