@@ -4,8 +4,13 @@ import Rainbow
 import VigieCore
 import ZeroMQ
 
-/// Sends one control request and returns the reply, turning failures into exit codes.
-func controlRequest(_ endpoints: EndpointOptions, _ request: [String: Any], command: String) throws -> [String: Any] {
+/// Runs `body` with a control client for `endpoints`, turning failures into the
+/// documented exit codes (75 unreachable, 76 refused) with a `vigie COMMAND:` message.
+func withControlClient<R>(
+    _ endpoints: EndpointOptions,
+    command: String,
+    _ body: (ControlClient) throws -> R
+) throws -> R {
     let context = try ZMQContext(defaultLinger: 0)
     defer {
         context.shutdown()
@@ -14,11 +19,16 @@ func controlRequest(_ endpoints: EndpointOptions, _ request: [String: Any], comm
     let client = try ControlClient(context: context, endpoint: try endpoints.resolved().control)
     defer { client.close() }
     do {
-        return try client.request(request)
+        return try body(client)
     } catch let error as CLIError {
         FileHandle.standardError.write(Data("vigie \(command): \(error)\n".utf8))
         throw ExitCode(error.exitCode)
     }
+}
+
+/// Sends one control request and returns the decoded reply (see `withControlClient`).
+func controlRequest(_ endpoints: EndpointOptions, _ request: [String: Any], command: String) throws -> [String: Any] {
+    try withControlClient(endpoints, command: command) { try $0.request(request) }
 }
 
 /// `vigie alerts`: the active alerts, or their transitions live.

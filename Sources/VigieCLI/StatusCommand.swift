@@ -25,27 +25,14 @@ public struct StatusCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let context = try ZMQContext(defaultLinger: 0)
-        defer {
-            context.shutdown()
-            try? context.terminate()
-        }
-        let client = try ControlClient(context: context, endpoint: try endpoints.resolved().control)
-        defer { client.close() }
         var request: [String: Any] = ["op": stats ? "stats" : "snapshot"]
         if let prefix { request["prefix"] = prefix }
-        do {
-            if json {
-                let raw = try client.requestRaw(request)
-                print(String(decoding: raw, as: UTF8.self))
-                return
-            }
+        let output: String = try withControlClient(endpoints, command: "status") { client in
+            if json { return String(decoding: try client.requestRaw(request), as: UTF8.self) + "\n" }
             let reply = try client.request(request)
-            print(stats ? Self.renderStats(reply) : Self.renderSnapshot(reply), terminator: "")
-        } catch let error as CLIError {
-            FileHandle.standardError.write(Data("vigie status: \(error)\n".utf8))
-            throw ExitCode(error.exitCode)
+            return stats ? Self.renderStats(reply) : Self.renderSnapshot(reply)
         }
+        print(output, terminator: "")
     }
 
     static func renderSnapshot(_ reply: [String: Any]) -> String {
