@@ -12,10 +12,10 @@ public enum ConfigLoader {
     public static let defaultPath = "/etc/vigie/vigie.toml"
 
     /// Top-level tables the loader reads.
-    static let readTables = ["daemon", "endpoints", "ingest", "kpi", "alert"]
-    /// Top-level tables accepted and left for later parts (notifiers, security, the
-    /// HTTP listener, history).
-    static let deferredTables = ["notifier", "security", "http", "history"]
+    static let readTables = ["daemon", "endpoints", "ingest", "kpi", "alert", "notifier"]
+    /// Top-level tables accepted and left for later parts (security, the HTTP listener,
+    /// history).
+    static let deferredTables = ["security", "http", "history"]
 
     /// Loads and validates the file at `path`.
     ///
@@ -78,6 +78,7 @@ public enum ConfigLoader {
         }
         configuration.kpis = readKPIs(root, defaultMaxSeries: configuration.ingest.maxSeriesPerKPI)
         configuration.alerts = readAlerts(root, kpis: configuration.kpis)
+        configuration.notifiers = readNotifiers(root)
         for name in deferredTables {
             guard let value = root.table[name] else { continue }
             if value.type != .table && value.type != .array {

@@ -5,7 +5,7 @@ import VigieCore
 /// Built by `ConfigLoader` from TOML (DESIGN.md, "KPIs and alerts (config)"). Every value
 /// here has passed validation: durations are positive where they must be, endpoints
 /// are well-formed, KPI and alert names are unique, every alert watches a configured
-/// KPI. The `[[notifier]]`, `[security]`, `[http]` and `[history]` tables are accepted
+/// KPI. The `[security]`, `[http]` and `[history]` tables are accepted
 /// but not read yet.
 public struct VigieConfiguration: Sendable, Equatable {
     /// The `[daemon]` table: time zone, directories, publishing cadence.
@@ -18,6 +18,8 @@ public struct VigieConfiguration: Sendable, Equatable {
     public var kpis: [KPIDefinition]
     /// The `[[alert]]` tables, in file order; each names a KPI of `kpis`.
     public var alerts: [AlertRule]
+    /// The `[[notifier]]` tables, in file order; names are unique.
+    public var notifiers: [NotifierConfiguration]
     /// The file this was loaded from; `nil` when parsed from a string.
     public var sourcePath: String?
 
@@ -28,6 +30,7 @@ public struct VigieConfiguration: Sendable, Equatable {
         ingest: IngestConfiguration = IngestConfiguration(),
         kpis: [KPIDefinition] = [],
         alerts: [AlertRule] = [],
+        notifiers: [NotifierConfiguration] = [],
         sourcePath: String? = nil
     ) {
         self.daemon = daemon
@@ -35,6 +38,7 @@ public struct VigieConfiguration: Sendable, Equatable {
         self.ingest = ingest
         self.kpis = kpis
         self.alerts = alerts
+        self.notifiers = notifiers
         self.sourcePath = sourcePath
     }
 }

@@ -5,7 +5,8 @@ import VigieCore
 
 /// Runs the alert rules on the engine thread: feeds changed KPI values and the 1 s tick
 /// to the pure `AlertEvaluator`, and carries out its transitions — on the feed, then in
-/// the log (then, later, to notifiers) — never blocking the engine.
+/// the log, then to the notifiers (a try-enqueue per notifier) — never blocking the
+/// engine. Silenced alerts and flapping ones notify no one.
 ///
 /// Also owns the operator actions (acknowledgments, silences) through an
 /// `OperatorActionStore`.
@@ -15,11 +16,26 @@ final class AlertCoordinator {
     private let logger: Logger
     /// Transitions carried out since start, by target state.
     private(set) var transitions: [String: UInt64] = [:]
+    /// Where transitions go after the feed and the log.
+    let notifiers: NotifierDispatcher
+    /// When each firing alert (by rule and group) began firing: the webhook's `startsAt`
+    /// of its resolution.
+    private var firingSince: [String: Int64] = [:]
+    /// Transitions not handed to notifiers because the alert was silenced or flapping.
+    private(set) var notificationsHeld: UInt64 = 0
 
-    init(rules: [AlertRule], timeZone: TimeZone, now: Int64, logger: Logger, store: any OperatorActionStore) {
+    init(
+        rules: [AlertRule],
+        timeZone: TimeZone,
+        now: Int64,
+        logger: Logger,
+        store: any OperatorActionStore,
+        notifiers: NotifierDispatcher
+    ) {
         evaluator = AlertEvaluator(rules: rules, timeZone: timeZone, now: now)
         self.store = store
         self.logger = logger
+        self.notifiers = notifiers
     }
 
     /// True when no rule is configured (the daemon then skips all alert work).
@@ -73,7 +89,28 @@ final class AlertCoordinator {
             if t.flapping { metadata["flapping"] = "true" }
             let level: Logger.Level = state == "firing" ? (t.severity == "critical" ? .error : .warning) : .notice
             logger.log(level: level, "alert \(state): \(t.message)", metadata: metadata)
+            hand(message, transition: t)
         }
+    }
+
+    /// Hands a carried-out transition to the notifiers unless it is silenced or flapping.
+    private func hand(_ message: AlertFeedMessage, transition t: AlertTransition) {
+        let key = t.rule + "\u{1F}" + t.group.map { $0.key + "=" + $0.value }.joined(separator: "\u{1F}")
+        var startsAt = t.since
+        switch t.to {
+        case .firing:
+            if let first = firingSince[key] { startsAt = first } else { firingSince[key] = t.since }
+        case .resolved, .inactive:
+            startsAt = firingSince.removeValue(forKey: key) ?? t.since
+        case .pending:
+            break
+        }
+        guard !notifiers.isEmpty else { return }
+        guard message.silence == nil, !t.flapping else {
+            notificationsHeld += 1
+            return
+        }
+        notifiers.notify(NotifierEvent(message: message, startsAt: startsAt))
     }
 
     /// `value` with status `critical` when an alert on its series is firing (DESIGN.md's

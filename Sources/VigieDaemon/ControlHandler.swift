@@ -262,6 +262,25 @@ final class ControlHandler {
             writer.key(name)
             writer.integer(value)
         }
+        writer.key("notifications_held")
+        writer.integer(loop.alerts.notificationsHeld)
+        writer.key("notifiers")
+        writer.beginObject()
+        for notifier in loop.alerts.notifiers.notifiers {
+            let c = notifier.counters
+            writer.key(notifier.configuration.name)
+            writer.beginObject()
+            for (name, value) in [
+                ("sent", c.sent.load(ordering: .relaxed)), ("failed", c.failed.load(ordering: .relaxed)),
+                ("dropped", c.dropped.load(ordering: .relaxed)), ("retries", c.retries.load(ordering: .relaxed)),
+                ("timeouts", c.timeouts.load(ordering: .relaxed)),
+            ] {
+                writer.key(name)
+                writer.integer(value)
+            }
+            writer.endObject()
+        }
+        writer.endObject()
         writer.endObject()
     }
 

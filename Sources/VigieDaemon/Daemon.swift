@@ -127,6 +127,12 @@ public final class Daemon: Service, Sendable {
         }
     }
 
+    /// True once the engine thread has exited (sockets closed, notifier workers stopped
+    /// or abandoned) and the context is terminated; for callers that cannot `await`.
+    public var isStopped: Bool {
+        lifecycle.withLock { $0.finished }
+    }
+
     private func finish() {
         terminateContext()
         let waiters = lifecycle.withLock { state -> [CheckedContinuation<Void, Never>] in

@@ -67,7 +67,8 @@ final class EngineLoop {
             timeZone: configuration.daemon.timeZone,
             now: now,
             logger: logger,
-            store: InMemoryOperatorActionStore()
+            store: InMemoryOperatorActionStore(),
+            notifiers: NotifierDispatcher(configurations: configuration.notifiers, logger: logger)
         )
         self.alerts = alerts
         let watched = Set(
@@ -137,6 +138,7 @@ final class EngineLoop {
             poller.register(socket)
             pollRoles.append((.control, socket))
         }
+        alerts.notifiers.start()
     }
 
     /// Loops until `shouldStop` returns true (checked at least every 100 ms).
@@ -164,6 +166,7 @@ final class EngineLoop {
     func close() {
         for socket in ingestSockets + pushSockets + controlSockets { socket.close(linger: 0) }
         feed.close()
+        alerts.notifiers.stop()
     }
 
     // MARK: - Periodic work

@@ -54,6 +54,17 @@ public final class DaemonHarness: @unchecked Sendable {
         try? context.terminate()
     }
 
+    /// Asks the daemon to stop and blocks this thread until it has (up to `timeout`
+    /// seconds); returns how long that took. Measures shutdown without depending on
+    /// when the cooperative pool resumes an `await`. Call `stop()` afterwards.
+    public func stopSynchronously(timeout: Double = 10) -> Duration {
+        let start = ContinuousClock.now
+        daemon.stop()
+        let deadline = Date().addingTimeInterval(timeout)
+        while !daemon.isStopped, Date() < deadline { usleep(2_000) }
+        return ContinuousClock.now - start
+    }
+
     /// A DEALER connected to the ingest endpoint.
     public func ingestSocket() throws -> Socket {
         let socket = try context.makeSocket(.dealer)

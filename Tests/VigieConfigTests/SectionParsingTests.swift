@@ -110,9 +110,6 @@ struct SectionParsingTests {
             listen = "127.0.0.1:9090"
             [history]
             keep = "400d"
-            [[notifier]]
-            name = "mail"
-            anything_else = { future = true }
             """
         )
         #expect(config.kpis.isEmpty)

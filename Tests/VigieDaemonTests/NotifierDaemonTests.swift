@@ -1,0 +1,201 @@
+import Foundation
+import Testing
+import VigieCore
+import VigieTesting
+import ZeroMQ
+
+/// Notifiers through the real daemon: exec commands and a webhook receiver written
+/// with Python's http.server get each transition, never slowing ingest.
+@Suite("Notifiers through the daemon")
+struct NotifierDaemonTests {
+    typealias Fixture = AlertDaemonTests.Fixture
+
+    static let rule = """
+        [[alert]]
+        name = "longue"
+        kpi = "attente"
+        above = 30
+        severity = "critical"
+        message = "Attente de {value} min au site {group.site}"
+
+        """
+
+    /// A fresh directory for one test's output files.
+    static func makeDirectory() throws -> String {
+        let path = NSTemporaryDirectory() + "vigie-notify-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// An exec notifier that writes the JSON on stdin and the `VIGIE_*` environment to
+    /// `DIR/PREFIX-RULE-STATE` (atomically, through a temporary file).
+    static func recorder(_ name: String, directory: String, extra: String = "") -> String {
+        let file = "\(directory)/\(name)-$VIGIE_RULE-$VIGIE_STATE"
+        return """
+            [[notifier]]
+            name = "\(name)"
+            type = "exec"
+            command = ["/bin/sh", "-c", "cat > \(file).tmp; echo >> \(file).tmp; env | grep VIGIE_ | sort >> \(file).tmp; mv \(file).tmp \(file)"]
+            \(extra)
+
+            """
+    }
+
+    /// Waits up to `timeout` seconds for the file at `path`; its text, or nil.
+    static func waitForFile(_ path: String, timeout: Double = 5) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let data = FileManager.default.contents(atPath: path) { return String(decoding: data, as: UTF8.self) }
+            usleep(10_000)
+        }
+        return nil
+    }
+
+    /// The counters of notifier `name` in the `stats` control op.
+    static func counters(_ f: Fixture, _ name: String) throws -> [String: Int] {
+        let stats = try f.harness.control(#"{"op":"stats"}"#)
+        return ((stats["notifiers"] as? [String: Any])?[name] as? [String: Int]) ?? [:]
+    }
+
+    /// Waits until `condition` holds on the counters of `name` (up to `timeout` s).
+    static func waitForCounters(
+        _ f: Fixture,
+        _ name: String,
+        timeout: Double = 5,
+        _ condition: ([String: Int]) -> Bool
+    ) throws -> [String: Int] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last: [String: Int] = [:]
+        while Date() < deadline {
+            last = try counters(f, name)
+            if condition(last) { return last }
+            usleep(20_000)
+        }
+        return last
+    }
+
+    @Test func execReceivesJSONAndEnvironmentForFiringAndResolved() async throws {
+        let dir = try Self.makeDirectory()
+        let f = try Fixture(rules: Self.rule + Self.recorder("journal", directory: dir))
+        try f.push(45)
+        let firing = try #require(Self.waitForFile("\(dir)/journal-longue-firing"))
+        let lines = firing.split(separator: "\n").map(String.init)
+        let first = try #require(lines.first)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        #expect(json["type"] as? String == "alert")
+        #expect(json["rule"] as? String == "longue")
+        #expect(json["state"] as? String == "firing")
+        #expect(json["value"] as? Double == 45)
+        #expect((json["group"] as? [String: String]) == ["site": "nord"])
+        let env = Set(lines.dropFirst())
+        for expected in [
+            "VIGIE_RULE=longue", "VIGIE_KPI=attente", "VIGIE_STATE=firing", "VIGIE_SEVERITY=critical",
+            "VIGIE_VALUE=45", "VIGIE_THRESHOLD=30", "VIGIE_MESSAGE=Attente de 45 min au site nord",
+            "VIGIE_GROUP_SITE=nord",
+        ] {
+            #expect(env.contains(expected), "\(expected) missing from \(env.sorted())")
+        }
+        #expect(env.contains { $0.hasPrefix("VIGIE_SINCE=20") })
+        try f.push(10)
+        let resolved = try #require(Self.waitForFile("\(dir)/journal-longue-resolved"))
+        #expect(resolved.contains("\"state\":\"resolved\""))
+        #expect(resolved.contains("VIGIE_STATE=resolved"))
+        #expect(resolved.contains("VIGIE_VALUE=10"))
+        let counters = try Self.waitForCounters(f, "journal") { $0["sent"] == 2 }
+        #expect(counters["sent"] == 2)
+        #expect(counters["failed"] == 0)
+        await f.stop()
+    }
+
+    @Test func slowOrFailingExecDoesNotSlowIngestOrOtherNotifiers() async throws {
+        let dir = try Self.makeDirectory()
+        let f = try Fixture(
+            rules: Self.rule
+                + """
+                [[notifier]]
+                name = "lent"
+                type = "exec"
+                command = ["/bin/sh", "-c", "sleep 30"]
+                max_concurrent = 1
+
+                [[notifier]]
+                name = "casse"
+                type = "exec"
+                command = ["/bin/sh", "-c", "exit 3"]
+
+                """ + Self.recorder("rapide", directory: dir)
+        )
+        let start = ContinuousClock.now
+        try f.push(45)
+        #expect(Self.waitForFile("\(dir)/rapide-longue-firing", timeout: 2) != nil)
+        #expect(ContinuousClock.now - start < .seconds(2))
+        // Ingest keeps flowing while "lent" sleeps: 200 pushes, each waiting for its ACK.
+        let pushes = ContinuousClock.now
+        for i in 0..<200 { try f.push(Double(40 + i % 5)) }
+        let elapsed = ContinuousClock.now - pushes
+        #expect(elapsed < .seconds(2), "200 ACKed pushes took \(elapsed)")
+        let casse = try Self.waitForCounters(f, "casse") { $0["failed"] == 1 }
+        #expect(casse["failed"] == 1)
+        #expect(casse["sent"] == 0)
+        #expect(try Self.counters(f, "lent")["sent"] == 0)
+        // stop() abandons the sleeping child (SIGKILL) and still finishes quickly.
+        let stopTime = f.harness.stopSynchronously()
+        #expect(stopTime < .seconds(2), "stop took \(stopTime)")
+        await f.stop()
+    }
+
+    @Test func silencedAlertsNotifyNoOne() async throws {
+        let dir = try Self.makeDirectory()
+        let f = try Fixture(rules: Self.rule + Self.recorder("journal", directory: dir))
+        let silence = try f.harness.control(
+            #"{"op":"silence","matchers":["site=sud"],"for":"2h","by":"paul","comment":"travaux"}"#
+        )
+        #expect(silence["ok"] as? Bool == true)
+        try f.push(50, site: "sud")
+        #expect(try f.nextAlert()?["silenced"] as? Bool == true)
+        try f.push(45, site: "nord")
+        #expect(Self.waitForFile("\(dir)/journal-longue-firing") != nil)
+        let json = try #require(FileManager.default.contents(atPath: "\(dir)/journal-longue-firing"))
+        #expect(String(decoding: json, as: UTF8.self).contains("VIGIE_GROUP_SITE=nord"))
+        let stats = try f.harness.control(#"{"op":"stats"}"#)
+        #expect(stats["notifications_held"] as? Int == 1)
+        #expect(try Self.waitForCounters(f, "journal") { $0["sent"] == 1 }["sent"] == 1)
+        await f.stop()
+    }
+
+    @Test func routesBySeverityAndKPIPrefix() async throws {
+        let dir = try Self.makeDirectory()
+        let f = try Fixture(
+            rules: Self.rule
+                + """
+                [[alert]]
+                name = "moyenne"
+                kpi = "attente"
+                above = 20
+                severity = "warning"
+
+                """
+                + Self.recorder("critique", directory: dir, extra: "severities = [\"critical\"]")
+                + Self.recorder("prefixe", directory: dir, extra: "kpi_prefix = \"att\"")
+                + Self.recorder("collecte", directory: dir, extra: "kpi_prefix = \"collecte.\"")
+                + Self.recorder("tout", directory: dir, extra: "states = [\"firing\", \"resolved\", \"pending\"]")
+        )
+        try f.push(45)
+        for file in [
+            "critique-longue-firing", "prefixe-longue-firing", "prefixe-moyenne-firing", "tout-longue-firing",
+            "tout-moyenne-firing",
+        ] {
+            #expect(Self.waitForFile("\(dir)/\(file)") != nil, "\(file)")
+        }
+        #expect(try Self.waitForCounters(f, "tout") { $0["sent"] == 2 }["sent"] == 2)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        #expect(
+            names == [
+                "critique-longue-firing", "prefixe-longue-firing", "prefixe-moyenne-firing", "tout-longue-firing",
+                "tout-moyenne-firing",
+            ]
+        )
+        #expect(try Self.counters(f, "collecte")["sent"] == 0)
+        await f.stop()
+    }
+}
