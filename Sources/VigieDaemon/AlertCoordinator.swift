@@ -106,6 +106,9 @@ final class AlertCoordinator {
             break
         }
         guard !notifiers.isEmpty else { return }
+        // A pending alert that clears before `for` never fired: nobody was told it
+        // started, so nobody is told it ended.
+        if t.from == .pending, t.to == .resolved || t.to == .inactive { return }
         guard message.silence == nil, !t.flapping else {
             notificationsHeld += 1
             return

@@ -144,6 +144,35 @@ struct NotifierDaemonTests {
         await f.stop()
     }
 
+    @Test func pendingThatClearsNotifiesNoOne() async throws {
+        let dir = try Self.makeDirectory()
+        let f = try Fixture(
+            rules: """
+                [[alert]]
+                name = "lente"
+                kpi = "attente"
+                above = 30
+                for = "5m"
+
+                """ + Self.recorder("journal", directory: dir)
+        )
+        try f.push(50)
+        #expect(try f.nextAlert()?["state"] as? String == "pending")
+        try f.push(10)
+        #expect(try f.nextAlert()?["state"] as? String == "resolved")
+        // It never fired: no notification for the pending nor for its end.
+        #expect(Self.waitForFile("\(dir)/journal-lente-resolved", timeout: 1) == nil)
+        #expect(try Self.counters(f, "journal")["sent"] ?? 0 == 0)
+        // A real firing and resolution are both notified.
+        try f.push(50)
+        _ = try f.nextAlert()
+        f.advance(.seconds(301))
+        #expect(try f.nextAlert(timeout: 5_000)?["state"] as? String == "firing")
+        try f.push(10)
+        #expect(Self.waitForFile("\(dir)/journal-lente-resolved") != nil)
+        await f.stop()
+    }
+
     @Test func silencedAlertsNotifyNoOne() async throws {
         let dir = try Self.makeDirectory()
         let f = try Fixture(rules: Self.rule + Self.recorder("journal", directory: dir))
