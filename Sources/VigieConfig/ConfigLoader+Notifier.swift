@@ -111,15 +111,7 @@ extension ConfigLoader {
         }
 
         let route = readRoute(table)
-        if table.contains("repeat_interval") {
-            if table.duration("repeat_interval", minimum: 1) != nil {
-                table.report(
-                    "repeat_interval",
-                    "repeat_interval is not supported yet",
-                    hint: "remove it: this version notifies each transition once (firing, then resolved)"
-                )
-            }
-        }
+        let repeatInterval = table.contains("repeat_interval") ? table.duration("repeat_interval", minimum: 1) : nil
 
         var kind: NotifierConfiguration.Kind?
         let queue = table.integer("queue", in: 1...1_000_000, unit: "transitions")
@@ -192,7 +184,7 @@ extension ConfigLoader {
             }
         }
         guard diagnostics.errors.count == errorsBefore, let kind, let route else { return nil }
-        return NotifierConfiguration(name: name, kind: kind, route: route)
+        return NotifierConfiguration(name: name, kind: kind, route: route, repeatInterval: repeatInterval)
     }
 
     /// `severities`, `kpi_prefix`, `states`; `nil` when one of them is wrong (reported).

@@ -17,12 +17,15 @@ public struct NotifierConfiguration: Sendable, Equatable {
     public var kind: Kind
     /// Which transitions this notifier receives.
     public var route: NotifierRoute
+    /// Re-notify a still-firing alert this often (ns); `nil`: once per transition.
+    public var repeatInterval: Int64?
 
     /// Creates a notifier configuration.
-    public init(name: String, kind: Kind, route: NotifierRoute = NotifierRoute()) {
+    public init(name: String, kind: Kind, route: NotifierRoute = NotifierRoute(), repeatInterval: Int64? = nil) {
         self.name = name
         self.kind = kind
         self.route = route
+        self.repeatInterval = repeatInterval
     }
 }
 

@@ -48,9 +48,49 @@ final class AlertCoordinator {
         }
     }
 
-    /// The 1 s tick for time conditions.
+    /// The 1 s tick for time conditions, then `repeat_interval` reminders.
     func tick(now: Int64, feed: FeedPublisher) {
         carryOut(evaluator.tick(now: now), now: now, feed: feed)
+        remind(now: now)
+    }
+
+    /// When each (notifier with a `repeat_interval`, firing alert) was last notified.
+    private var lastReminded: [String: Int64] = [:]
+
+    private static func alertKey(_ rule: String, _ group: [TagPair]) -> String {
+        rule + "\u{1F}" + group.map { $0.key + "=" + $0.value }.joined(separator: "\u{1F}")
+    }
+
+    /// Re-sends still-firing alerts to the notifiers that have a `repeat_interval`, once
+    /// per interval since the alert fired (or was last reminded). Silenced and flapping
+    /// alerts are not reminded.
+    private func remind(now: Int64) {
+        let repeating = notifiers.notifiers.indices.filter {
+            notifiers.notifiers[$0].configuration.repeatInterval != nil
+        }
+        guard !repeating.isEmpty else { return }
+        var live = Set<String>()
+        for message in activeMessages(now: now) where message.state == "firing" {
+            let alert = Self.alertKey(message.rule, message.group)
+            for i in repeating {
+                let configuration = notifiers.notifiers[i].configuration
+                guard let interval = configuration.repeatInterval,
+                    configuration.route.accepts(kpi: message.kpi, severity: message.severity, state: "firing")
+                else { continue }
+                let key = "\(i)\u{1E}" + alert
+                live.insert(key)
+                let last = lastReminded[key] ?? firingSince[alert] ?? message.since
+                guard now - last >= interval, message.silence == nil, !message.flapping else { continue }
+                lastReminded[key] = now
+                var reminder = message
+                reminder.reason = "repeat"
+                notifiers.notify(
+                    NotifierEvent(message: reminder, startsAt: firingSince[alert] ?? message.since),
+                    onlyTo: i
+                )
+            }
+        }
+        lastReminded = lastReminded.filter { live.contains($0.key) }
     }
 
     private func carryOut(_ list: [AlertTransition], now: Int64, feed: FeedPublisher) {
@@ -95,7 +135,7 @@ final class AlertCoordinator {
 
     /// Hands a carried-out transition to the notifiers unless it is silenced or flapping.
     private func hand(_ message: AlertFeedMessage, transition t: AlertTransition) {
-        let key = t.rule + "\u{1F}" + t.group.map { $0.key + "=" + $0.value }.joined(separator: "\u{1F}")
+        let key = Self.alertKey(t.rule, t.group)
         var startsAt = t.since
         switch t.to {
         case .firing:

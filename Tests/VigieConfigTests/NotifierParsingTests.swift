@@ -28,6 +28,7 @@ struct NotifierParsingTests {
             command = ["/usr/local/bin/page"]
             timeout = "30s"
             max_concurrent = 2
+            repeat_interval = "4h"
             """
         )
         #expect(
@@ -56,7 +57,8 @@ struct NotifierParsingTests {
                             timeout: 30_000_000_000,
                             maxConcurrent: 2
                         )
-                    )
+                    ),
+                    repeatInterval: 4 * 3_600_000_000_000
                 ),
             ]
         )
@@ -220,12 +222,12 @@ struct NotifierParsingTests {
             hint: "did you mean \"firing\"?"
         ),
         BadConfig(
-            label: "repeat_interval not supported yet",
-            toml: exec + "command = [\"/bin/true\"]\nrepeat_interval = \"4h\"",
+            label: "repeat_interval not a duration",
+            toml: exec + "command = [\"/bin/true\"]\nrepeat_interval = \"4 hours\"",
             line: 5,
             key: "notifier \"n\": repeat_interval",
-            message: "repeat_interval is not supported yet",
-            hint: "remove it"
+            message: "not a duration",
+            hint: "4h"
         ),
         BadConfig(
             label: "single [notifier] table",

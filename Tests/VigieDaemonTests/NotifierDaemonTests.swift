@@ -173,6 +173,43 @@ struct NotifierDaemonTests {
         await f.stop()
     }
 
+    @Test func repeatIntervalRemindsWhileFiring() async throws {
+        let dir = try Self.makeDirectory()
+        let log = "\(dir)/reminders"
+        let f = try Fixture(
+            rules: Self.rule + """
+                [[notifier]]
+                name = "rappel"
+                type = "exec"
+                command = ["/bin/sh", "-c", "echo \\"$VIGIE_STATE\\" >> \(log)"]
+                repeat_interval = "10m"
+
+                """
+        )
+        func lines() -> [String] {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+        func waitForLines(_ n: Int) -> [String] {
+            for _ in 0..<100 where lines().count < n { usleep(50_000) }
+            return lines()
+        }
+        try f.push(50)
+        #expect(waitForLines(1) == ["firing"])
+        f.advance(.seconds(300))
+        usleep(1_500_000)
+        #expect(lines() == ["firing"], "no reminder before the interval")
+        f.advance(.seconds(301))
+        #expect(waitForLines(2) == ["firing", "firing"])
+        f.advance(.seconds(601))
+        #expect(waitForLines(3) == ["firing", "firing", "firing"])
+        try f.push(10)
+        #expect(waitForLines(4).last == "resolved")
+        f.advance(.seconds(1_200))
+        usleep(1_500_000)
+        #expect(lines().count == 4, "no reminder once resolved")
+        await f.stop()
+    }
+
     @Test func silencedAlertsNotifyNoOne() async throws {
         let dir = try Self.makeDirectory()
         let f = try Fixture(rules: Self.rule + Self.recorder("journal", directory: dir))

@@ -90,6 +90,15 @@ final class NotifierDispatcher: Sendable {
         }
     }
 
+    /// Enqueues `event` for notifier number `index` only (a `repeat_interval` reminder);
+    /// never waits.
+    func notify(_ event: NotifierEvent, onlyTo index: Int) {
+        guard notifiers.indices.contains(index) else { return }
+        if !notifiers[index].queue.tryPush(event) {
+            notifiers[index].counters.dropped.add(1, ordering: .relaxed)
+        }
+    }
+
     /// Closes every queue, abandons in-flight work and waits up to `timeout` seconds
     /// for the workers to exit.
     func stop(timeout: Double = 1.0) {
