@@ -177,7 +177,7 @@ final class EngineLoop {
             let interval = configuration.daemon.publishInterval
             let due = engine.takeDue(now: now, interval: interval, limit: Self.publishBudget)
             for value in due {
-                feed.publishKPI(alerts.withAlertStatus(value), now: now)
+                feed.publishKPI(alerts.withAlertStatus(value))
             }
             // A full budget means more are due: come back at once, after the sockets.
             let full = due.count >= Self.publishBudget

@@ -27,7 +27,7 @@ final class FeedPublisher {
         return String(UInt64(bitPattern: now), radix: 16) + "-" + String(random, radix: 16)
     }
 
-    func publishKPI(_ value: KPIValue, now: Int64) {
+    func publishKPI(_ value: KPIValue) {
         sequence += 1
         FeedEncoding.encodeKPI(value, seq: sequence, epoch: epoch, into: &writer)
         send(topic: FeedEncoding.kpiTopic(value.kpi))
