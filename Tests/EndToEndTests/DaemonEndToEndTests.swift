@@ -181,6 +181,30 @@ struct DaemonEndToEndTests {
         daemon.stop()
     }
 
+    @Test func alertsFollowPrintsTransitions() throws {
+        let daemon = try DaemonProcess(kpis: e2eKPIs)
+        let e = daemon.endpointArguments
+        let pusher = Thread {
+            usleep(800_000)
+            _ = try? BinaryRunner.run("vigie", arguments: ["push", "guichet_attente", "50", "-t", "site=est"] + e)
+            usleep(300_000)
+            _ = try? BinaryRunner.run("vigie", arguments: ["push", "guichet_attente", "1", "-t", "site=est"] + e)
+        }
+        pusher.start()
+        let follow = try BinaryRunner.run(
+            "vigie",
+            arguments: ["alerts", "--follow", "--json", "--duration", "3s"] + e,
+            timeout: 20
+        )
+        #expect(follow.status == 0, "\(follow.stderr)")
+        let states = follow.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["state"] as? String
+        }
+        // 50 fires; 1 brings the mean to 25.5, under clear_below 30: resolved.
+        #expect(states == ["firing", "resolved"], "\(follow.stdout)")
+        daemon.stop()
+    }
+
     @Test func pushToAStoppedDaemonExits75() throws {
         let daemon = try DaemonProcess(kpis: e2eKPIs)
         let endpoints = daemon.endpointArguments
