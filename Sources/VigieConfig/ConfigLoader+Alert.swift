@@ -75,41 +75,17 @@ extension ConfigLoader {
     ) -> AlertRule? {
         let diagnostics = unnamed.diagnostics
         let errorsBefore = diagnostics.errors.count
-        var table = unnamed
 
-        var name = ""
-        if !unnamed.contains("name") {
-            unnamed.reportMissing(
-                "name",
-                known: alertKeys,
-                "missing name",
-                hint: "add name = \"attente_excessive\" ([A-Za-z0-9_.:-]; the feed topic is alert.<name>)"
-            )
-        } else if let text = unnamed.nonEmptyString("name", example: "name = \"attente_excessive\"") {
-            if isValidName(text) {
-                name = text
-                var scope = unnamed.scope
-                scope.label = "alert \"\(text)\""
-                table = TableReader(unnamed.table, scope: scope, diagnostics: diagnostics)
-                let line = diagnostics.sourceMap.exactLocation(of: scope.path.appending("name"))?.line
-                if let first = firstLines[text] {
-                    table.report(
-                        "name",
-                        "duplicate alert name \"\(text)\"",
-                        hint: first.map { "already defined at line \($0); alert names must be unique" }
-                            ?? "alert names must be unique"
-                    )
-                } else {
-                    firstLines[text] = line
-                }
-            } else {
-                unnamed.report(
-                    "name",
-                    "\"\(text)\" is not a valid alert name",
-                    hint: "use letters, digits and _ . : - only, e.g. \"attente_excessive\""
-                )
-            }
-        }
+        let (name, table) = readTableName(
+            unnamed,
+            label: "alert",
+            noun: "alert",
+            known: alertKeys,
+            missingHint: "add name = \"attente_excessive\" ([A-Za-z0-9_.:-]; the feed topic is alert.<name>)",
+            example: "name = \"attente_excessive\"",
+            validExample: "attente_excessive",
+            firstLines: &firstLines
+        )
 
         table.rejectUnknownKeys(alertKeys, context: "an [[alert]] table")
         let kpi = readAlertKPI(table, kpis: kpis, declaredKPIs: declaredKPIs)

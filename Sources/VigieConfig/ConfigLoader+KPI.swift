@@ -68,42 +68,18 @@ extension ConfigLoader {
     ) -> KPIDefinition? {
         let diagnostics = unnamed.diagnostics
         let errorsBefore = diagnostics.errors.count
-        var table = unnamed
 
         // Name first: it labels every other message about this KPI.
-        var name = ""
-        if !unnamed.contains("name") {
-            unnamed.reportMissing(
-                "name",
-                known: kpiKeys,
-                "missing name",
-                hint: "add name = \"service.indicateur\" ([A-Za-z0-9_.:-])"
-            )
-        } else if let text = unnamed.nonEmptyString("name", example: "name = \"etat_civil.attente_p90\"") {
-            if isValidName(text) {
-                name = text
-                var scope = unnamed.scope
-                scope.label = "kpi \"\(text)\""
-                table = TableReader(unnamed.table, scope: scope, diagnostics: diagnostics)
-                let line = diagnostics.sourceMap.exactLocation(of: scope.path.appending("name"))?.line
-                if let first = firstLines[text] {
-                    table.report(
-                        "name",
-                        "duplicate KPI name \"\(text)\"",
-                        hint: first.map { "already defined at line \($0); KPI names must be unique" }
-                            ?? "KPI names must be unique"
-                    )
-                } else {
-                    firstLines[text] = line
-                }
-            } else {
-                unnamed.report(
-                    "name",
-                    "\"\(text)\" is not a valid KPI name",
-                    hint: "use letters, digits and _ . : - only, e.g. \"etat_civil.attente_p90\""
-                )
-            }
-        }
+        let (name, table) = readTableName(
+            unnamed,
+            label: "kpi",
+            noun: "KPI",
+            known: kpiKeys,
+            missingHint: "add name = \"service.indicateur\" ([A-Za-z0-9_.:-])",
+            example: "name = \"etat_civil.attente_p90\"",
+            validExample: "etat_civil.attente_p90",
+            firstLines: &firstLines
+        )
 
         table.rejectUnknownKeys(kpiKeys, context: "a [[kpi]] table")
         let title = table.nonEmptyString("title", example: "title = \"Attente au guichet (p90)\"")

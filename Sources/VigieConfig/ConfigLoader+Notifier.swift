@@ -46,43 +46,19 @@ extension ConfigLoader {
     static func readNotifier(_ unnamed: TableReader, firstLines: inout [String: Int?]) -> NotifierConfiguration? {
         let diagnostics = unnamed.diagnostics
         let errorsBefore = diagnostics.errors.count
-        var table = unnamed
         let allKeys =
             notifierCommonKeys + execNotifierKeys + webhookNotifierKeys.filter { $0 != "timeout" && $0 != "queue" }
 
-        var name = ""
-        if !unnamed.contains("name") {
-            unnamed.reportMissing(
-                "name",
-                known: allKeys,
-                "missing name",
-                hint: "add name = \"astreinte\" ([A-Za-z0-9_.:-]; names the notifier in logs and stats)"
-            )
-        } else if let text = unnamed.nonEmptyString("name", example: "name = \"astreinte\"") {
-            if isValidName(text) {
-                name = text
-                var scope = unnamed.scope
-                scope.label = "notifier \"\(text)\""
-                table = TableReader(unnamed.table, scope: scope, diagnostics: diagnostics)
-                let line = diagnostics.sourceMap.exactLocation(of: scope.path.appending("name"))?.line
-                if let first = firstLines[text] {
-                    table.report(
-                        "name",
-                        "duplicate notifier name \"\(text)\"",
-                        hint: first.map { "already defined at line \($0); notifier names must be unique" }
-                            ?? "notifier names must be unique"
-                    )
-                } else {
-                    firstLines[text] = line
-                }
-            } else {
-                unnamed.report(
-                    "name",
-                    "\"\(text)\" is not a valid notifier name",
-                    hint: "use letters, digits and _ . : - only, e.g. \"astreinte\""
-                )
-            }
-        }
+        let (name, table) = readTableName(
+            unnamed,
+            label: "notifier",
+            noun: "notifier",
+            known: allKeys,
+            missingHint: "add name = \"astreinte\" ([A-Za-z0-9_.:-]; names the notifier in logs and stats)",
+            example: "name = \"astreinte\"",
+            validExample: "astreinte",
+            firstLines: &firstLines
+        )
 
         var type: String?
         if !table.contains("type") {
