@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/onevcat/Rainbow", from: "4.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -38,9 +39,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "VigieStore",
+            dependencies: ["VigieCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "VigieDaemon",
             dependencies: [
-                "VigieCore", "VigieConfig", "ZeroMQ",
+                "VigieCore", "VigieConfig", "VigieStore", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -74,6 +80,7 @@ let package = Package(
         .executableTarget(name: "vigie", dependencies: ["VigieCLI"], swiftSettings: strict),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: strict),
         .testTarget(name: "VigieCoreTests", dependencies: ["VigieCore", "VigieTesting"], swiftSettings: strict),
+        .testTarget(name: "VigieStoreTests", dependencies: ["VigieStore", "VigieCore"], swiftSettings: strict),
         .testTarget(name: "VigieConfigTests", dependencies: ["VigieConfig", "VigieTesting"], swiftSettings: strict),
         .testTarget(
             name: "VigieDaemonTests",

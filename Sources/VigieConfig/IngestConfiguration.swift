@@ -49,6 +49,11 @@ public struct IngestConfiguration: Sendable, Equatable {
         self.maxProducers = maxProducers
     }
 
+    /// The checks on each parsed line that depend on its batch and receive time.
+    public var policy: IngestPolicy {
+        IngestPolicy(maxAge: maxAge, maxFuture: maxFuture, maxLinesPerBatch: maxLinesPerBatch)
+    }
+
     /// The per-line limits the line-protocol parser enforces.
     public var lineProtocolLimits: LineProtocolLimits {
         LineProtocolLimits(

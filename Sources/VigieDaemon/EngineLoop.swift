@@ -379,32 +379,19 @@ final class EngineLoop {
         now: Int64,
         collectErrors: Bool
     ) -> (accepted: Int, rejected: Int, nextLine: Int) {
-        let ingest = configuration.ingest
-        let oldest = now &- ingest.maxAge
-        let newest = now &+ ingest.maxFuture
-        let maxLines = ingest.maxLinesPerBatch
+        let policy = configuration.ingest.policy
         var accepted = 0
         var rejected = 0
         let summary = payload.withUnsafeBytes { bytes in
             parser.parse(bytes, firstLineNumber: firstLine) { line in
-                if line.lineNumber > maxLines {
+                if let rejection = policy.rejection(
+                    lineNumber: line.lineNumber,
+                    timestamp: line.timestamp,
+                    receivedAt: now
+                ) {
                     rejected += 1
-                    if collectErrors { recordLineError(line.lineNumber, "too many lines in batch (limit \(maxLines))") }
+                    if collectErrors { recordLineError(line.lineNumber, rejection.reason) }
                     return
-                }
-                if let ts = line.timestamp {
-                    if ts < oldest {
-                        rejected += 1
-                        if collectErrors { recordLineError(line.lineNumber, "timestamp older than max_age") }
-                        return
-                    }
-                    if ts > newest {
-                        rejected += 1
-                        if collectErrors {
-                            recordLineError(line.lineNumber, "timestamp too far in the future (max_future)")
-                        }
-                        return
-                    }
                 }
                 engine.apply(line, receivedAt: now, now: now)
                 accepted += 1

@@ -281,3 +281,76 @@ public struct QuantileSketch: Sendable {
         return Swift.min(max, Swift.max(min, estimate))
     }
 }
+
+// MARK: - Binary encoding
+
+extension QuantileSketch {
+    /// Format version of `encode(into:)`.
+    static let encodingVersion: UInt8 = 1
+
+    /// Appends the sketch: version, accuracy, bin cap, counts, min and max, then each
+    /// sign's non-zero bins as (index delta, count) varints. A sparse sketch of a few
+    /// values takes a few dozen bytes; a dense one about 2 bytes per occupied bin.
+    public func encode(into writer: inout BinaryWriter) {
+        writer.writeUInt8(Self.encodingVersion)
+        writer.writeDouble(relativeAccuracy)
+        writer.writeCount(maxBins)
+        writer.writeVarUInt(count)
+        writer.writeVarUInt(zeroCount)
+        writer.writeDouble(min)
+        writer.writeDouble(max)
+        for store in [positive, negative] {
+            writer.writeCount(store.isEmpty ? 0 : store.occupiedBinsWithCounts)
+            var previous = 0
+            store.forEach(ascending: true) { index, c in
+                writer.writeVarInt(Int64(index &- previous))
+                writer.writeVarUInt(c)
+                previous = index
+                return true
+            }
+        }
+    }
+
+    /// Reads a sketch written by `encode(into:)`. Throws on a truncated or inconsistent
+    /// encoding (counts that do not add up, an unknown version).
+    public static func decode(from reader: inout BinaryReader) throws -> QuantileSketch {
+        let start = reader.offset
+        let version = try reader.readUInt8()
+        guard version == encodingVersion else {
+            throw BinaryDecodingError(offset: start, reason: "unknown sketch version \(version)")
+        }
+        let alpha = try reader.readDouble()
+        let maxBins = try reader.readCount(limit: 1 << 20)
+        var sketch = QuantileSketch(relativeAccuracy: alpha, maxBins: maxBins)
+        let count = try reader.readVarUInt()
+        let zeroCount = try reader.readVarUInt()
+        let minimum = try reader.readDouble()
+        let maximum = try reader.readDouble()
+        var total = zeroCount
+        for sign in 0..<2 {
+            let bins = try reader.readCount(limit: reader.remaining)
+            var index = 0
+            for _ in 0..<bins {
+                index = index &+ Int(try reader.readVarInt())
+                let c = try reader.readVarUInt()
+                guard abs(index) < 1 << 24 else {
+                    throw BinaryDecodingError(offset: reader.offset, reason: "sketch bin index \(index) out of range")
+                }
+                if sign == 0 {
+                    sketch.positive.add(index: index, count: c)
+                } else {
+                    sketch.negative.add(index: index, count: c)
+                }
+                total &+= c
+            }
+        }
+        guard total == count else {
+            throw BinaryDecodingError(offset: start, reason: "sketch counts add up to \(total), header says \(count)")
+        }
+        sketch.count = count
+        sketch.zeroCount = zeroCount
+        sketch.min = count == 0 ? .infinity : minimum
+        sketch.max = count == 0 ? -.infinity : maximum
+        return sketch
+    }
+}

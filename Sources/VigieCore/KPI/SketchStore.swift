@@ -261,3 +261,15 @@ struct SketchStore: Sendable {
         offset = newOffset
     }
 }
+
+extension SketchStore {
+    /// Number of indices with a non-zero count. O(occupied bins).
+    var occupiedBinsWithCounts: Int {
+        var n = 0
+        forEach(ascending: true) { _, _ in
+            n += 1
+            return true
+        }
+        return n
+    }
+}
