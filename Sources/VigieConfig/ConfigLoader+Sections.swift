@@ -2,7 +2,10 @@ import Foundation
 import VigieCore
 
 extension ConfigLoader {
-    static let daemonKeys = ["timezone", "state_dir", "publish_interval", "heartbeat_interval", "runtime_dir"]
+    static let daemonKeys = [
+        "timezone", "state_dir", "publish_interval", "heartbeat_interval", "runtime_dir", "fsync", "fsync_interval",
+        "checkpoint_interval", "checkpoint_wal_bytes",
+    ]
 
     static func readDaemon(_ table: TableReader) -> DaemonConfiguration {
         table.rejectUnknownKeys(daemonKeys, context: "[daemon]")
@@ -27,6 +30,23 @@ extension ConfigLoader {
         if let interval = table.duration("publish_interval") { daemon.publishInterval = interval }
         if let interval = table.duration("heartbeat_interval", minimum: 1_000_000) {
             daemon.heartbeatInterval = interval
+        }
+        if let mode = table.nonEmptyString("fsync", example: "fsync = \"batch\"") {
+            if let parsed = DaemonConfiguration.FsyncMode(rawValue: mode) {
+                daemon.fsync = parsed
+            } else {
+                let names = DaemonConfiguration.FsyncMode.allCases.map(\.rawValue)
+                let match = Suggestions.closest(to: mode, among: names)
+                let hint = match.map { "did you mean \"\($0)\"?" } ?? "use \"batch\", \"always\" or \"off\""
+                table.report("fsync", "unknown fsync policy \"\(mode)\"", hint: hint)
+            }
+        }
+        if let interval = table.duration("fsync_interval", minimum: 100_000) { daemon.fsyncInterval = interval }
+        if let interval = table.duration("checkpoint_interval", minimum: 1_000_000_000) {
+            daemon.checkpointInterval = interval
+        }
+        if let bytes = table.integer("checkpoint_wal_bytes", in: (1 << 20)...(1 << 40), unit: "bytes") {
+            daemon.checkpointWALBytes = Int64(bytes)
         }
         return daemon
     }

@@ -14,6 +14,28 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var heartbeatInterval: Int64
     /// Directory of the ipc control socket (created 0750). Default `/run/vigie`.
     public var runtimeDir: String
+    /// When acknowledged batches reach the disk (`fsync`). Default `.batch`.
+    public var fsync: FsyncMode
+    /// Longest time between two group commits under `fsync = "batch"`, ns. Default 5 ms.
+    public var fsyncInterval: Int64
+    /// Time between two checkpoints of the engine state, ns. Default 5 min.
+    public var checkpointInterval: Int64
+    /// Write-ahead log bytes since the last checkpoint that trigger one early (bounds
+    /// recovery time). Default 256 MiB.
+    public var checkpointWALBytes: Int64
+
+    /// The `fsync` policy of the write-ahead log.
+    public enum FsyncMode: String, Sendable, Equatable, CaseIterable {
+        /// Group commit: one fdatasync at most every `fsync_interval`, covering every
+        /// batch appended before it; ACKs wait for it.
+        case batch
+        /// One fdatasync as soon as anything is appended (still grouping what arrives
+        /// during one); ACKs wait for it.
+        case always
+        /// Never fsync: ACKs once the batch is written to the OS. Lossy on power cut or
+        /// kernel crash (not on a daemon crash).
+        case off
+    }
 
     /// Creates a `[daemon]` table; the defaults are those of an absent table.
     public init(
@@ -21,8 +43,16 @@ public struct DaemonConfiguration: Sendable, Equatable {
         stateDir: String = "/var/lib/vigie",
         publishInterval: Int64 = 1_000_000_000,
         heartbeatInterval: Int64 = 1_000_000_000,
-        runtimeDir: String = "/run/vigie"
+        runtimeDir: String = "/run/vigie",
+        fsync: FsyncMode = .batch,
+        fsyncInterval: Int64 = 5_000_000,
+        checkpointInterval: Int64 = 300_000_000_000,
+        checkpointWALBytes: Int64 = 256 << 20
     ) {
+        self.fsync = fsync
+        self.fsyncInterval = fsyncInterval
+        self.checkpointInterval = checkpointInterval
+        self.checkpointWALBytes = checkpointWALBytes
         self.timezone = timezone
         self.stateDir = stateDir
         self.publishInterval = publishInterval

@@ -59,6 +59,14 @@ struct BadConfigTests {
             hint: "\"1s\""
         ),
         BadConfig(
+            label: "unknown fsync policy",
+            toml: "[daemon]\nfsync = \"batched\"",
+            line: 2,
+            key: "daemon.fsync",
+            message: "unknown fsync policy \"batched\"",
+            hint: "did you mean \"batch\"?"
+        ),
+        BadConfig(
             label: "unknown aggregate",
             toml: kpiBody + "\naggregate = \"average\"\nwindow = \"1h\"",
             line: 4,

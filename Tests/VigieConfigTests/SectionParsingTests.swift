@@ -12,6 +12,9 @@ struct SectionParsingTests {
         #expect(config.daemon.runtimeDir == "/run/vigie")
         #expect(config.daemon.publishInterval == 1_000_000_000)
         #expect(config.daemon.heartbeatInterval == 1_000_000_000)
+        #expect(config.daemon.fsync == .batch)
+        #expect(config.daemon.fsyncInterval == 5_000_000)
+        #expect(config.daemon.checkpointInterval == 300_000_000_000)
         #expect(config.endpoints.ingest == ["tcp://127.0.0.1:7600"])
         #expect(config.endpoints.push == ["tcp://127.0.0.1:7601"])
         #expect(config.endpoints.feed == ["tcp://127.0.0.1:7602"])
@@ -31,6 +34,10 @@ struct SectionParsingTests {
             runtime_dir = "/tmp/vigie-run"
             publish_interval = "0s"
             heartbeat_interval = "500ms"
+            fsync = "always"
+            fsync_interval = "2ms"
+            checkpoint_interval = "1m"
+            checkpoint_wal_bytes = 67108864
             """
         )
         #expect(
@@ -40,7 +47,11 @@ struct SectionParsingTests {
                     stateDir: "/srv/vigie",
                     publishInterval: 0,
                     heartbeatInterval: 500_000_000,
-                    runtimeDir: "/tmp/vigie-run"
+                    runtimeDir: "/tmp/vigie-run",
+                    fsync: .always,
+                    fsyncInterval: 2_000_000,
+                    checkpointInterval: 60_000_000_000,
+                    checkpointWALBytes: 64 << 20
                 )
         )
         #expect(config.daemon.timeZone.identifier == "Europe/Paris")
