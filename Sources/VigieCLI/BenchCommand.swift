@@ -35,6 +35,14 @@ public struct BenchCommand: ParsableCommand {
     @Option(help: "Batches in flight (credit window) on the acked path.")
     var window: Int = 64
 
+    @Option(
+        help: """
+            Acked mode: target samples/s (0: as fast as the credit window allows). A paced load \
+            is the background for '--mode alert' runs.
+            """
+    )
+    var rate: Int = 0
+
     @Option(help: "Measurement name of the generated samples.")
     var measurement: String = "bench"
 
@@ -52,6 +60,7 @@ public struct BenchCommand: ParsableCommand {
         guard batch >= 1, series >= 1, window >= 1 else {
             throw ValidationError("--batch, --series and --window must be at least 1")
         }
+        guard rate >= 0 else { throw ValidationError("--rate must be 0 (unlimited) or a number of samples/s") }
         let payloads = Self.makePayloads(measurement: measurement, batch: batch, series: series, count: 256)
         let resolved = try endpoints.resolved()
         let context = try ZMQContext(defaultLinger: 0)
@@ -130,7 +139,10 @@ public struct BenchCommand: ParsableCommand {
             let sending = now < end
             if !sending && inFlight == 0 { break }
             if now > end + 10_000_000_000 { break }  // acknowledgments lost: give up after 10 s
-            while sending, inFlight < window {
+            // Paced: batches allowed so far at `rate` samples/s.
+            let allowed =
+                rate > 0 ? UInt64(Double(now - start) / 1e9 * Double(rate) / Double(batch)) + 1 : UInt64.max
+            while sending, inFlight < window, nextSeq <= allowed {
                 frames[3] = Array(String(nextSeq).utf8)
                 frames[4] = payloads[Int(nextSeq % UInt64(payloads.count))]
                 guard try client.socket.sendMultipart(frames, dontWait: true) else { break }
@@ -138,7 +150,8 @@ public struct BenchCommand: ParsableCommand {
                 nextSeq += 1
                 inFlight += 1
             }
-            if try poller.poll(timeoutMilliseconds: sending ? 100 : 1_000) > 0 {
+            let wait = rate > 0 ? 1 : 100
+            if try poller.poll(timeoutMilliseconds: sending ? wait : 1_000) > 0 {
                 while let reply = try client.socket.receiveMultipart(dontWait: true) {
                     switch IngestClient.decode(reply.map(\.bytes)) {
                     case .ack(let seq, let ack):

@@ -311,6 +311,23 @@ struct DaemonEndToEndTests {
         daemon.stop()
     }
 
+    @Test func pacedBenchSendsAtTheRequestedRate() throws {
+        let daemon = try DaemonProcess(kpis: e2eKPIs)
+        let bench = try BinaryRunner.run(
+            "vigie",
+            arguments: [
+                "bench", "--duration", "2s", "--rate", "5000", "--batch", "50", "--measurement", "wait", "--json",
+            ] + daemon.endpointArguments,
+            timeout: 30
+        )
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any])
+        // 2 s at 5,000 samples/s: 10,000 (+ one batch ahead), far below an unpaced run.
+        let samples = result["samples"] as? Int ?? 0
+        #expect(samples >= 8_000 && samples <= 10_050, "\(samples) samples")
+        daemon.stop()
+    }
+
     static func runPython(
         _ python: String,
         _ arguments: [String]
