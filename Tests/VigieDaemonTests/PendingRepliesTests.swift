@@ -1,5 +1,6 @@
-@testable import VigieDaemon
 import Testing
+
+@testable import VigieDaemon
 
 @Suite struct PendingRepliesTests {
     private func reply(_ replies: inout PendingReplies, position: UInt64, socket: Int, _ frames: [String]) {
@@ -25,10 +26,12 @@ import Testing
         #expect(replies.oldestPosition == 30)
         sent.removeAll()
         #expect(replies.release(upTo: 29) { _, _, _ in true } == 0)
-        #expect(replies.release(upTo: 30) { _, frame, _ in
-            sent.append((0, String(decoding: frame, as: UTF8.self), false))
-            return true
-        } == 1)
+        #expect(
+            replies.release(upTo: 30) { _, frame, _ in
+                sent.append((0, String(decoding: frame, as: UTF8.self), false))
+                return true
+            } == 1
+        )
         #expect(sent.map(\.1) == ["id-c", "WELCOME"])
         #expect(replies.isEmpty)
     }
