@@ -14,6 +14,10 @@ public final class DaemonHarness: @unchecked Sendable {
     public let endpoints: BoundEndpoints
     /// A context for the test's client sockets.
     public let context: ZMQContext
+    /// The daemon's `state_dir` (WAL, checkpoints, history): fresh unless given.
+    public let stateDirectory: String
+    /// True when the harness made `stateDirectory` and removes it in `stop()`.
+    private let ownsState: Bool
 
     /// Starts a daemon with the `[[kpi]]` (and other) tables of `toml`; endpoints are
     /// replaced by `tcp://127.0.0.1:*`.
@@ -21,14 +25,20 @@ public final class DaemonHarness: @unchecked Sendable {
         toml: String,
         publishInterval: String = "0s",
         clock: any WallClock = SystemClock(),
+        stateDirectory: String? = nil,
         adjust: (inout VigieConfiguration) -> Void = { _ in }
     ) throws {
+        let state =
+            stateDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("vigie-harness-\(UUID().uuidString)").path
+        self.stateDirectory = state
+        self.ownsState = stateDirectory == nil
         var configuration = try ConfigLoader.parse(
             """
             [daemon]
             timezone = "Pacific/Noumea"
             publish_interval = "\(publishInterval)"
-            state_dir = "/tmp"
+            state_dir = "\(state)"
             [endpoints]
             ingest = ["tcp://127.0.0.1:*"]
             push = ["tcp://127.0.0.1:*"]
@@ -52,6 +62,7 @@ public final class DaemonHarness: @unchecked Sendable {
         await daemon.waitUntilStopped()
         context.shutdown()
         try? context.terminate()
+        if ownsState { try? FileManager.default.removeItem(atPath: stateDirectory) }
     }
 
     /// Asks the daemon to stop and blocks this thread until it has (up to `timeout`
