@@ -1,0 +1,286 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One thing recovery found wrong, where, and what it did about it.
+public struct WALRecoveryIssue: Sendable, Equatable, CustomStringConvertible {
+    /// What recovery did.
+    public enum Action: Sendable, Equatable {
+        /// The last segment was cut at `offset` (a torn or corrupt tail); `bytes` removed.
+        case truncated
+        /// A segment other than the last is unreadable from `offset` on: its `bytes`
+        /// there are lost; recovery went on with the next segment.
+        case lost
+        /// A segment with a bad header was renamed to `<name>.corrupt` and skipped.
+        case renamed
+        /// Nothing was changed (e.g. a gap between segments).
+        case noted
+    }
+
+    /// The segment file name.
+    public var file: String
+    /// The byte offset in that file.
+    public var offset: Int
+    /// What was wrong, e.g. `CRC mismatch`.
+    public var reason: String
+    /// Bytes cut or lost (0 for a note).
+    public var bytes: Int
+    public var action: Action
+
+    public init(file: String, offset: Int, reason: String, bytes: Int, action: Action) {
+        self.file = file
+        self.offset = offset
+        self.reason = reason
+        self.bytes = bytes
+        self.action = action
+    }
+
+    /// `file:offset: reason (what was done)`, e.g.
+    /// `00000000000000000000.wal:1234: CRC mismatch (truncated 560 bytes)`.
+    public var description: String {
+        let outcome: String
+        switch action {
+        case .truncated: outcome = " (truncated \(bytes) bytes)"
+        case .lost: outcome = " (\(bytes) bytes LOST: records after this point in this segment were not replayed)"
+        case .renamed: outcome = " (segment renamed to \(file).corrupt, \(bytes) bytes not replayed)"
+        case .noted: outcome = ""
+        }
+        return "\(file):\(offset): \(reason)\(outcome)"
+    }
+}
+
+/// What ``WALRecovery/recover(directory:from:visit:)`` read and repaired.
+public struct WALRecoveryReport: Sendable, Equatable {
+    /// Segments read (those wholly before the start LSN are skipped unread).
+    public var segments = 0
+    /// Records handed to the visit closure.
+    public var records = 0
+    /// Bytes of those records (headers included).
+    public var bytes = 0
+    /// Where a new ``WALWriter`` continues: the end of the last valid record, or the
+    /// highest segment start if that is later (an empty last segment), and never below
+    /// the requested start LSN.
+    public var endLSN: UInt64 = 0
+    /// Every problem found, in order, with what was done.
+    public var issues: [WALRecoveryIssue] = []
+    /// Bytes cut from the tail of the last segment.
+    public var truncatedBytes = 0
+    /// Bytes of other segments that could not be replayed (corruption, bad headers).
+    public var lostBytes = 0
+
+    /// One human-readable line per issue, `file:offset: reason (…)`.
+    public var problems: [String] { issues.map(\.description) }
+}
+
+/// Replays the write-ahead log at startup and repairs its tail.
+public enum WALRecovery {
+    /// Reads every record ending after `lsn`, in LSN order, validating each (length,
+    /// CRC-32C, body structure), and repairs what a crash or corruption left.
+    ///
+    /// - The last segment's torn or corrupt tail is cut (`ftruncate` + `fsync`) at the
+    ///   end of its last valid record, and reported: that is a crash in the middle of a
+    ///   write, or a bit flip; the records behind a flip cannot be trusted anyway.
+    /// - Corruption in an earlier segment stops reading that segment at the bad record;
+    ///   the rest of it is reported as lost and recovery continues with the next
+    ///   segment, from its header's start LSN.
+    /// - A segment with a bad header is renamed to `<name>.corrupt` (kept for
+    ///   inspection) and reported. A last segment whose header was never completely
+    ///   written (a crash while creating it) is removed.
+    /// - Segments wholly before `lsn` (the next one starts at or before it) are skipped
+    ///   unread.
+    ///
+    /// Reads each segment whole into one reused buffer. Call before opening a
+    /// ``WALWriter`` on the same directory, never while one runs.
+    ///
+    /// - Parameters:
+    ///   - lsn: the checkpoint's LSN: records ending at or before it are not visited.
+    ///   - visit: called for each record; the record is valid only during the call.
+    ///     An error it throws stops recovery and is rethrown (nothing is repaired then).
+    /// - Returns: what was read and repaired; a missing directory is an empty log.
+    /// - Throws: ``StoreError`` on an I/O failure, or for a segment written by a newer
+    ///   format version (move it away or upgrade); the visit closure's errors.
+    public static func recover(
+        directory: String,
+        from lsn: UInt64 = 0,
+        visit: (WALRecord) throws -> Void
+    ) throws -> WALRecoveryReport {
+        var report = WALRecoveryReport()
+        report.endLSN = lsn
+        var info = stat()
+        if stat(directory, &info) != 0 {
+            if errno == ENOENT { return report }
+            throw StoreError(path: directory, operation: "stat", code: errno)
+        }
+        var directoryChanged = false
+        let segments = try checkHeaders(directory: directory, report: &report, directoryChanged: &directoryChanged)
+        let reader = SegmentBuffer()
+        let frames = FrameIndex()
+        for (index, segment) in segments.enumerated() {
+            let isLast = index == segments.count - 1
+            if !isLast, segments[index + 1].startLSN <= lsn { continue }
+            report.endLSN = max(report.endLSN, segment.startLSN)
+            let size = try reader.load(segment.path)
+            report.segments += 1
+            let data = reader.bytes(size)
+            var offset = WALFormat.segmentHeaderSize
+            var failure: String?
+            while offset < size {
+                switch WALFormat.checkRecord(data, at: offset, frames: frames) {
+                case .valid(let bodyLength):
+                    let recordLSN = segment.startLSN + UInt64(offset - WALFormat.segmentHeaderSize)
+                    let total = WALFormat.recordHeaderSize + bodyLength
+                    if recordLSN + UInt64(total) > lsn {
+                        let bodyStart = offset + WALFormat.recordHeaderSize
+                        let body = UnsafeRawBufferPointer(rebasing: data[bodyStart..<(bodyStart + bodyLength)])
+                        try visit(WALRecord(lsn: recordLSN, body: body, frames: frames))
+                        report.records += 1
+                        report.bytes += total
+                    }
+                    offset += total
+                case .incomplete(let reason), .corrupt(let reason):
+                    failure = reason
+                }
+                if failure != nil { break }
+            }
+            let end = segment.startLSN + UInt64(offset - WALFormat.segmentHeaderSize)
+            report.endLSN = max(report.endLSN, end)
+            guard let failure else { continue }
+            let name = segment.name
+            if isLast {
+                try truncate(segment.path, to: offset)
+                report.truncatedBytes += size - offset
+                report.issues.append(
+                    .init(file: name, offset: offset, reason: failure, bytes: size - offset, action: .truncated)
+                )
+            } else {
+                report.lostBytes += size - offset
+                report.issues.append(
+                    .init(file: name, offset: offset, reason: failure, bytes: size - offset, action: .lost)
+                )
+                let next = segments[index + 1].startLSN
+                if next != end {
+                    report.issues.append(
+                        .init(
+                            file: segments[index + 1].name,
+                            offset: 0,
+                            reason: "LSN gap: segment starts at \(next), the previous one ends at \(end)",
+                            bytes: 0,
+                            action: .noted
+                        )
+                    )
+                }
+            }
+        }
+        if directoryChanged { try SystemCalls.syncDirectory(directory) }
+        return report
+    }
+
+    /// Lists the segments and checks their headers; renames bad ones, removes a torn
+    /// last one. Returns the segments to read.
+    private static func checkHeaders(
+        directory: String,
+        report: inout WALRecoveryReport,
+        directoryChanged: inout Bool
+    ) throws -> [WALSegments.Segment] {
+        let all = try WALSegments.list(directory: directory)
+        var good: [WALSegments.Segment] = []
+        for (index, segment) in all.enumerated() {
+            report.endLSN = max(report.endLSN, segment.startLSN)
+            let fd = try SystemCalls.openFile(segment.path, O_RDONLY)
+            defer { SystemCalls.closeFile(fd) }
+            let size = try SystemCalls.fileSize(fd, path: segment.path)
+            var header = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+            let got = try withUnsafeMutableBytes(of: &header) { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return try SystemCalls.readFully(fd, into: base, raw.count, at: 0, path: segment.path)
+            }
+            var check = withUnsafeBytes(of: header) {
+                WALFormat.checkHeader(UnsafeRawBufferPointer(rebasing: $0[0..<got]))
+            }
+            if case .valid(let start) = check, start != segment.startLSN {
+                check = .corrupt("header start LSN \(start) does not match the file name")
+            }
+            switch check {
+            case .valid:
+                good.append(segment)
+            case .unsupported(let reason):
+                throw StoreError(
+                    path: segment.path,
+                    operation: "recover WAL",
+                    detail: "\(reason): written by a newer vigied? upgrade, or move the segment away"
+                )
+            case .torn where index == all.count - 1 && size <= WALFormat.segmentHeaderSize:
+                // Created, header not (completely) written: a crash during rotation. Holds no record.
+                if unlink(segment.path) != 0 { throw StoreError(path: segment.path, operation: "unlink", code: errno) }
+                directoryChanged = true
+                report.truncatedBytes += size
+                report.issues.append(
+                    .init(
+                        file: segment.name,
+                        offset: 0,
+                        reason: "incomplete segment header (\(size) bytes), segment removed",
+                        bytes: size,
+                        action: .truncated
+                    )
+                )
+            case .torn, .corrupt:
+                let reason: String
+                if case .corrupt(let why) = check { reason = why } else { reason = "zero-filled segment header" }
+                if rename(segment.path, segment.path + ".corrupt") != 0 {
+                    throw StoreError(path: segment.path, operation: "rename", code: errno)
+                }
+                directoryChanged = true
+                report.lostBytes += size
+                report.issues.append(
+                    .init(file: segment.name, offset: 0, reason: reason, bytes: size, action: .renamed)
+                )
+            }
+        }
+        return good
+    }
+
+    private static func truncate(_ path: String, to length: Int) throws {
+        let fd = try SystemCalls.openFile(path, O_WRONLY)
+        defer { SystemCalls.closeFile(fd) }
+        try SystemCalls.truncate(fd, to: length, path: path)
+        try SystemCalls.fullSync(fd, path: path)
+    }
+}
+
+/// A reused, growable buffer holding one whole segment file.
+final class SegmentBuffer {
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+
+    init(capacity: Int = 1 << 20) {
+        self.capacity = capacity
+        storage = .allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Reads the file at `path` whole; returns its size.
+    func load(_ path: String) throws -> Int {
+        let fd = try SystemCalls.openFile(path, O_RDONLY)
+        defer { SystemCalls.closeFile(fd) }
+        let size = try SystemCalls.fileSize(fd, path: path)
+        reserve(size)
+        return try SystemCalls.readFully(fd, into: storage, size, at: 0, path: path)
+    }
+
+    /// Makes room for `size` bytes (the contents are not kept).
+    func reserve(_ size: Int) {
+        guard size > capacity else { return }
+        storage.deallocate()
+        capacity = max(size, capacity * 2)
+        storage = .allocate(byteCount: capacity, alignment: 16)
+    }
+
+    var base: UnsafeMutableRawPointer { storage }
+
+    func bytes(_ count: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
+}
