@@ -175,24 +175,3 @@ public enum WALFormat {
         return nil
     }
 }
-
-/// Reused storage for the frame offsets of the record being visited (no allocation per
-/// record once grown). Owned by one reader.
-final class FrameIndex {
-    private(set) var starts: UnsafeMutablePointer<Int>
-    private var capacity: Int
-
-    init(capacity: Int = 256) {
-        self.capacity = capacity
-        starts = .allocate(capacity: capacity)
-    }
-
-    deinit { starts.deallocate() }
-
-    func reset(count: Int) {
-        guard count > capacity else { return }
-        starts.deallocate()
-        capacity = max(count, capacity * 2)
-        starts = .allocate(capacity: capacity)
-    }
-}

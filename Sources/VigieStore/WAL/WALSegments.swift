@@ -18,6 +18,7 @@ public enum WALSegments {
         /// The file name, e.g. `00000000000000000000.wal`.
         public var name: String { WALFormat.segmentFileName(startLSN: startLSN) }
 
+        /// The file name.
         public var description: String { name }
     }
 

@@ -16,14 +16,14 @@ import Darwin
 /// is an `Atomic` or behind the `Mutex`. See ``WALWriter`` for the ordering argument.
 final class WALSyncer: Sendable {
     /// The segment descriptors the syncer must cover, under `segments`.
-    struct Segments: Sendable {
+    struct SegmentFiles: Sendable {
         struct File: Sendable {
             var fd: Int32
             var path: String
         }
         /// The segment the writer appends to.
         var current: File
-        /// Segments the writer rotated away from: synced (unless `.off`) then closed by
+        /// SegmentFiles the writer rotated away from: synced (unless `.off`) then closed by
         /// the syncer, never by the writer.
         var retired: [File] = []
         /// A segment file was created since the last directory sync.
@@ -43,7 +43,7 @@ final class WALSyncer: Sendable {
     /// True while the syncer thread is about to block on the wake pipe.
     let sleeping = Atomic<Bool>(false)
     let stopping = Atomic<Bool>(false)
-    let segments: Mutex<Segments>
+    let segments: Mutex<SegmentFiles>
     /// Read and write ends of the pipe that wakes the syncer thread.
     private let wakeRead: Int32
     private let wakeWrite: Int32
@@ -53,13 +53,13 @@ final class WALSyncer: Sendable {
     private let exited = DispatchSemaphore(value: 0)
     private let started = Atomic<Bool>(false)
 
-    init(policy: WALSyncPolicy, directory: String, startLSN: UInt64, current: Segments.File) throws {
+    init(policy: WALSyncPolicy, directory: String, startLSN: UInt64, current: SegmentFiles.File) throws {
         self.policy = policy
         self.directory = directory
         flushed = Atomic(startLSN)
         requested = Atomic(startLSN)
         durable = Atomic(startLSN)
-        segments = Mutex(Segments(current: current))
+        segments = Mutex(SegmentFiles(current: current))
         let wake = try Self.makePipe(directory)
         let notify: (Int32, Int32)
         do {
@@ -192,7 +192,7 @@ final class WALSyncer: Sendable {
     /// Runs on the syncer thread, or on the writer's thread once the syncer has stopped.
     @discardableResult
     func syncCovering(target: UInt64) -> Bool {
-        let snapshot = segments.withLock { state -> Segments in
+        let snapshot = segments.withLock { state -> SegmentFiles in
             let copy = state
             state.retired = []
             state.directoryDirty = false
@@ -232,7 +232,7 @@ final class WALSyncer: Sendable {
 
     /// Closes every descriptor (the thread must be stopped).
     func closeAll() {
-        let files = segments.withLock { state -> [Segments.File] in
+        let files = segments.withLock { state -> [SegmentFiles.File] in
             defer { state.retired = [] }
             return state.retired + [state.current]
         }

@@ -99,8 +99,9 @@ public final class WALWriter {
     ///     recovery that ran before, or 0 for a new log.
     ///   - segmentBytes: rotation threshold; records are never split, so a segment can
     ///     exceed it by one flush.
-    /// - Throws: ``StoreError`` if the directory or segment cannot be created, a segment
-    ///   of that name already holds records, or a segment starts after `startLSN`.
+    /// - Throws: ``StoreError`` if the directory or segment cannot be created, or if the
+    ///   log already holds bytes at or past `startLSN` (recovery was skipped, or the
+    ///   LSN is wrong): the writer never overwrites records.
     public init(directory: String, startLSN: UInt64, segmentBytes: Int = 64 << 20, syncPolicy: WALSyncPolicy) throws {
         self.directory = directory
         self.segmentBytes = max(segmentBytes, WALFormat.segmentHeaderSize + 1)
@@ -300,7 +301,7 @@ public final class WALWriter {
             return
         }
         rotationError = nil
-        let old = syncer.segments.withLock { state -> WALSyncer.Segments.File in
+        let old = syncer.segments.withLock { state -> WALSyncer.SegmentFiles.File in
             let old = state.current
             state.current = .init(fd: fd, path: path)
             if syncPolicy != .off {
@@ -340,6 +341,9 @@ public final class WALWriter {
     /// A non-blocking descriptor that becomes readable when ``durableLSN`` advances or a
     /// sync fails: add it to the engine's poll set, then ``drainNotification()``. Valid
     /// until ``close()`` (remove it from the poll set first).
+    ///
+    /// The read end of a pipe (Swift's Glibc module does not export `eventfd`); it
+    /// behaves the same under `poll` and `zmq_poll`.
     public var notificationFD: Int32 { syncer.notifyRead }
 
     /// Clears ``notificationFD``'s readiness. Call before reading ``durableLSN``, so an
