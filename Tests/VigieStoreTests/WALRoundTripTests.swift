@@ -106,6 +106,33 @@ import Glibc
         #expect(try recoverAll(dir.file("wal/nested")).0.count == 1)
     }
 
+    @Test func recoveryFromPastTheEndNotesTheMissingRecords() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let written = try writeRandomLog(dir.path, count: 10, seed: 5, segmentBytes: 1 << 20)
+        let end = try #require(written.last).endLSN
+        let (records, report) = try recoverAll(dir.path, from: end + 1_000)
+        #expect(records.isEmpty)
+        #expect(report.endLSN == end + 1_000)
+        #expect(report.issues.map(\.action) == [.noted])
+        #expect(report.problems.first?.contains("the log ends at LSN \(end), before") == true, "\(report.problems)")
+        // The writer continues past the gap; readers see both sides.
+        let more = try writeRandomLog(dir.path, count: 3, seed: 6, startLSN: report.endLSN)
+        #expect(try recoverAll(dir.path).0 == written + more)
+    }
+
+    @Test func emptySegmentFileAtTheStartLSNIsReplaced() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let fd = creat(dir.file("00000000000000000064.wal"), 0o644)
+        #expect(fd >= 0)
+        close(fd)
+        let writer = try WALWriter(directory: dir.path, startLSN: 64, syncPolicy: .off)
+        try writer.append(kind: .push, receivedAt: 0, sequence: 0, producer: [], frames: [[0x61]])
+        try writer.close()
+        #expect(try recoverAll(dir.path).0.map(\.lsn) == [64])
+    }
+
     @Test func writerRefusesToOverwriteRecordsOrGoBackwards() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

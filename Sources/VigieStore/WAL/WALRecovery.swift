@@ -49,6 +49,7 @@ public enum WALRecovery {
         let segments = try checkHeaders(directory: directory, report: &report, directoryChanged: &directoryChanged)
         let reader = SegmentBuffer()
         let frames = FrameIndex()
+        var logEnd: UInt64 = 0
         for (index, segment) in segments.enumerated() {
             let isLast = index == segments.count - 1
             if !isLast, segments[index + 1].startLSN <= lsn { continue }
@@ -78,6 +79,7 @@ public enum WALRecovery {
             }
             let end = segment.startLSN + UInt64(offset - WALFormat.segmentHeaderSize)
             report.endLSN = max(report.endLSN, end)
+            logEnd = end
             guard let failure else { continue }
             let name = segment.name
             if isLast {
@@ -104,6 +106,18 @@ public enum WALRecovery {
                     )
                 }
             }
+        }
+        if let last = segments.last, logEnd < lsn {
+            report.issues.append(
+                .init(
+                    file: last.name,
+                    offset: WALFormat.segmentHeaderSize + Int(logEnd - last.startLSN),
+                    reason: "the log ends at LSN \(logEnd), before the requested start LSN \(lsn)"
+                        + " (records the checkpoint covers were never synced?)",
+                    bytes: 0,
+                    action: .noted
+                )
+            )
         }
         if directoryChanged { try SystemCalls.syncDirectory(directory) }
         return report
