@@ -23,6 +23,9 @@ final class AlertCoordinator {
     private var firingSince: [String: Int64] = [:]
     /// Transitions not handed to notifiers because the alert was silenced or flapping.
     private(set) var notificationsHeld: UInt64 = 0
+    /// Called with each transition's feed message once published (the daemon logs it to
+    /// the write-ahead log, for the history's event log).
+    var onTransition: ((AlertFeedMessage) -> Void)?
 
     init(
         rules: [AlertRule],
@@ -115,6 +118,7 @@ final class AlertCoordinator {
                 ts: now
             )
             feed.publishAlert(message)
+            onTransition?(message)
             if t.to == .resolved || t.to == .inactive {
                 store.clearAcknowledgment(rule: t.rule, group: t.group)
             }

@@ -16,8 +16,28 @@ final class ControlHandler {
     /// Operations of the protocol that later versions serve.
     static let plannedOperations = ["history", "reload"]
 
+    /// Operations that change state: logged to the write-ahead log before they are
+    /// carried out, their reply held until the log is durable.
+    static let mutatingOperations: Set<String> = ["ack", "silence", "unsilence"]
+
+    /// While replaying the log: the recorded time, and no logging again.
+    private var replayTime: Int64?
+    /// Position a mutating op's reply waits for.
+    private var heldPosition: UInt64?
+
     init(loop: EngineLoop) {
         self.loop = loop
+    }
+
+    /// The time operations see: the record's during replay.
+    private func now() -> Int64 { replayTime ?? loop.now() }
+
+    /// Carries out a logged operator action again at its recorded time (recovery); the
+    /// reply is discarded.
+    func replay(request bytes: UnsafeRawBufferPointer, at time: Int64) {
+        replayTime = time
+        defer { replayTime = nil }
+        respond(to: Array(bytes))
     }
 
     func handle(socket: Socket, frames: [Message], frameCount: Int) {
@@ -26,7 +46,12 @@ final class ControlHandler {
         let bodyIndex = n - 1
         let envelope = 0..<bodyIndex
         loop.statistics.controlRequests += 1
-        respond(to: frames[bodyIndex])
+        heldPosition = nil
+        respond(to: frames[bodyIndex].bytes)
+        if let position = heldPosition {
+            loop.holdControlReply(socket, envelope: envelope, frames: frames, body: writer.bytes, position: position)
+            return
+        }
         do {
             for f in envelope {
                 let sent = try frames[f].withUnsafeBytes { try socket.send($0, more: true, dontWait: true) }
@@ -38,11 +63,11 @@ final class ControlHandler {
         }
     }
 
-    private func respond(to request: Message) {
+    private func respond(to request: [UInt8]) {
         writer.reset()
         let object: [String: Any]
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(request.bytes)) as? [String: Any] else {
+            guard let parsed = try JSONSerialization.jsonObject(with: Data(request)) as? [String: Any] else {
                 return fail("request must be a JSON object like {\"op\":\"snapshot\"}")
             }
             object = parsed
@@ -51,6 +76,14 @@ final class ControlHandler {
         }
         guard let op = object["op"] as? String else {
             return fail("missing \"op\": one of \(Self.operations.joined(separator: ", "))")
+        }
+        if Self.mutatingOperations.contains(op), replayTime == nil {
+            // Logged before it is carried out: replay after a crash does it again.
+            do {
+                heldPosition = try request.withUnsafeBytes { try loop.logOperatorAction($0, now: now()) }
+            } catch {
+                return fail("could not log the action to the write-ahead log (\(error)); nothing was changed")
+            }
         }
         switch op {
         case "snapshot": snapshot(prefix: object["prefix"] as? String)
@@ -168,7 +201,7 @@ final class ControlHandler {
             group: group,
             by: by,
             comment: comment,
-            now: loop.now(),
+            now: now(),
             feed: loop.feedPublisher
         )
         guard count > 0 else { return fail("no active alert of rule \"\(rule)\" matches that group") }
@@ -205,7 +238,7 @@ final class ControlHandler {
             duration: duration,
             by: by,
             comment: object["comment"] as? String ?? "",
-            now: loop.now(),
+            now: now(),
             feed: loop.feedPublisher
         )
         writer.beginObject()
@@ -218,7 +251,7 @@ final class ControlHandler {
 
     private func unsilence(_ object: [String: Any]) {
         guard let id = object["id"] as? String else { return fail("unsilence needs \"id\"") }
-        guard loop.alerts.unsilence(id: id, now: loop.now(), feed: loop.feedPublisher) != nil else {
+        guard loop.alerts.unsilence(id: id, now: now(), feed: loop.feedPublisher) != nil else {
             return fail("no silence with id \"\(id)\"")
         }
         writer.beginObject()
@@ -254,6 +287,10 @@ final class ControlHandler {
             ("feed_seq", loop.feedSequence),
             ("control_requests", s.controlRequests),
             ("control_errors", s.controlErrors),
+            ("batches_refused_storage", s.batchesRefusedStorage),
+            ("wal_write_errors", s.walWriteErrors),
+            ("samples_replayed", s.samplesReplayed),
+            ("records_replayed", s.recordsReplayed),
             ("series_overflow", UInt64(counters.seriesOverflow)),
             ("series", UInt64(counters.series)),
             ("kpis", UInt64(loop.engine.kpis.count)),
@@ -262,6 +299,7 @@ final class ControlHandler {
             writer.key(name)
             writer.integer(value)
         }
+        loop.writeStorageStats(into: &writer)
         writer.key("notifications_held")
         writer.integer(loop.alerts.notificationsHeld)
         writer.key("notifiers")

@@ -69,6 +69,12 @@ public final class Daemon: Service, Sendable {
             let loop: EngineLoop
             do {
                 loop = try EngineLoop(configuration: configuration, context: context, logger: logger, clock: clock)
+                do {
+                    try loop.recover()
+                } catch {
+                    loop.close()
+                    throw DaemonError(message: "recovery from \(configuration.daemon.stateDir) failed: \(error)")
+                }
                 let bound = loop.bound
                 outcome.withLock { $0 = .success(bound) }
             } catch {

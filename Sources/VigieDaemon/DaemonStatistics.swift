@@ -24,6 +24,19 @@ public struct DaemonStatistics: Sendable, Equatable {
     public var controlRequests: UInt64 = 0
     /// Control requests that were not valid JSON or named an unknown op.
     public var controlErrors: UInt64 = 0
+    /// Batches refused with ERR because the write-ahead log could not be written (a
+    /// full disk): nothing of them was applied; the producer retries.
+    public var batchesRefusedStorage: UInt64 = 0
+    /// Write-ahead-log writes that failed.
+    public var walWriteErrors: UInt64 = 0
+    /// Samples re-applied from the write-ahead log at startup.
+    public var samplesReplayed: UInt64 = 0
+    /// Write-ahead-log records replayed at startup.
+    public var recordsReplayed: UInt64 = 0
+    /// Checkpoints written since start.
+    public var checkpointsWritten: UInt64 = 0
+    /// Checkpoints that failed.
+    public var checkpointErrors: UInt64 = 0
 
     public init() {}
 }

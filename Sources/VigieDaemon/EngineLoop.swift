@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import VigieConfig
 import VigieCore
+import VigieStore
 import ZeroMQ
 
 /// The engine thread: owns every socket it polls and all KPI state.
@@ -20,9 +21,21 @@ final class EngineLoop {
     private var controlSockets: [Socket] = []
     private let feed: FeedPublisher
     private var poller = Poller()
-    private var pollRoles: [(role: Role, socket: Socket)] = []
+    private var pollRoles: [(role: Role, socket: Socket?)] = []
 
-    private enum Role { case ingest, push, control }
+    private enum Role { case ingest, push, control, walSync }
+
+    /// The write-ahead log: every accepted batch is appended and flushed before it is
+    /// applied; its ACK waits in `pending` until the log is durable past it. `nil` until
+    /// `recover()` ran.
+    private var wal: WALWriter?
+    private var pending = PendingReplies()
+    /// Sockets replies are held for: ingest sockets, then control sockets.
+    private var replySockets: [Socket] = []
+    /// The `[daemon] state_dir` layout.
+    let walDirectory: String
+    /// What recovery found (for `stats` and the log).
+    private(set) var recoverySummary = RecoverySummary()
 
     let engine: KPIEngine
     let alerts: AlertCoordinator
@@ -126,6 +139,8 @@ final class EngineLoop {
             throw error
         }
         self.bound = bound
+        self.walDirectory = configuration.daemon.stateDir + "/wal"
+        replySockets = ingestSockets + controlSockets
         for socket in ingestSockets {
             poller.register(socket)
             pollRoles.append((.ingest, socket))
@@ -139,6 +154,82 @@ final class EngineLoop {
             pollRoles.append((.control, socket))
         }
         alerts.notifiers.start()
+        alerts.onTransition = { [unowned self] message in
+            self.logAlertTransition(message, now: self.clock.now())
+        }
+    }
+
+    /// Replays the write-ahead log into the engine, then opens the log for appending.
+    /// Call once, on the engine thread, before `run`; a failure is fatal (the daemon must
+    /// not acknowledge anything it cannot log).
+    func recover() throws {
+        try FileManager.default.createDirectory(
+            atPath: configuration.daemon.stateDir,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o750]
+        )
+        let started = monotonicNanoseconds()
+        let report = try WALRecovery.recover(directory: walDirectory, from: 0) { record in
+            replay(record)
+        }
+        for problem in report.problems {
+            logger.error("write-ahead log damaged", metadata: ["problem": "\(problem)"])
+        }
+        let policy: WALSyncPolicy
+        switch configuration.daemon.fsync {
+        case .batch: policy = .batch(intervalNanoseconds: UInt64(configuration.daemon.fsyncInterval))
+        case .always: policy = .always
+        case .off: policy = .off
+        }
+        let writer = try WALWriter(directory: walDirectory, startLSN: report.endLSN, syncPolicy: policy)
+        wal = writer
+        poller.register(fileDescriptor: writer.notificationFD)
+        pollRoles.append((.walSync, nil))
+        recoverySummary.walRecords = report.records
+        recoverySummary.walBytes = report.bytes
+        recoverySummary.problems = report.problems
+        recoverySummary.seconds = Double(monotonicNanoseconds() - started) / 1e9
+        logger.info(
+            "recovered",
+            metadata: [
+                "wal_records": "\(report.records)", "wal_bytes": "\(report.bytes)",
+                "samples": "\(statistics.samplesReplayed)",
+                "seconds": "\(String(format: "%.3f", recoverySummary.seconds))",
+            ]
+        )
+    }
+
+    /// Re-applies one logged record as it was applied the first time (same receive time).
+    private func replay(_ record: WALRecord) {
+        statistics.recordsReplayed += 1
+        switch record.kind {
+        case .ingest:
+            var slot = producers.index(of: record.producer)
+            if slot == nil { slot = producers.insert(record.producer, value: AntiReplayWindow()) }
+            guard let index = slot, producers[index].verdict(for: record.sequence) == .fresh else { return }
+            producers[index].markApplied(record.sequence)
+            replayFrames(record)
+        case .push:
+            replayFrames(record)
+        case .operatorAction:
+            if record.frameCount == 1 { control.replay(request: record.frame(0), at: record.receivedAt) }
+        case .alertTransition, .none:
+            break
+        }
+    }
+
+    private func replayFrames(_ record: WALRecord) {
+        var nextLine = 1
+        for f in 0..<record.frameCount {
+            let result = applyPayload(
+                record.frame(f),
+                firstLine: nextLine,
+                now: record.receivedAt,
+                collectErrors: false
+            )
+            nextLine = result.nextLine
+            statistics.samplesReplayed += UInt64(result.accepted)
+        }
     }
 
     /// Loops until `shouldStop` returns true (checked at least every 100 ms).
@@ -150,9 +241,14 @@ final class EngineLoop {
                 let ready = try poller.poll(timeoutMilliseconds: Int(min(wait, 100)))
                 if ready > 0 {
                     for (index, entry) in pollRoles.enumerated() where poller.isReadable(at: index) {
-                        drain(entry.socket, role: entry.role)
+                        if let socket = entry.socket {
+                            drain(socket, role: entry.role)
+                        } else {
+                            wal?.drainNotification()
+                        }
                     }
                 }
+                releaseDurableReplies()
             } catch let error as ZMQError where error.kind == .terminated {
                 return
             } catch {
@@ -164,6 +260,14 @@ final class EngineLoop {
 
     /// Closes every socket (linger 0: replies not yet sent are dropped, nothing accepted is).
     func close() {
+        if let wal {
+            do {
+                try wal.close()
+                releaseDurableReplies()
+            } catch {
+                logger.error("closing the write-ahead log failed", metadata: ["error": "\(error)"])
+            }
+        }
         for socket in ingestSockets + pushSockets + controlSockets { socket.close(linger: 0) }
         feed.close()
         alerts.notifiers.stop()
@@ -245,6 +349,7 @@ final class EngineLoop {
                 handlePush(frameCount: count)
                 evaluateAlerts()
             case .control: control.handle(socket: socket, frames: frames, frameCount: count)
+            case .walSync: return
             }
         }
     }
@@ -305,11 +410,12 @@ final class EngineLoop {
             return replyError(socket, bodyStart: bodyStart, "producer id must be 1 to 128 bytes")
         }
         let highest = producer.withUnsafeBytes { key in producers.index(of: key).map { producers[$0].highest } } ?? 0
-        sendReply(socket, bodyStart: bodyStart) { s in
-            try s.send(VGI1.magic, more: true, dontWait: true)
-            try s.send(VGI1.welcome, more: true, dontWait: true)
-            try producer.withUnsafeBytes { _ = try s.send($0, more: true, dontWait: true) }
-            try s.send(String(highest), more: false, dontWait: true)
+        // The producer may forget what WELCOME reports applied: only once it is durable.
+        holdReply(socket, bodyStart: bodyStart, position: wal?.flushedLSN ?? 0) { reply in
+            reply.appendFrame(VGI1.magic)
+            reply.appendFrame(VGI1.welcome)
+            producer.withUnsafeBytes { reply.appendFrame($0) }
+            reply.appendFrame(Array(String(highest).utf8))
         }
     }
 
@@ -351,17 +457,41 @@ final class EngineLoop {
             statistics.batchesDuplicate += 1
             statistics.batchesAcked += 1
             VGI1.encodeAck(accepted: 0, rejected: 0, duplicate: true, errors: [], into: &ackWriter)
-            return sendAck(socket, bodyStart: bodyStart, producer: producer, sequenceFrame: frames[bodyStart + 3])
+            return holdAck(
+                socket,
+                bodyStart: bodyStart,
+                producer: producer,
+                sequenceFrame: frames[bodyStart + 3],
+                position: wal?.flushedLSN ?? 0
+            )
         case .fresh:
             break
         }
         let now = clock.now()
+        // Log first: a batch the log cannot take is refused whole, nothing applied.
+        guard let wal else { return replyError(socket, bodyStart: bodyStart, "vigied is not ready (recovering)") }
+        do {
+            try producer.withUnsafeBytes {
+                try wal.beginRecord(kind: .ingest, receivedAt: now, sequence: sequence, producer: $0)
+            }
+            for f in (bodyStart + 4)..<frameCount {
+                try frames[f].withUnsafeBytes { try wal.appendFrame($0) }
+            }
+            wal.endRecord()
+            try wal.flush()
+        } catch {
+            return refuseForStorage(socket, bodyStart: bodyStart, error)
+        }
+        wal.requestSync()
+        let position = wal.flushedLSN
         lineErrors.removeAll(keepingCapacity: true)
         var accepted = 0
         var rejected = 0
         var nextLine = 1
         for f in (bodyStart + 4)..<frameCount {
-            let result = applyPayload(frames[f], firstLine: nextLine, now: now, collectErrors: true)
+            let result = frames[f].withUnsafeBytes {
+                applyPayload($0, firstLine: nextLine, now: now, collectErrors: true)
+            }
             accepted += result.accepted
             rejected += result.rejected
             nextLine = result.nextLine
@@ -369,12 +499,34 @@ final class EngineLoop {
         producers[index].markApplied(sequence)
         statistics.batchesAcked += 1
         VGI1.encodeAck(accepted: accepted, rejected: rejected, duplicate: false, errors: lineErrors, into: &ackWriter)
-        sendAck(socket, bodyStart: bodyStart, producer: producer, sequenceFrame: frames[bodyStart + 3])
+        holdAck(
+            socket,
+            bodyStart: bodyStart,
+            producer: producer,
+            sequenceFrame: frames[bodyStart + 3],
+            position: position
+        )
+    }
+
+    /// Answers ERR to a batch the write-ahead log could not take (nothing applied).
+    private func refuseForStorage(_ socket: Socket, bodyStart: Int, _ error: any Error) {
+        statistics.walWriteErrors += 1
+        statistics.batchesRefusedStorage += 1
+        let full = (error as? StoreError)?.isOutOfSpace == true
+        logger.error(
+            full ? "disk full: refusing ingest" : "write-ahead log write failed: refusing ingest",
+            metadata: ["error": "\(error)"]
+        )
+        replyError(
+            socket,
+            bodyStart: bodyStart,
+            "write-ahead log unavailable (\(full ? "disk full" : "write failed")): batch not accepted, retry later"
+        )
     }
 
     /// Parses `payload` in place and applies every accepted line.
     private func applyPayload(
-        _ payload: Message,
+        _ bytes: UnsafeRawBufferPointer,
         firstLine: Int,
         now: Int64,
         collectErrors: Bool
@@ -382,7 +534,7 @@ final class EngineLoop {
         let policy = configuration.ingest.policy
         var accepted = 0
         var rejected = 0
-        let summary = payload.withUnsafeBytes { bytes in
+        let summary =
             parser.parse(bytes, firstLineNumber: firstLine) { line in
                 if let rejection = policy.rejection(
                     lineNumber: line.lineNumber,
@@ -399,7 +551,6 @@ final class EngineLoop {
                 rejected += 1
                 if collectErrors, lineErrors.count < VGI1.maxListedErrors { lineErrors.append(error) }
             }
-        }
         statistics.samplesAccepted += UInt64(accepted)
         statistics.samplesRejected += UInt64(rejected)
         return (accepted, rejected, summary.nextLineNumber)
@@ -417,21 +568,152 @@ final class EngineLoop {
         let n = abs(frameCount)
         statistics.pushMessages += 1
         let now = clock.now()
+        guard let wal else { return }
+        do {
+            try wal.beginRecord(
+                kind: .push,
+                receivedAt: now,
+                sequence: 0,
+                producer: UnsafeRawBufferPointer(start: nil, count: 0)
+            )
+            for f in 0..<n { try frames[f].withUnsafeBytes { try wal.appendFrame($0) } }
+            wal.endRecord()
+            try wal.flush()
+        } catch {
+            // Fire-and-forget has no reply: the message is dropped, counted and logged.
+            statistics.walWriteErrors += 1
+            logger.error("write-ahead log write failed: push message dropped", metadata: ["error": "\(error)"])
+            return
+        }
+        wal.requestSync()
         var nextLine = 1
         for f in 0..<n {
-            nextLine = applyPayload(frames[f], firstLine: nextLine, now: now, collectErrors: false).nextLine
+            nextLine = frames[f].withUnsafeBytes {
+                applyPayload($0, firstLine: nextLine, now: now, collectErrors: false).nextLine
+            }
         }
     }
 
     // MARK: - Replies
 
-    private func sendAck(_ socket: Socket, bodyStart: Int, producer: Message, sequenceFrame: Message) {
-        sendReply(socket, bodyStart: bodyStart) { s in
-            try s.send(VGI1.magic, more: true, dontWait: true)
-            try s.send(VGI1.ack, more: true, dontWait: true)
-            try producer.withUnsafeBytes { _ = try s.send($0, more: true, dontWait: true) }
-            try sequenceFrame.withUnsafeBytes { _ = try s.send($0, more: true, dontWait: true) }
-            try ackWriter.bytes.withUnsafeBytes { _ = try s.send($0, more: false, dontWait: true) }
+    /// Holds the ACK in `ackWriter` until the log is durable up to `position`.
+    private func holdAck(
+        _ socket: Socket,
+        bodyStart: Int,
+        producer: Message,
+        sequenceFrame: Message,
+        position: UInt64
+    ) {
+        holdReply(socket, bodyStart: bodyStart, position: position) { reply in
+            reply.appendFrame(VGI1.magic)
+            reply.appendFrame(VGI1.ack)
+            producer.withUnsafeBytes { reply.appendFrame($0) }
+            sequenceFrame.withUnsafeBytes { reply.appendFrame($0) }
+            ackWriter.bytes.withUnsafeBytes { reply.appendFrame($0) }
+        }
+    }
+
+    /// Holds a reply (the routing envelope frames 0..<bodyStart, then what `body` adds)
+    /// until the log is durable up to `position`; `.off` and already-durable positions
+    /// go out at the end of the loop turn.
+    private func holdReply(
+        _ socket: Socket,
+        bodyStart: Int,
+        position: UInt64,
+        _ body: (inout PendingReplies) -> Void
+    ) {
+        guard let target = replySockets.firstIndex(where: { $0 === socket }) else { return }
+        pending.begin(position: position, socket: target)
+        for f in 0..<bodyStart { frames[f].withUnsafeBytes { pending.appendFrame($0) } }
+        body(&pending)
+    }
+
+    /// Holds a control reply (`envelope` frames, then `body`) until `position` is durable.
+    func holdControlReply(_ socket: Socket, envelope: Range<Int>, frames: [Message], body: [UInt8], position: UInt64) {
+        guard let target = replySockets.firstIndex(where: { $0 === socket }) else { return }
+        pending.begin(position: position, socket: target)
+        for f in envelope { frames[f].withUnsafeBytes { pending.appendFrame($0) } }
+        pending.appendFrame(body)
+    }
+
+    /// Sends every held reply the log has made durable; checks the syncer's health.
+    private func releaseDurableReplies() {
+        guard let wal, !pending.isEmpty else { return }
+        let durable = wal.durableLSN
+        guard let oldest = pending.oldestPosition, oldest <= durable else { return }
+        pending.release(upTo: durable) { target, frame, more in
+            do {
+                if try replySockets[target].send(frame, more: more, dontWait: true) { return true }
+            } catch {}
+            statistics.repliesDropped += 1
+            return false
+        }
+    }
+
+    /// The `wal` member of `stats`: positions, held replies, what recovery found.
+    func writeStorageStats(into writer: inout JSONWriter) {
+        writer.key("wal")
+        writer.beginObject()
+        writer.key("directory")
+        writer.string(walDirectory)
+        writer.key("fsync")
+        writer.string(configuration.daemon.fsync.rawValue)
+        writer.key("flushed_lsn")
+        writer.integer(wal?.flushedLSN ?? 0)
+        writer.key("durable_lsn")
+        writer.integer(wal?.durableLSN ?? 0)
+        writer.key("replies_waiting")
+        writer.integer(pending.count)
+        writer.key("sync_failure")
+        if let failure = wal?.syncFailure { writer.string("\(failure)") } else { writer.null() }
+        writer.key("recovered_records")
+        writer.integer(recoverySummary.walRecords)
+        writer.key("recovery_seconds")
+        writer.number((recoverySummary.seconds * 1000).rounded() / 1000)
+        writer.key("recovery_problems")
+        writer.beginArray()
+        for problem in recoverySummary.problems { writer.string(problem) }
+        writer.endArray()
+        writer.endObject()
+    }
+
+    /// Appends an operator action (the control request as received) to the log and
+    /// flushes it; returns the position its reply must wait for.
+    func logOperatorAction(_ request: UnsafeRawBufferPointer, now: Int64) throws -> UInt64 {
+        guard let wal else { throw DaemonError(message: "vigied is not ready (recovering)") }
+        try wal.beginRecord(
+            kind: .operatorAction,
+            receivedAt: now,
+            sequence: 0,
+            producer: UnsafeRawBufferPointer(start: nil, count: 0)
+        )
+        try wal.appendFrame(request)
+        wal.endRecord()
+        try wal.flush()
+        wal.requestSync()
+        return wal.flushedLSN
+    }
+
+    /// Appends an alert transition (its feed body) to the log, for the history's event
+    /// log; a failure is logged, not fatal (the transition was already published).
+    private func logAlertTransition(_ message: AlertFeedMessage, now: Int64) {
+        guard let wal else { return }
+        var body = JSONWriter(capacity: 512)
+        message.encode(seq: feed.sequence, epoch: feed.epoch, into: &body)
+        do {
+            try wal.beginRecord(
+                kind: .alertTransition,
+                receivedAt: now,
+                sequence: 0,
+                producer: UnsafeRawBufferPointer(start: nil, count: 0)
+            )
+            try body.bytes.withUnsafeBytes { try wal.appendFrame($0) }
+            wal.endRecord()
+            try wal.flush()
+            wal.requestSync()
+        } catch {
+            statistics.walWriteErrors += 1
+            logger.warning("alert transition not logged to the WAL", metadata: ["error": "\(error)"])
         }
     }
 
@@ -466,4 +748,13 @@ final class EngineLoop {
         let text = String(decoding: message.bytes.prefix(32), as: UTF8.self)
         return "\"\(text)\""
     }
+}
+
+/// What startup recovery read and repaired.
+struct RecoverySummary {
+    var walRecords = 0
+    var walBytes = 0
+    var checkpointLSN: UInt64?
+    var problems: [String] = []
+    var seconds = 0.0
 }
