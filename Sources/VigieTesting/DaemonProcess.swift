@@ -13,32 +13,57 @@ public final class DaemonProcess: @unchecked Sendable {
     public let logPath: String
     /// `ingest`, `push`, `feed` and `control` endpoints as bound.
     public private(set) var endpoints: [String: String] = [:]
+    /// True when `directory` was made here (and is removed with this object).
+    private let ownsDirectory: Bool
 
+    /// - Parameters:
+    ///   - directory: where the config, log and state go; a fresh temporary directory
+    ///     (removed when this object goes) unless given — give the same one to restart a
+    ///     daemon on its state (the caller removes it).
+    ///   - daemonSettings: extra `[daemon]` lines, e.g. `fsync = "always"`.
+    ///   - endpoints: fixed endpoints by name (`ingest`, `push`, `feed`, `control`)
+    ///     instead of wildcard ports, e.g. those a previous run bound.
     public init(
         kpis toml: String,
         publishInterval: String = "0s",
         readyTimeout: Double = 20,
+        directory given: URL? = nil,
+        daemonSettings: String = "",
+        endpoints fixed: [String: String] = [:],
         filePath: String = #filePath
     ) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-e2e-\(UUID().uuidString)")
+        ownsDirectory = given == nil
+        directory =
+            given ?? FileManager.default.temporaryDirectory.appendingPathComponent("vigie-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configPath = directory.appendingPathComponent("vigie.toml").path
         logPath = directory.appendingPathComponent("vigied.log").path
+        func endpoint(_ name: String) -> String { fixed[name] ?? "tcp://127.0.0.1:*" }
         let config = """
             [daemon]
             timezone = "Pacific/Noumea"
             state_dir = "\(directory.appendingPathComponent("state").path)"
             publish_interval = "\(publishInterval)"
+            \(daemonSettings)
 
             [endpoints]
-            ingest = ["tcp://127.0.0.1:*"]
-            push = ["tcp://127.0.0.1:*"]
-            feed = ["tcp://127.0.0.1:*"]
-            control = ["tcp://127.0.0.1:*"]
+            ingest = ["\(endpoint("ingest"))"]
+            push = ["\(endpoint("push"))"]
+            feed = ["\(endpoint("feed"))"]
+            control = ["\(endpoint("control"))"]
 
             """ + toml
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        if FileManager.default.fileExists(atPath: logPath) {
+            // A restart: keep the previous runs' log, marked.
+            if let handle = FileHandle(forWritingAtPath: logPath) {
+                handle.seekToEndOfFile()
+                handle.write(Data("--- restart ---\n".utf8))
+                try? handle.close()
+            }
+        } else {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
 
         let url = BinaryRunner.locate("vigied", filePath: filePath)
         guard FileManager.default.isExecutableFile(atPath: url.path) else { throw BinaryRunnerError.notFound(url) }
@@ -94,7 +119,7 @@ public final class DaemonProcess: @unchecked Sendable {
     deinit {
         child.signal(SIGKILL)
         _ = child.wait(timeout: 5)
-        try? FileManager.default.removeItem(at: directory)
+        if ownsDirectory { try? FileManager.default.removeItem(at: directory) }
     }
 
     private static func readLine(_ fd: Int32, timeout: Double) -> String {
