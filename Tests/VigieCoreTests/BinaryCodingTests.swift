@@ -77,6 +77,34 @@ import VigieCore
             #expect(throws: BinaryDecodingError.self) { try QuantileSketch.decode(from: &r) }
         }
     }
+
+    @Test func sketchBinIndexAtIntMinThrowsInsteadOfTrapping() throws {
+        var w = BinaryWriter()
+        w.writeUInt8(1)
+        w.writeDouble(QuantileSketch.defaultRelativeAccuracy)
+        w.writeCount(QuantileSketch.defaultMaxBins)
+        w.writeVarUInt(1)  // count
+        w.writeVarUInt(0)  // zeros
+        w.writeDouble(1)
+        w.writeDouble(1)
+        w.writeCount(1)  // one positive bin…
+        w.writeVarInt(.min)  // …whose index is Int.min
+        w.writeVarUInt(1)
+        w.writeCount(0)
+        w.bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw)
+            #expect(throws: BinaryDecodingError.self) { try QuantileSketch.decode(from: &r) }
+        }
+        // A bin cap above the caller's limit is refused before anything is allocated.
+        var sketch = QuantileSketch(maxBins: 4_096)
+        sketch.add(3)
+        var big = BinaryWriter()
+        sketch.encode(into: &big)
+        big.bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw)
+            #expect(throws: BinaryDecodingError.self) { try QuantileSketch.decode(from: &r, maxBinsLimit: 2_048) }
+        }
+    }
 }
 
 /// Runs `body` with a reader over `bytes`.

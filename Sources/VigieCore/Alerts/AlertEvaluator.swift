@@ -47,8 +47,8 @@ public final class AlertEvaluator {
     public let rules: [AlertRule]
     /// The calendar of schedules and `{since}`: Gregorian in the daemon's time zone.
     public let calendar: Calendar
-    private let start: Int64
-    private var states: [AlertRuleState]
+    /// Per rule, in rule order (internal for `AlertEvaluator+State.swift`).
+    var states: [AlertRuleState]
     private var rulesByKPI: [String: [Int]] = [:]
 
     /// An evaluator for `rules`, started at `now` (ns since the epoch), with local
@@ -56,7 +56,6 @@ public final class AlertEvaluator {
     public init(rules: [AlertRule], timeZone: TimeZone, now: Int64) {
         self.rules = rules
         calendar = CalendarPeriod.calendar(in: timeZone)
-        start = now
         var states: [AlertRuleState] = []
         for (position, rule) in rules.enumerated() {
             let open = rule.schedule?.isActive(at: now, calendar: calendar) ?? true
@@ -111,7 +110,7 @@ public final class AlertEvaluator {
                 states[position].series[slot] = state
             }
             if let absentFor = rule.absentFor, !states[position].sawSeries,
-                states[position].kpiLevel?.phase != .firing, elapsed(since: max(start, openSince), now) >= absentFor
+                states[position].kpiLevel?.phase != .firing, elapsed(since: openSince, now) >= absentFor
             {
                 var state = states[position].kpiLevel ?? AlertSeriesState(group: [], now: now, flap: nil)
                 move(&state, to: .firing, reason: "absent", rule: rule, now: now, into: &out)

@@ -12,7 +12,8 @@ struct AlertRuleState: Sendable {
     var sawSeries = false
     /// Whether the schedule is open (always true without a schedule).
     var scheduleOpen: Bool
-    /// When the schedule last opened (the evaluator's start when open from the start).
+    /// When the schedule last opened (the evaluator's start when open from the start, or
+    /// closed then): where the KPI-level deadman counts from.
     var openSince: Int64
     /// The UTC minute `cachedOpen` was computed for.
     var cachedMinute: Int64 = .min

@@ -16,6 +16,15 @@ struct FlapHistory: Sendable, Equatable {
         self.window = Swift.min(Swift.max(window, FlapDetection.minimumWindow), FlapDetection.maximumWindow)
     }
 
+    /// A history read from a checkpoint: `bits` keeps the newest `window` verdicts and
+    /// `count` is clamped into 0…`window`, whatever the input says.
+    init(window: Int, bits: UInt64, count: Int, isFlapping: Bool) {
+        self.init(window: window)
+        self.bits = self.window < 64 ? bits & ((UInt64(1) << UInt64(self.window)) - 1) : bits
+        self.count = Swift.min(Swift.max(0, count), self.window)
+        self.isFlapping = isFlapping
+    }
+
     /// Records one verdict and updates `isFlapping` against `settings`; returns true
     /// when `isFlapping` changed.
     mutating func record(_ breach: Bool, settings: FlapDetection) -> Bool {

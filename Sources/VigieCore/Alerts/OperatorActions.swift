@@ -92,8 +92,8 @@ public struct AlertAcknowledgment: Sendable, Equatable {
 
 /// Where acknowledgments and silences are kept.
 ///
-/// In memory for now; the durability work makes an implementation that survives
-/// restarts. Engine thread only.
+/// In memory; `InMemoryOperatorActionStore` survives restarts through checkpoints
+/// (`encodeState(into:)`, `restoreState(from:)`). Engine thread only.
 public protocol OperatorActionStore: AnyObject {
     func acknowledge(_ ack: AlertAcknowledgment)
     func acknowledgment(rule: String, group: [TagPair]) -> AlertAcknowledgment?
@@ -118,9 +118,13 @@ extension OperatorActionStore {
 
 /// The in-memory `OperatorActionStore`.
 public final class InMemoryOperatorActionStore: OperatorActionStore {
-    private var acks: [String: AlertAcknowledgment] = [:]
-    private var all: [AlertSilence] = []
-    private var nextID = 1
+    // Internal, not private, for `InMemoryOperatorActionStore+State.swift`.
+    /// Acknowledgments by `key(rule, group)`.
+    var acks: [String: AlertAcknowledgment] = [:]
+    /// Silences, in order of creation.
+    var all: [AlertSilence] = []
+    /// Number of the next silence id (`s-<n>`).
+    var nextID = 1
 
     public init() {}
 

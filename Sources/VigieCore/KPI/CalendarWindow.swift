@@ -66,6 +66,20 @@ struct CalendarWindow {
         totals[series].addDenominator(value)
     }
 
+    /// Appends the sketch of `series` (`withSketches` only) with
+    /// `QuantileSketch.encode(into:)`, without copying it.
+    func encodeSketch(series: Int, into writer: inout BinaryWriter) {
+        sketches[series].encode(into: &writer)
+    }
+
+    /// Sets the current period's statistics of `series` (a series held), and its sketch
+    /// when the window keeps sketches, from a checkpoint.
+    func restore(series: Int, total: WindowAccumulator, sketch: QuantileSketch?) {
+        totals[series] = total
+        guard withSketches else { return }
+        if let sketch { sketches[series] = sketch } else { sketches[series].clear() }
+    }
+
     /// Starts period `next`: resets every series and calls `changed` with each one that
     /// had samples (its value changed). O(series), once per period.
     mutating func rollOver(to next: CalendarPeriod, changed: (Int) -> Void) {

@@ -47,32 +47,37 @@ import Foundation
 /// `CalendarPeriod` and `CalendarWindow`. A sample's event time is its timestamp, or
 /// `receivedAt` when it has none. `lateness` applies to sliding windows only: a
 /// calendar window takes every sample of its current period, however late.
+///
+/// **Checkpoints.** `encodeState(into:)` writes every window group's state and
+/// `restoreState(from:)` restores it into a fresh engine, matching groups by their
+/// definition (see `KPIEngine+State.swift`).
 public final class KPIEngine {
     /// The KPI definitions, in the order given to `init`.
     public let kpis: [KPIDefinition]
     /// The zone calendar windows follow.
     public let timeZone: TimeZone
 
+    // Stored properties without `private` are read and restored by `KPIEngine+State.swift`.
     private let calendar: Calendar
     /// What each measurement's lines feed.
     private let index: SelectorIndex
     /// Window groups (fixed number; each mutated in place through its pointer).
-    private let groups: UnmanagedArray<WindowGroup>
+    let groups: UnmanagedArray<WindowGroup>
     /// Per group, its window kind (for calendar rollover).
-    private let groupWindows: [WindowSpec]
+    let groupWindows: [WindowSpec]
     /// Series spaces, one per distinct `group_by` (fixed number).
-    private let spaces: UnmanagedArray<SeriesTable>
+    let spaces: UnmanagedArray<SeriesTable>
     /// Per space, its `group_by` keys.
-    private let spaceKeys: [[String]]
+    let spaceKeys: [[String]]
     /// Per KPI, how it reads its group.
-    private let runtimes: [KPIRuntime]
+    let runtimes: [KPIRuntime]
     /// Per-line scratch: resolved tag slots, field slots, then matched selectors.
     private let scratch: UnmanagedArray<Int32>
     /// Line totals (one element).
-    private let lineCounters: UnmanagedArray<LineCounters>
+    let lineCounters: UnmanagedArray<LineCounters>
     /// Per space, the group tags of each series, for publishing (appended when a series
     /// is created, never on the hot path otherwise).
-    private var names: [[[TagPair]]]
+    var names: [[[TagPair]]]
     /// Scratch sketch for reading sliding quantile windows (keeps its bins).
     private var sketchScratch = QuantileSketch()
     /// KPIs whose changes `takeChangedForAlerts` reports, in definition order.
@@ -80,7 +85,7 @@ public final class KPIEngine {
     /// Their window groups, each once, in increasing order.
     private var alertGroups: [Int] = []
 
-    private struct LineCounters {
+    struct LineCounters {
         var lines = 0
         var unmatchedLines = 0
     }

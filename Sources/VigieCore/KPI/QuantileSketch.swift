@@ -312,15 +312,22 @@ extension QuantileSketch {
     }
 
     /// Reads a sketch written by `encode(into:)`. Throws on a truncated or inconsistent
-    /// encoding (counts that do not add up, an unknown version).
-    public static func decode(from reader: inout BinaryReader) throws -> QuantileSketch {
+    /// encoding (counts that do not add up, an unknown version, a bin cap above
+    /// `maxBinsLimit`).
+    ///
+    /// The bin cap bounds what a corrupt input can make the sketch allocate: at most
+    /// 2 × `maxBinsLimit` × 8 bytes of dense bins.
+    public static func decode(
+        from reader: inout BinaryReader,
+        maxBinsLimit: Int = 1 << 20
+    ) throws -> QuantileSketch {
         let start = reader.offset
         let version = try reader.readUInt8()
         guard version == encodingVersion else {
             throw BinaryDecodingError(offset: start, reason: "unknown sketch version \(version)")
         }
         let alpha = try reader.readDouble()
-        let maxBins = try reader.readCount(limit: 1 << 20)
+        let maxBins = try reader.readCount(limit: maxBinsLimit)
         var sketch = QuantileSketch(relativeAccuracy: alpha, maxBins: maxBins)
         let count = try reader.readVarUInt()
         let zeroCount = try reader.readVarUInt()
@@ -333,7 +340,8 @@ extension QuantileSketch {
             for _ in 0..<bins {
                 index = index &+ Int(try reader.readVarInt())
                 let c = try reader.readVarUInt()
-                guard abs(index) < 1 << 24 else {
+                // Not `abs(index)`: a corrupt delta can make `index` `Int.min`.
+                guard index > -(1 << 24), index < 1 << 24 else {
                     throw BinaryDecodingError(offset: reader.offset, reason: "sketch bin index \(index) out of range")
                 }
                 if sign == 0 {

@@ -155,6 +155,62 @@ struct SeriesTable {
         return s
     }
 
+    // MARK: Checkpoints
+
+    /// The stored key of series `s` (`0 ≤ s < count`): for each group key, the value's
+    /// length (4 bytes, little-endian) then its unescaped bytes. Borrowed from the table:
+    /// valid until the next `insert` or `findOrInsert`. No allocation.
+    func key(series s: Int) -> UnsafeRawBufferPointer {
+        let start = keys[s].start
+        let end = s + 1 < count ? keys[s + 1].start : arena.count
+        return UnsafeRawBufferPointer(start: arena.base + start, count: end - start)
+    }
+
+    /// The series whose stored key (as `key(series:)` returns it) is `key`, created if
+    /// absent: the insert path of a restore, which has tag values instead of a line.
+    ///
+    /// Hashes the values exactly as `probe` hashes a line's (a missing tag and an empty
+    /// value hash alike), so later lines find the series. Returns −1 when `key` is not
+    /// `keyCount` well-formed values that fill it exactly (corrupt input), or when the
+    /// table holds `Int32.max` series. O(key length); allocates when it creates. The
+    /// caller records the names of a created series (`count` grew).
+    mutating func findOrInsert(key: UnsafeRawBufferPointer) -> Int {
+        // An empty buffer may have no address; nothing is read from it then.
+        let base = key.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(arena.base)
+        var h: UInt64 = 0x243f_6a88_85a3_08d3
+        var at = 0
+        for _ in 0..<keyCount {
+            guard key.count - at >= 4 else { return -1 }
+            let length = Int(UnsafeRawPointer(base + at).loadUnaligned(as: UInt32.self).littleEndian)
+            at += 4
+            guard length <= key.count - at else { return -1 }
+            h = NameBytes.hash(base + at, count: length, seed: h)
+            at += length
+        }
+        guard at == key.count else { return -1 }
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: Self.mix(h)) & mask
+        while true {
+            let s = Int(slots[i])
+            if s < 0 { break }
+            if keys[s].hash == h, self.key(series: s).count == key.count,
+                NameBytes.equal(arena.base + keys[s].start, base, count: key.count)
+            {
+                return s
+            }
+            i = (i + 1) & mask
+        }
+        guard count < Int(Int32.max) else { return -1 }
+        let s = count
+        keys.append(KeyRef(hash: h, start: arena.count))
+        arena.reserve(arena.count + key.count)
+        for b in 0..<key.count { arena.append(base[b]) }
+        slots[i] = Int32(truncatingIfNeeded: s)
+        count += 1
+        if count * 2 > slots.count { grow() }
+        return s
+    }
+
     /// The unescaped value of group key `i` of series `s` (allocates; for names).
     func value(series s: Int, key i: Int) -> [UInt8] {
         var p = arena.base + keys[s].start

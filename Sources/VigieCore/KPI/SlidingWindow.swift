@@ -212,6 +212,30 @@ struct SlidingWindow {
         }
     }
 
+    // MARK: Checkpoints
+
+    /// The bucket of `series` in ring slot `slot` (both in range), as stored.
+    @inline(__always)
+    func storedBucket(series: Int, slot: Int) -> Bucket {
+        buckets[slot &* capacity &+ series]
+    }
+
+    /// Appends the sketch of `series` in ring slot `slot` (`withSketches` only) with
+    /// `QuantileSketch.encode(into:)`, without copying it.
+    func encodeSketch(series: Int, slot: Int, into writer: inout BinaryWriter) {
+        sketches[slot &* capacity &+ series].encode(into: &writer)
+    }
+
+    /// Puts a bucket read from a checkpoint, and its sketch when the window keeps
+    /// sketches, in the ring slot of its epoch for `series` (`< seriesCount`),
+    /// replacing what the slot held.
+    func restore(series: Int, bucket: Bucket, sketch: QuantileSketch?) {
+        let b = geometry.slot(of: bucket.epoch) &* capacity &+ series
+        buckets[b] = bucket
+        guard withSketches else { return }
+        if let sketch { sketches[b] = sketch } else { sketches[b].clear() }
+    }
+
     /// True when the bucket of `series` in ring slot `slot` holds samples of an epoch
     /// in `(goneBefore, goneNow]`: samples that have just left the window.
     @inline(__always)

@@ -100,9 +100,9 @@ struct WindowGroup {
     private(set) var counters = Counters()
 
     /// Last bucket epoch `advance` saw (sliding windows).
-    private var advancedEpoch: Int64
+    private(set) var advancedEpoch: Int64
     /// Engine time of the last time-driven change mark for calendar `rate`.
-    private var rateMarkedAt: Int64
+    private(set) var rateMarkedAt: Int64
     /// `now` of the last sliding application and its bucket epoch and slot (saves
     /// two divisions per sample).
     private var cachedNow: Int64 = .min
@@ -365,6 +365,33 @@ struct WindowGroup {
         }
         dirtyList.removeLast(dirtyList.count - kept)
         return due
+    }
+
+    // MARK: Checkpoints
+
+    /// Admits `SeriesTable` series `g` from a checkpoint, with its latest event time
+    /// (`Int64.min`: none), and returns its group series number; −1, changing nothing,
+    /// when `g` is already admitted or the group is full (corrupt input). Never
+    /// published yet. Allocates now and then.
+    mutating func restoreSeries(spaceSeries g: Int, lastSampleAt time: Int64) -> Int {
+        guard g >= 0, hasRoom, series(ofSpaceSeries: g) < 0 else { return -1 }
+        let s = admit(spaceSeries: g)
+        lastSampleAt[s] = time
+        return s
+    }
+
+    /// Restores the counters and the times `advance` compares with, from a checkpoint.
+    mutating func restore(counters: Counters, advancedEpoch: Int64, rateMarkedAt: Int64) {
+        self.counters = counters
+        self.advancedEpoch = advancedEpoch
+        self.rateMarkedAt = rateMarkedAt
+    }
+
+    /// Marks every series changed, in order of admission, for publishing and (when
+    /// tracked) alerts: after a restore every value is published and judged again.
+    /// O(series).
+    mutating func markAllChanged() {
+        for s in 0..<seriesCount { markChanged(s) }
     }
 
     // MARK: Alerts
