@@ -85,6 +85,7 @@ let package = Package(
             dependencies: ["VigieStore", "VigieCore", "VigieTesting", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
+        .testTarget(name: "VigieCLITests", dependencies: ["VigieCLI", "VigieCore"], swiftSettings: strict),
         .testTarget(name: "VigieConfigTests", dependencies: ["VigieConfig", "VigieTesting"], swiftSettings: strict),
         .testTarget(
             name: "VigieDaemonTests",
