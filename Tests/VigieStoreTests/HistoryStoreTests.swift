@@ -33,6 +33,8 @@ struct HistoryStoreTests {
         }
         let again = try HistoryStore(path: path)
         #expect(try again.position() == 3)
+        try again.close()
+        #expect(throws: StoreError.self) { try again.position() }
     }
 
     @Test("a file that is not a database is reported with its path")

@@ -362,6 +362,21 @@ public final class HistoryStore: Sendable {
         }
     }
 
+    // MARK: - Closing
+
+    /// Closes the database's connections (SQLite checkpoints the WAL file as the last
+    /// one closes), e.g. when the daemon stops. Later calls on this store throw. Without
+    /// it, the connections close when the store is released.
+    ///
+    /// - Throws: `StoreError` when a read is still running.
+    public func close() throws {
+        do {
+            try pool.close()
+        } catch {
+            throw Self.storeError(error, path: path, operation: "close history database")
+        }
+    }
+
     // MARK: - Errors
 
     /// `error` as a `StoreError` naming the file and the operation; a full disk keeps
