@@ -82,9 +82,15 @@ struct RollupAccumulatorTests {
         acc.feed(fields: [("value", 1)], at: t0 + 119 * second, receivedAt: t0 + 10 * day)
         acc.feed(fields: [("value", 1)], at: t0 - 300 * day + 1, receivedAt: t0)
         acc.feed(fields: [("value", 1)], at: -1, receivedAt: t0)  // before the epoch: floor, not truncation
+        // The extremes of Int64 do not trap.
+        acc.feed(fields: [("value", 1)], at: .min, receivedAt: t0)
+        acc.feed(fields: [("value", 1)], at: .max, receivedAt: t0)
         let minutes = acc.drain().map { ($0.minute, $0.stats.count) }
-        #expect(minutes.map(\.0) == [-minute, t0 - 300 * day, t0 + minute])
-        #expect(minutes.map(\.1) == [1, 1, 2])
+        let first = HistoryResolution.minute.start(of: .min)
+        let last = HistoryResolution.minute.start(of: .max)
+        #expect(minutes.map(\.0) == [first, -minute, t0 - 300 * day, t0 + minute, last])
+        #expect(minutes.map(\.1) == [1, 1, 1, 2, 1])
+        #expect(first > .min && first % minute == 0 && last <= .max && last % minute == 0)
     }
 
     @Test("group_by: one series per tag-value combination, missing tag = empty, tag order irrelevant")

@@ -31,10 +31,13 @@ public enum HistoryResolution: Int64, Sendable, Equatable, Hashable {
     public var name: String { self == .minute ? "minute" : "hour" }
 
     /// The start of the period of this resolution that contains `time` (floor, also
-    /// for times before the epoch).
+    /// for times before the epoch; the first period that `Int64` can start, for times
+    /// before it, in 1677).
     public func start(of time: Int64) -> Int64 {
         let size = rawValue
         let q = time / size
-        return (time % size < 0 ? q - 1 : q) * size
+        guard time % size < 0 else { return q * size }
+        let (start, overflow) = (q - 1).multipliedReportingOverflow(by: size)
+        return overflow ? q * size : start
     }
 }
