@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigieCore
+import VigieTesting
 
 @testable import VigieStore
 
@@ -9,7 +10,7 @@ import VigieCore
 /// simulated hour here), then queried with a 1 h step over the month. Prints the times;
 /// asserts only the results' shape (times depend on the machine and the build).
 ///
-/// The span is `VIGIE_HISTORY_BENCH_DAYS` days, 2 by default so that the suite stays
+/// The span is `VIGIE_HISTORY_BENCH_DAYS` days, 1 by default so that the suite stays
 /// short: the debug build writes about 40,000 minute rows per second (a month, 5.2
 /// million rows, takes minutes), the release build several times more. For the figure:
 /// `VIGIE_HISTORY_BENCH_DAYS=30 swift test --filter HistoryMonthBenchmarkTests`.
@@ -37,7 +38,7 @@ struct HistoryMonthBenchmarkTests {
 
     @Test("24 KPIs × 5 series, a minute row each per minute: build through write, query with a 1 h step")
     func month() throws {
-        let days = Int(ProcessInfo.processInfo.environment["VIGIE_HISTORY_BENCH_DAYS"] ?? "") ?? 2
+        let days = Int(ProcessInfo.processInfo.environment["VIGIE_HISTORY_BENCH_DAYS"] ?? "") ?? 1
         let dir = try TemporaryDirectory("history-bench")
         let store = try HistoryStore(path: dir.file("history.sqlite"))
         let start = t0 - Int64(days) * day
@@ -118,5 +119,33 @@ struct HistoryMonthBenchmarkTests {
         #expect(recent.resolution == .minute)
         #expect(recent.points.count == 96 * Self.sites.count)
         #expect(try store.position() == UInt64(days * 24 - 1))
+    }
+
+    @Test("accumulator throughput: lines of the 24 KPIs' measurements, 5 sites, over a few minutes")
+    func accumulatorThroughput() {
+        var acc = RollupAccumulator(kpis: Self.kpis)
+        let lines = (0..<Self.kpis.count * Self.sites.count).map { i in
+            PreparedLine(
+                measurement: "m\(i % Self.kpis.count)",
+                tags: [("site", Self.sites[i % Self.sites.count]), ("host", "agent-1")],
+                fields: [("value", .float(Double(i % 37))), ("ok", .int(1)), ("total", .int(1))],
+                timestamp: t0
+            )
+        }
+        let count = 200_000
+        let start = monotonicNanoseconds()
+        for n in 0..<count {
+            let prepared = lines[n % lines.count]
+            prepared.setTimestamp(t0 + Int64(n) * 1_000_000)
+            acc.add(prepared.line, receivedAt: t0)
+        }
+        let seconds = Double(monotonicNanoseconds() - start) / 1e9
+        let rollups = acc.drain()
+        print(
+            "history accumulator: \(count) lines in \(String(format: "%.3f", seconds)) s "
+                + "(\(Int(Double(count) / seconds)) lines/s), \(rollups.count) rollups"
+        )
+        #expect(acc.appliedSamples == count + count / Self.kpis.count * 2)
+        #expect(rollups.count == Self.kpis.count * Self.sites.count * 4)
     }
 }
