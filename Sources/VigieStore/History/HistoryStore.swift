@@ -16,8 +16,9 @@ import VigieCore
 /// **Writes** (`write`) are meant to be batched about once a second by one history
 /// thread, off the engine thread: each is one transaction that merges the rollups into
 /// their minute rows and hour rows (SQL upserts; sketches are merged by a SQL function
-/// in Swift), inserts the events and records the position. A second's batch of a
-/// city's 24 KPIs is a few hundred upserts, about a millisecond.
+/// in Swift), inserts the events and records the position. A release build writes
+/// about 80,000 minute rollups a second with their hours (a second's batch of a city's
+/// 24 KPIs × 5 series takes 1–2 ms); a month of such a city is about 240 MB.
 ///
 /// **Thread safety.** `Sendable`: every method may be called from any thread; writes
 /// are serialized by GRDB, reads run concurrently with them.
