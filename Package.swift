@@ -40,7 +40,7 @@ let package = Package(
         ),
         .target(
             name: "VigieStore",
-            dependencies: ["VigieCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["VigieCore", "VigieConfig", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .target(
@@ -80,7 +80,12 @@ let package = Package(
         .executableTarget(name: "vigie", dependencies: ["VigieCLI"], swiftSettings: strict),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: strict),
         .testTarget(name: "VigieCoreTests", dependencies: ["VigieCore", "VigieTesting"], swiftSettings: strict),
-        .testTarget(name: "VigieStoreTests", dependencies: ["VigieStore", "VigieCore"], swiftSettings: strict),
+        .testTarget(
+            name: "VigieStoreTests",
+            dependencies: ["VigieStore", "VigieCore", "VigieTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "VigieCLITests", dependencies: ["VigieCLI", "VigieCore"], swiftSettings: strict),
         .testTarget(name: "VigieConfigTests", dependencies: ["VigieConfig", "VigieTesting"], swiftSettings: strict),
         .testTarget(
             name: "VigieDaemonTests",

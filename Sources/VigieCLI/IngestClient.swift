@@ -174,11 +174,18 @@ final class ControlClient {
     }
 
     /// The raw reply bytes (for `--json` output that must stay byte-exact).
-    func requestRaw(_ request: [String: Any], timeoutMilliseconds: Int = 3_000) throws -> [UInt8] {
+    /// `connectTimeoutMilliseconds` bounds the wait for a connection (default: the
+    /// same as for the reply), so a slow query can wait longer for its reply without
+    /// making an absent daemon slower to report.
+    func requestRaw(
+        _ request: [String: Any],
+        timeoutMilliseconds: Int = 3_000,
+        connectTimeoutMilliseconds: Int? = nil
+    ) throws -> [UInt8] {
         let body = try JSONSerialization.data(withJSONObject: request)
         var poller = Poller()
         poller.register(socket, events: .pollOut)
-        guard try poller.poll(timeoutMilliseconds: timeoutMilliseconds) > 0 else {
+        guard try poller.poll(timeoutMilliseconds: connectTimeoutMilliseconds ?? timeoutMilliseconds) > 0 else {
             throw CLIError.unreachable("no daemon answering on the control endpoint")
         }
         try socket.sendMultipart([[], Array(body)])

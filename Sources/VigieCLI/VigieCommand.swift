@@ -12,7 +12,8 @@ public struct VigieCommand: AsyncParsableCommand {
             """,
         subcommands: [
             PushCommand.self, WatchCommand.self, StatusCommand.self, AlertsCommand.self, AckCommand.self,
-            SilenceCommand.self, UnsilenceCommand.self, ParseCommand.self, CheckConfigCommand.self,
+            SilenceCommand.self, UnsilenceCommand.self, HistoryCommand.self, EventsCommand.self, ParseCommand.self,
+            CheckConfigCommand.self,
             BenchCommand.self,
             SimulateCommand.self,
         ]

@@ -12,10 +12,9 @@ public enum ConfigLoader {
     public static let defaultPath = "/etc/vigie/vigie.toml"
 
     /// Top-level tables the loader reads.
-    static let readTables = ["daemon", "endpoints", "ingest", "kpi", "alert", "notifier"]
-    /// Top-level tables accepted and left for later parts (security, the HTTP listener,
-    /// history).
-    static let deferredTables = ["security", "http", "history"]
+    static let readTables = ["daemon", "endpoints", "ingest", "history", "kpi", "alert", "notifier"]
+    /// Top-level tables accepted and left for later parts (security, the HTTP listener).
+    static let deferredTables = ["security", "http"]
 
     /// Loads and validates the file at `path`.
     ///
@@ -75,6 +74,9 @@ public enum ConfigLoader {
         }
         if let table = root.table("ingest", example: "[ingest] on its own line") {
             configuration.ingest = readIngest(table)
+        }
+        if let table = root.table("history", example: "[history] on its own line") {
+            configuration.history = readHistory(table)
         }
         configuration.kpis = readKPIs(root, defaultMaxSeries: configuration.ingest.maxSeriesPerKPI)
         configuration.alerts = readAlerts(root, kpis: configuration.kpis)

@@ -1,5 +1,6 @@
-/// "Did you mean …?" for misspelt keys and values.
-enum Suggestions {
+/// "Did you mean …?" for misspelt keys and values (also used by the history query
+/// service for KPI names).
+public enum Suggestions {
     /// Common words people write for a key or value of ours, mapped to ours.
     static let aliases: [String: String] = [
         "measurement": "metric", "measure": "metric", "filter": "where", "filters": "where",
@@ -27,7 +28,7 @@ enum Suggestions {
 
     /// The candidate closest to `word`, if it is close enough to be a likely typo
     /// (or a known alias of it).
-    static func closest(to word: String, among candidates: [String]) -> String? {
+    public static func closest(to word: String, among candidates: [String]) -> String? {
         let lowered = word.lowercased()
         if let alias = aliases[lowered], candidates.contains(alias) { return alias }
         let normalizedWord = normalize(lowered)
@@ -44,7 +45,7 @@ enum Suggestions {
     }
 
     /// `did you mean "x"?` or, when nothing is close, the list of what is allowed.
-    static func hint(for word: String, among candidates: [String], listName: String = "allowed") -> String {
+    public static func hint(for word: String, among candidates: [String], listName: String = "allowed") -> String {
         if let match = closest(to: word, among: candidates) { return "did you mean \"\(match)\"?" }
         return "\(listName): " + candidates.joined(separator: ", ")
     }

@@ -5,8 +5,7 @@ import VigieCore
 /// Built by `ConfigLoader` from TOML (DESIGN.md, "KPIs and alerts (config)"). Every value
 /// here has passed validation: durations are positive where they must be, endpoints
 /// are well-formed, KPI and alert names are unique, every alert watches a configured
-/// KPI. The `[security]`, `[http]` and `[history]` tables are accepted
-/// but not read yet.
+/// KPI. The `[security]` and `[http]` tables are accepted but not read yet.
 public struct VigieConfiguration: Sendable, Equatable {
     /// The `[daemon]` table: time zone, directories, publishing cadence.
     public var daemon: DaemonConfiguration
@@ -14,6 +13,8 @@ public struct VigieConfiguration: Sendable, Equatable {
     public var endpoints: EndpointsConfiguration
     /// The `[ingest]` table: limits applied to incoming samples.
     public var ingest: IngestConfiguration
+    /// The `[history]` table: whether history is kept, and for how long.
+    public var history: HistoryConfiguration
     /// The `[[kpi]]` tables, in file order.
     public var kpis: [KPIDefinition]
     /// The `[[alert]]` tables, in file order; each names a KPI of `kpis`.
@@ -28,6 +29,7 @@ public struct VigieConfiguration: Sendable, Equatable {
         daemon: DaemonConfiguration = DaemonConfiguration(),
         endpoints: EndpointsConfiguration = EndpointsConfiguration(),
         ingest: IngestConfiguration = IngestConfiguration(),
+        history: HistoryConfiguration = HistoryConfiguration(),
         kpis: [KPIDefinition] = [],
         alerts: [AlertRule] = [],
         notifiers: [NotifierConfiguration] = [],
@@ -36,6 +38,7 @@ public struct VigieConfiguration: Sendable, Equatable {
         self.daemon = daemon
         self.endpoints = endpoints
         self.ingest = ingest
+        self.history = history
         self.kpis = kpis
         self.alerts = alerts
         self.notifiers = notifiers

@@ -119,8 +119,6 @@ struct SectionParsingTests {
             curve = true
             [http]
             listen = "127.0.0.1:9090"
-            [history]
-            keep = "400d"
             """
         )
         #expect(config.kpis.isEmpty)
