@@ -37,7 +37,15 @@ final class EngineLoop {
     /// What recovery found (for `stats` and the log).
     private(set) var recoverySummary = RecoverySummary()
 
-    let engine: KPIEngine
+    private(set) var engine: KPIEngine
+    /// KPIs with alert rules (tracked for `takeChangedForAlerts`).
+    private let watchedKPIs: Set<Int>
+    /// Writes checkpoints off the engine thread; `nil` until `recover()` ran.
+    private var checkpointWriter: CheckpointWriter?
+    private let checkpointStore: CheckpointStore
+    /// WAL position of the last checkpoint written or submitted.
+    private var checkpointLSN: UInt64 = 0
+    private var nextCheckpointAt: Int64 = .max
     let alerts: AlertCoordinator
     private var nextAlertTick: Int64
     private let parser: LineProtocolParser
@@ -88,6 +96,8 @@ final class EngineLoop {
             configuration.kpis.indices.filter { alerts.evaluator.watches(kpi: configuration.kpis[$0].name) }
         )
         engine.trackChanges(forKPIs: watched)
+        self.watchedKPIs = watched
+        self.checkpointStore = CheckpointStore(directory: configuration.daemon.stateDir + "/checkpoints")
         self.nextAlertTick = now + 1_000_000_000
         self.nextHeartbeat = now + configuration.daemon.heartbeatInterval
         self.nextPublishCheck = now
@@ -169,7 +179,8 @@ final class EngineLoop {
             attributes: [.posixPermissions: 0o750]
         )
         let started = monotonicNanoseconds()
-        let report = try WALRecovery.recover(directory: walDirectory, from: 0) { record in
+        let from = restoreNewestCheckpoint()
+        let report = try WALRecovery.recover(directory: walDirectory, from: from) { record in
             replay(record)
         }
         for problem in report.problems {
@@ -181,8 +192,19 @@ final class EngineLoop {
         case .always: policy = .always
         case .off: policy = .off
         }
-        let writer = try WALWriter(directory: walDirectory, startLSN: report.endLSN, syncPolicy: policy)
+        // A checkpoint can cover log bytes that never reached the disk (it is synced, the
+        // log may not have been): continue after both.
+        let writer = try WALWriter(directory: walDirectory, startLSN: max(report.endLSN, from), syncPolicy: policy)
         wal = writer
+        checkpointLSN = from
+        nextCheckpointAt = clock.now() + configuration.daemon.checkpointInterval
+        let store = checkpointStore
+        checkpointWriter = CheckpointWriter(
+            store: store,
+            walDirectory: walDirectory,
+            logger: logger,
+            retainFrom: { store.list().first ?? 0 }
+        )
         poller.register(fileDescriptor: writer.notificationFD)
         pollRoles.append((.walSync, nil))
         recoverySummary.walRecords = report.records
@@ -192,11 +214,128 @@ final class EngineLoop {
         logger.info(
             "recovered",
             metadata: [
+                "checkpoint_lsn": "\(recoverySummary.checkpointLSN.map(String.init) ?? "none")",
                 "wal_records": "\(report.records)", "wal_bytes": "\(report.bytes)",
                 "samples": "\(statistics.samplesReplayed)",
                 "seconds": "\(String(format: "%.3f", recoverySummary.seconds))",
             ]
         )
+    }
+
+    /// Restores the newest checkpoint that reads back and decodes (falling back to older
+    /// ones, saying why); returns the WAL position to replay from (0 without one).
+    private func restoreNewestCheckpoint() -> UInt64 {
+        var problems: [String] = []
+        for lsn in checkpointStore.list().reversed() {
+            let path = checkpointStore.directory + "/" + CheckpointStore.fileName(lsn: lsn)
+            do {
+                let loaded = try checkpointStore.load(path: path)
+                try restore(checkpoint: loaded.payload)
+                recoverySummary.checkpointLSN = loaded.lsn
+                recoverySummary.problems += problems
+                for problem in problems {
+                    logger.error("checkpoint skipped: fell back to an older one", metadata: ["problem": "\(problem)"])
+                }
+                return loaded.lsn
+            } catch {
+                problems.append("\(path): \(error)")
+                resetState()
+            }
+        }
+        for problem in problems {
+            logger.error("checkpoint unusable: replaying the whole log", metadata: ["problem": "\(problem)"])
+        }
+        recoverySummary.problems += problems
+        return 0
+    }
+
+    /// Fresh, empty engine state (after a checkpoint that failed to decode half-way).
+    private func resetState() {
+        engine = KPIEngine(kpis: configuration.kpis, timeZone: configuration.daemon.timeZone, now: clock.now())
+        engine.trackChanges(forKPIs: watchedKPIs)
+        producers = ByteKeyTable<AntiReplayWindow>(capacity: 256)
+    }
+
+    /// Checkpoint payload format version.
+    private static let checkpointFormat: UInt8 = 1
+
+    /// The whole engine state: KPI windows, alert states, operator actions, producer
+    /// sequence numbers and the feed sequence, as length-prefixed sections.
+    private func encodeCheckpoint() -> [UInt8] {
+        var out = BinaryWriter(capacity: 1 << 20)
+        out.writeUInt8(Self.checkpointFormat)
+        out.writeInt64(clock.now())
+        out.writeUInt64(feed.sequence)
+        var section = BinaryWriter(capacity: 1 << 20)
+        engine.encodeState(into: &section)
+        out.writeBytes(section.bytes)
+        section.removeAll()
+        alerts.evaluator.encodeState(into: &section)
+        out.writeBytes(section.bytes)
+        section.removeAll()
+        (alerts.store as? InMemoryOperatorActionStore)?.encodeState(into: &section)
+        out.writeBytes(section.bytes)
+        section.removeAll()
+        producers.encodeState(into: &section)
+        out.writeBytes(section.bytes)
+        return out.bytes
+    }
+
+    private func restore(checkpoint payload: [UInt8]) throws {
+        try payload.withUnsafeBytes { raw in
+            var reader = BinaryReader(raw)
+            let format = try reader.readUInt8()
+            guard format == Self.checkpointFormat else {
+                throw BinaryDecodingError(offset: 0, reason: "unknown checkpoint payload format \(format)")
+            }
+            _ = try reader.readInt64()
+            let feedSequence = try reader.readUInt64()
+            var engineSection = BinaryReader(try reader.readBytes())
+            let alertSection = try reader.readBytes()
+            let actionSection = try reader.readBytes()
+            var producerSection = BinaryReader(try reader.readBytes())
+            let restoredProducers = try ByteKeyTable<AntiReplayWindow>(restoringStateFrom: &producerSection)
+            let report = try engine.restoreState(from: &engineSection)
+            producers = restoredProducers
+            if !alertSection.isEmpty {
+                var r = BinaryReader(alertSection)
+                let alertReport = try alerts.evaluator.restoreState(from: &r)
+                if !alertReport.droppedRules.isEmpty {
+                    logger.notice(
+                        "alert states dropped (rule changed or removed)",
+                        metadata: ["rules": "\(alertReport.droppedRules.joined(separator: ", "))"]
+                    )
+                }
+            }
+            if !actionSection.isEmpty, let store = alerts.store as? InMemoryOperatorActionStore {
+                var r = BinaryReader(actionSection)
+                try store.restoreState(from: &r)
+            }
+            feed.resume(after: feedSequence)
+            if !report.droppedGroups.isEmpty || !report.emptyKPIs.isEmpty {
+                logger.notice(
+                    "KPI state dropped (definition changed)",
+                    metadata: [
+                        "kpis": "\(report.emptyKPIs.joined(separator: ", "))",
+                        "groups": "\(report.droppedGroups.count)",
+                    ]
+                )
+            }
+        }
+    }
+
+    /// Starts a checkpoint when one is due (interval or log bytes) and none is being
+    /// written: the state is encoded here, written by the checkpoint thread.
+    private func checkpointIfDue(now: Int64) {
+        guard let wal, let writer = checkpointWriter, !writer.isBusy else { return }
+        let logged = wal.flushedLSN &- checkpointLSN
+        guard logged > 0 else { return }
+        guard now >= nextCheckpointAt || Int64(logged) >= configuration.daemon.checkpointWALBytes else { return }
+        let payload = encodeCheckpoint()
+        if writer.submit(lsn: wal.flushedLSN, payload: payload, currentSegment: wal.currentSegmentStartLSN) {
+            checkpointLSN = wal.flushedLSN
+            nextCheckpointAt = now + configuration.daemon.checkpointInterval
+        }
     }
 
     /// Re-applies one logged record as it was applied the first time (same receive time).
@@ -260,12 +399,26 @@ final class EngineLoop {
 
     /// Closes every socket (linger 0: replies not yet sent are dropped, nothing accepted is).
     func close() {
+        checkpointWriter?.stop()
         if let wal {
             do {
                 try wal.close()
                 releaseDurableReplies()
             } catch {
                 logger.error("closing the write-ahead log failed", metadata: ["error": "\(error)"])
+            }
+            // A clean stop leaves a checkpoint of everything: the next start replays nothing.
+            if wal.flushedLSN > checkpointLSN {
+                do {
+                    try checkpointStore.write(lsn: wal.flushedLSN, payload: encodeCheckpoint())
+                    try WALSegments.deleteSegments(
+                        directory: walDirectory,
+                        before: checkpointStore.list().first ?? 0,
+                        keeping: wal.currentSegmentStartLSN
+                    )
+                } catch {
+                    logger.error("final checkpoint failed", metadata: ["error": "\(error)"])
+                }
             }
         }
         for socket in ingestSockets + pushSockets + controlSockets { socket.close(linger: 0) }
@@ -293,6 +446,7 @@ final class EngineLoop {
             alerts.tick(now: now, feed: feed)
             nextAlertTick = now + 1_000_000_000
         }
+        checkpointIfDue(now: now)
         if now >= nextHeartbeat {
             let elapsed = Double(now - lastRateAt) / 1e9
             if elapsed > 0 {
@@ -666,6 +820,29 @@ final class EngineLoop {
         writer.integer(pending.count)
         writer.key("sync_failure")
         if let failure = wal?.syncFailure { writer.string("\(failure)") } else { writer.null() }
+        writer.key("checkpoint_lsn")
+        writer.integer(checkpointLSN)
+        writer.key("checkpoints_written")
+        writer.integer(checkpointWriter?.written.load(ordering: .relaxed) ?? 0)
+        writer.key("checkpoint_errors")
+        writer.integer(checkpointWriter?.failed.load(ordering: .relaxed) ?? 0)
+        writer.key("last_checkpoint")
+        if let last = checkpointWriter?.lastWritten {
+            writer.beginObject()
+            writer.key("lsn")
+            writer.integer(last.lsn)
+            writer.key("bytes")
+            writer.integer(last.bytes)
+            writer.key("at")
+            writer.string(Timestamps.rfc3339(nanoseconds: Int64(last.at.timeIntervalSince1970 * 1e9)))
+            writer.endObject()
+        } else {
+            writer.null()
+        }
+        writer.key("last_checkpoint_error")
+        if let error = checkpointWriter?.lastError { writer.string(error) } else { writer.null() }
+        writer.key("restored_checkpoint_lsn")
+        if let lsn = recoverySummary.checkpointLSN { writer.integer(lsn) } else { writer.null() }
         writer.key("recovered_records")
         writer.integer(recoverySummary.walRecords)
         writer.key("recovery_seconds")

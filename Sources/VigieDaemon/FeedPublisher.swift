@@ -27,6 +27,12 @@ final class FeedPublisher {
         return String(UInt64(bitPattern: now), radix: 16) + "-" + String(random, radix: 16)
     }
 
+    /// Continues numbering after `sequence` (restored from a checkpoint): subscribers of
+    /// the new run still see `seq` grow (the new `epoch` tells them it restarted).
+    func resume(after sequence: UInt64) {
+        self.sequence = Swift.max(self.sequence, sequence)
+    }
+
     func publishKPI(_ value: KPIValue) {
         sequence += 1
         FeedEncoding.encodeKPI(value, seq: sequence, epoch: epoch, into: &writer)

@@ -18,6 +18,9 @@ struct CrashRecoveryTests {
         window = "7d"
         """
 
+    /// Checkpoints every second, so kills land before, during and after checkpoints.
+    static let settings = #"checkpoint_interval = "1s""#
+
     /// One producer's batches: every one is resent until acknowledged.
     final class Producer {
         let id: String
@@ -43,7 +46,7 @@ struct CrashRecoveryTests {
             "vigie-crash-\(UUID().uuidString)"
         )
         defer { try? FileManager.default.removeItem(at: directory) }
-        var daemon = try DaemonProcess(kpis: Self.kpis, directory: directory)
+        var daemon = try DaemonProcess(kpis: Self.kpis, directory: directory, daemonSettings: Self.settings)
         let fixed = daemon.endpoints
         let context = try ZMQContext(defaultLinger: 0)
         defer {
@@ -130,7 +133,12 @@ struct CrashRecoveryTests {
             kills += 1
             let acked = producers.reduce(0) { $0 + $1.ackedSamples }
             let sent = producers.reduce(0) { $0 + $1.sentSamples }
-            daemon = try DaemonProcess(kpis: Self.kpis, directory: directory, endpoints: fixed)
+            daemon = try DaemonProcess(
+                kpis: Self.kpis,
+                directory: directory,
+                daemonSettings: Self.settings,
+                endpoints: fixed
+            )
             let recovered = try count()
             #expect(recovered >= acked, "kill \(kills): \(recovered) samples recovered, \(acked) acknowledged")
             #expect(recovered <= sent, "kill \(kills): \(recovered) samples recovered, only \(sent) ever sent")

@@ -39,8 +39,11 @@ struct DurabilityTests {
         let second = try DaemonHarness(toml: waitKPIs, stateDirectory: state)
         #expect(try kpiValue(second, "attente.count") == 20)
         #expect(try kpiValue(second, "attente.mean", site: "centre") == 10.5)
+        // A clean stop leaves a checkpoint of everything: nothing to replay.
         let stats = try second.control(#"{"op":"stats"}"#)
-        #expect(stats["samples_replayed"] as? Int == 20)
+        #expect(stats["records_replayed"] as? Int == 0)
+        let wal = try #require(stats["wal"] as? [String: Any])
+        #expect((wal["restored_checkpoint_lsn"] as? Int ?? 0) > 0)
         let alerts = try second.control(#"{"op":"alerts"}"#)
         let silences = (alerts["silences"] as? [[String: Any]]) ?? []
         #expect(silences.map { $0["created_by"] as? String } == ["ana"])
@@ -57,6 +60,47 @@ struct DurabilityTests {
         t.close(linger: 0)
         #expect(try kpiValue(second, "attente.count") == 21)
         await second.stop()
+    }
+
+    @Test func periodicCheckpointsThenReplayOfTheLogAfterThem() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-ckp-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let h = try DaemonHarness(toml: waitKPIs, stateDirectory: state) { config in
+            config.daemon.checkpointInterval = 1_000_000_000
+        }
+        let s = try h.ingestSocket()
+        for seq in 1...10 {
+            try s.sendPush(producer: "ckp", sequence: String(seq), payloads: ["guichet_attente value=\(seq)\n"])
+            #expect(try nextReply(s, timeout: 5_000).command == "ACK")
+        }
+        // Wait for a periodic checkpoint (the 1 s tick after the interval).
+        var written = 0
+        let deadline = Date().addingTimeInterval(10)
+        while written == 0, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            let wal = try h.control(#"{"op":"stats"}"#)["wal"] as? [String: Any]
+            written = wal?["checkpoints_written"] as? Int ?? 0
+        }
+        #expect(written >= 1)
+        for seq in 11...15 {
+            try s.sendPush(producer: "ckp", sequence: String(seq), payloads: ["guichet_attente value=\(seq)\n"])
+            #expect(try nextReply(s, timeout: 5_000).command == "ACK")
+        }
+        s.close(linger: 0)
+        await h.stop()
+        let files = try FileManager.default.contentsOfDirectory(atPath: state + "/checkpoints")
+        #expect(files.filter { $0.hasSuffix(".checkpoint") }.count == 2, "\(files)")
+        // Remove the shutdown checkpoint: the periodic one plus the log must give the same.
+        let newest = try #require(files.filter { $0.hasSuffix(".checkpoint") }.sorted().last)
+        try FileManager.default.removeItem(atPath: state + "/checkpoints/" + newest)
+        let again = try DaemonHarness(toml: waitKPIs, stateDirectory: state)
+        #expect(try kpiValue(again, "attente.count") == 15)
+        let stats = try again.control(#"{"op":"stats"}"#)
+        // Records after the periodic checkpoint (a second periodic one may have covered
+        // some of the last five on a slow machine).
+        let replayed = stats["records_replayed"] as? Int ?? -1
+        #expect(replayed >= 1 && replayed <= 5, "\(replayed) records replayed")
+        await again.stop()
     }
 
     @Test func fullDiskRefusesIngestWithERRAndRecoversWhenSpaceReturns() async throws {

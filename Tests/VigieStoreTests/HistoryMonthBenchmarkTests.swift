@@ -39,7 +39,7 @@ struct HistoryMonthBenchmarkTests {
     @Test("24 KPIs × 5 series, a minute row each per minute: build through write, query with a 1 h step")
     func month() throws {
         let days = Int(ProcessInfo.processInfo.environment["VIGIE_HISTORY_BENCH_DAYS"] ?? "") ?? 1
-        let dir = try TemporaryDirectory("history-bench")
+        let dir = try HistoryDirectory("history-bench")
         let store = try HistoryStore(path: dir.file("history.sqlite"))
         let start = t0 - Int64(days) * day
 

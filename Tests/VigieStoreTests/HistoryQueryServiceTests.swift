@@ -14,7 +14,7 @@ struct HistoryQueryServiceTests {
 
     /// A service over a fresh store holding two minutes of `etat_civil.attente_p90` at
     /// site nord and one of `accueil.appels`; the clock reads t0 + 1 h.
-    static func service(in dir: TemporaryDirectory) throws -> HistoryQueryService {
+    static func service(in dir: HistoryDirectory) throws -> HistoryQueryService {
         let store = try HistoryStore(path: dir.file("h.sqlite"))
         let nord = [TagPair(key: "site", value: "nord")]
         try store.write(
@@ -57,7 +57,7 @@ struct HistoryQueryServiceTests {
 
     @Test("history: the reply is byte-exact, times as RFC 3339 or integer nanoseconds")
     func history() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let service = try Self.service(in: dir)
         var sketch = QuantileSketch()
         for v in [12.5, 20, 8] { sketch.add(v) }
@@ -127,7 +127,7 @@ struct HistoryQueryServiceTests {
         ]
     )
     func errors(request: String, fragment: String) throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let text = reply(try Self.service(in: dir), request)
         #expect(text.hasPrefix(#"{"ok":false,"error":""#), "\(text)")
         #expect(text.contains(fragment), "\(text)")
@@ -135,7 +135,7 @@ struct HistoryQueryServiceTests {
 
     @Test("events: every field, payload inlined when it is a JSON object, latest by limit")
     func events() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let service = try Self.service(in: dir)
         let ack = """
             {"id":1,"ts":"2026-06-01T00:05:00.000Z","kind":"ack","rule":"attente_excessive",\
@@ -157,7 +157,7 @@ struct HistoryQueryServiceTests {
 
     @Test("request objects parsed elsewhere are answered alike")
     func parsedRequests() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let service = try Self.service(in: dir)
         let bytes = service.answer(["op": "events", "limit": 1] as [String: Any])
         #expect(String(decoding: bytes, as: UTF8.self).contains(#""kind":"unsilence""#))

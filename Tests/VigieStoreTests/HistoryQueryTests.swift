@@ -31,7 +31,7 @@ struct HistoryQueryTests {
     /// A store with random samples of three sites over 6 hours (from t0 + 7 min),
     /// written in three interleaved batches so that minutes and hours are merged by
     /// upserts; and the rollups as drained, to compute expectations from.
-    static func randomHistory(seed: UInt64, in dir: TemporaryDirectory) throws -> (HistoryStore, [KPIRollup]) {
+    static func randomHistory(seed: UInt64, in dir: HistoryDirectory) throws -> (HistoryStore, [KPIRollup]) {
         let store = try HistoryStore(path: dir.file("h.sqlite"))
         var rng = SeededGenerator(seed: seed)
         var batches = Array(repeating: [Sample](), count: 3)
@@ -64,7 +64,7 @@ struct HistoryQueryTests {
         arguments: everyAggregate.map(\.name)
     )
     func aggregates(name: String) throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let (store, rollups) = try Self.randomHistory(seed: 17, in: dir)
         let kpi = try #require(everyAggregate.first { $0.name == name })
         for (step, resolution) in [(15 * minute, HistoryResolution.minute), (hour, .hour), (2 * hour, .hour)] {
@@ -102,7 +102,7 @@ struct HistoryQueryTests {
 
     @Test("rate is samples per step × per; ratio Σnum/Σden; empty steps have no value")
     func rateAndRatio() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let store = try HistoryStore(path: dir.file("h.sqlite"))
         var acc = RollupAccumulator(kpis: everyAggregate)
         var samples: [Sample] = []
@@ -133,7 +133,7 @@ struct HistoryQueryTests {
 
     @Test("a group filter takes a subset of group_by; unknown values match nothing")
     func groupFilter() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let store = try HistoryStore(path: dir.file("h.sqlite"))
         let kpi = historyKPI("n", groupBy: ["site", "guichet"], aggregate: .count)
         var acc = RollupAccumulator(kpis: [kpi])
@@ -163,7 +163,7 @@ struct HistoryQueryTests {
 
     @Test("steps are aligned to multiples of the step since the epoch; the last step contains to − 1")
     func alignment() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let store = try HistoryStore(path: dir.file("h.sqlite"))
         let kpi = historyKPI(aggregate: .sum)
         let rollups = (0..<180).map { m in

@@ -10,7 +10,7 @@ import VigieTesting
 struct HistoryStoreTests {
     @Test("opens in WAL mode with synchronous NORMAL, creates the schema, reopens")
     func opening() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let path = dir.file("history.sqlite")
         do {
             let store = try HistoryStore(path: path)
@@ -39,7 +39,7 @@ struct HistoryStoreTests {
 
     @Test("a file that is not a database is reported with its path")
     func notADatabase() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let path = dir.file("history.sqlite")
         try Data(repeating: 0x42, count: 4_096).write(to: URL(fileURLWithPath: path))
         #expect {
@@ -64,7 +64,7 @@ struct HistoryStoreTests {
 
     @Test("the same minute written in several batches merges into one row, and into its hour")
     func merging() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let store = try HistoryStore(path: dir.file("h.sqlite"))
         let group = [TagPair(key: "site", value: "nord")]
         let at = t0 + 5 * minute
@@ -110,7 +110,7 @@ struct HistoryStoreTests {
 
     @Test("sketches are decoded, merged and re-encoded: the row answers as one sketch of every value")
     func sketches() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let store = try HistoryStore(path: dir.file("h.sqlite"))
         var rng = SeededGenerator(seed: 3)
         var all: [Double] = []
@@ -147,7 +147,7 @@ struct HistoryStoreTests {
 
     @Test("rollups, events and position are one transaction: a failed write leaves nothing")
     func atomicity() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let store = try HistoryStore(path: dir.file("h.sqlite"))
         #expect(try store.position() == nil)
         let rollup = KPIRollup(kpi: "k", group: [], minute: t0, stats: stats([(1, t0)]))
@@ -184,7 +184,7 @@ struct HistoryStoreTests {
 
     @Test("events: stored with every field, read back latest first by limit, oldest first in the list")
     func events() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let store = try HistoryStore(path: dir.file("h.sqlite"))
         let group = [TagPair(key: "site", value: "nord"), TagPair(key: "guichet", value: "2")]
         let alert = AlertFeedMessage(
@@ -255,7 +255,7 @@ struct HistoryStoreTests {
 
     @Test("prune drops minute rows, then hour rows and events, past their retention; queries fall back to hours")
     func pruning() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let store = try HistoryStore(path: dir.file("h.sqlite"))
         let kpi = historyKPI(aggregate: .count)
         var rollups: [KPIRollup] = []
@@ -306,7 +306,7 @@ struct HistoryStoreTests {
 
     @Test("query arguments are checked, naming the field")
     func arguments() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try HistoryDirectory()
         let store = try HistoryStore(path: dir.file("h.sqlite"))
         let kpi = historyKPI(aggregate: .count)
         func field(_ from: Int64, _ to: Int64, _ step: Int64) -> String? {

@@ -14,7 +14,7 @@ let t0: Int64 = 1_780_272_000 * second
 
 /// A directory of its own under the system's temporary directory, removed when the
 /// object goes away.
-final class TemporaryDirectory {
+final class HistoryDirectory {
     let path: String
 
     init(_ label: String = "history") throws {
