@@ -12,9 +12,13 @@ final class ControlHandler {
     private var writer = JSONWriter(capacity: 16_384)
 
     /// Operations this version serves.
-    static let operations = ["snapshot", "stats", "config", "alerts", "ack", "silence", "unsilence"]
+    static let operations = [
+        "snapshot", "stats", "config", "alerts", "ack", "silence", "unsilence", "history", "events",
+    ]
     /// Operations of the protocol that later versions serve.
-    static let plannedOperations = ["history", "reload"]
+    static let plannedOperations = ["reload"]
+    /// Operations the history thread answers.
+    static let historyOperations: Set<String> = ["history", "events"]
 
     /// Operations that change state: logged to the write-ahead log before they are
     /// carried out, their reply held until the log is durable.
@@ -47,7 +51,14 @@ final class ControlHandler {
         let envelope = 0..<bodyIndex
         loop.statistics.controlRequests += 1
         heldPosition = nil
-        respond(to: frames[bodyIndex].bytes)
+        let request = frames[bodyIndex].bytes
+        if let op = Self.historyOp(request) {
+            guard let problem = loop.forwardToHistory(socket, envelope: envelope, frames: frames, request: request)
+            else { return }
+            fail("\(op): \(problem)")
+        } else {
+            respond(to: request)
+        }
         if let position = heldPosition {
             loop.holdControlReply(socket, envelope: envelope, frames: frames, body: writer.bytes, position: position)
             return
@@ -61,6 +72,14 @@ final class ControlHandler {
         } catch {
             loop.statistics.repliesDropped += 1
         }
+    }
+
+    /// The op of a `history`/`events` request (a cheap look before full parsing).
+    private static func historyOp(_ request: [UInt8]) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(request)) as? [String: Any],
+            let op = object["op"] as? String, historyOperations.contains(op)
+        else { return nil }
+        return op
     }
 
     private func respond(to request: [UInt8]) {

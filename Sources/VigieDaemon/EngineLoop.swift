@@ -23,7 +23,14 @@ final class EngineLoop {
     private var poller = Poller()
     private var pollRoles: [(role: Role, socket: Socket?)] = []
 
-    private enum Role { case ingest, push, control, walSync }
+    private enum Role { case ingest, push, control, walSync, history }
+
+    /// The history thread (rollups in SQLite, `history`/`events` queries), and the PAIR
+    /// socket queries go through; `nil` when `[history] enabled = false` or the database
+    /// could not be opened (`historyUnavailable` says why).
+    private var history: HistoryRecorder?
+    private var historySocket: Socket?
+    private(set) var historyUnavailable: String?
 
     /// The write-ahead log: every accepted batch is appended and flushed before it is
     /// applied; its ACK waits in `pending` until the log is durable past it. `nil` until
@@ -74,7 +81,10 @@ final class EngineLoop {
     /// Messages drained from one socket before polling again (fairness).
     private static let drainBudget = 512
 
+    private let context: ZMQContext
+
     init(configuration: VigieConfiguration, context: ZMQContext, logger: Logger, clock: any WallClock) throws {
+        self.context = context
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
@@ -198,12 +208,17 @@ final class EngineLoop {
         wal = writer
         checkpointLSN = from
         nextCheckpointAt = clock.now() + configuration.daemon.checkpointInterval
+        startHistory()
         let store = checkpointStore
+        let recorder = history
         checkpointWriter = CheckpointWriter(
             store: store,
             walDirectory: walDirectory,
             logger: logger,
-            retainFrom: { store.list().first ?? 0 }
+            retainFrom: {
+                // Keep what the oldest checkpoint and the history thread still need.
+                min(store.list().first ?? 0, recorder?.position.load(ordering: .acquiring) ?? .max)
+            }
         )
         poller.register(fileDescriptor: writer.notificationFD)
         pollRoles.append((.walSync, nil))
@@ -220,6 +235,63 @@ final class EngineLoop {
                 "seconds": "\(String(format: "%.3f", recoverySummary.seconds))",
             ]
         )
+    }
+
+    /// Opens the history database and starts its thread; without it the daemon still
+    /// ingests, alerts and publishes (history queries then say why they cannot answer).
+    private func startHistory() {
+        guard configuration.history.enabled else {
+            historyUnavailable = "history is disabled ([history] enabled = false)"
+            return
+        }
+        do {
+            let recorder = try HistoryRecorder(configuration: configuration, walDirectory: walDirectory, logger: logger)
+            let socket = try context.makeSocket(.pair)
+            try socket.setLinger(0)
+            try socket.bind(recorder.endpoint)
+            poller.register(socket)
+            pollRoles.append((.history, socket))
+            historySocket = socket
+            history = recorder
+            recorder.publish(durable: wal?.durableLSN ?? 0)
+            recorder.start(context: context)
+        } catch {
+            historyUnavailable = "history unavailable: \(error)"
+            logger.error("history unavailable: running without it", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Forwards a `history`/`events` request to the history thread; its reply comes back
+    /// on the PAIR socket and goes out on control socket `socket`.
+    func forwardToHistory(_ socket: Socket, envelope: Range<Int>, frames: [Message], request: [UInt8]) -> String? {
+        guard let historySocket else { return historyUnavailable ?? "history is not available" }
+        guard let index = controlSockets.firstIndex(where: { $0 === socket }) else { return "unknown control socket" }
+        do {
+            try historySocket.send(String(index), more: true, dontWait: true)
+            for f in envelope {
+                try frames[f].withUnsafeBytes { _ = try historySocket.send($0, more: true, dontWait: true) }
+            }
+            try request.withUnsafeBytes { _ = try historySocket.send($0, more: false, dontWait: true) }
+            return nil
+        } catch {
+            return "the history thread is busy (\(error)); retry"
+        }
+    }
+
+    /// Replies from the history thread: control socket index, envelope…, body.
+    private func drainHistoryReplies(_ socket: Socket) {
+        while let reply = try? socket.receiveMultipart(dontWait: true) {
+            guard reply.count >= 2, let index = Int(reply[0].string), index >= 0, index < controlSockets.count
+            else { continue }
+            let target = controlSockets[index]
+            do {
+                for (i, frame) in reply.enumerated().dropFirst() {
+                    try frame.withUnsafeBytes { _ = try target.send($0, more: i < reply.count - 1, dontWait: true) }
+                }
+            } catch {
+                statistics.repliesDropped += 1
+            }
+        }
     }
 
     /// Restores the newest checkpoint that reads back and decodes (falling back to older
@@ -381,13 +453,18 @@ final class EngineLoop {
                 if ready > 0 {
                     for (index, entry) in pollRoles.enumerated() where poller.isReadable(at: index) {
                         if let socket = entry.socket {
-                            drain(socket, role: entry.role)
+                            if entry.role == .history {
+                                drainHistoryReplies(socket)
+                            } else {
+                                drain(socket, role: entry.role)
+                            }
                         } else {
                             wal?.drainNotification()
                         }
                     }
                 }
                 releaseDurableReplies()
+                if let history, let wal { history.publish(durable: wal.durableLSN) }
             } catch let error as ZMQError where error.kind == .terminated {
                 return
             } catch {
@@ -420,7 +497,13 @@ final class EngineLoop {
                     logger.error("final checkpoint failed", metadata: ["error": "\(error)"])
                 }
             }
+            // History takes everything durable, then stops.
+            if let history {
+                history.publish(durable: wal.durableLSN)
+                history.stop()
+            }
         }
+        historySocket?.close(linger: 0)
         for socket in ingestSockets + pushSockets + controlSockets { socket.close(linger: 0) }
         feed.close()
         alerts.notifiers.stop()
@@ -503,7 +586,7 @@ final class EngineLoop {
                 handlePush(frameCount: count)
                 evaluateAlerts()
             case .control: control.handle(socket: socket, frames: frames, frameCount: count)
-            case .walSync: return
+            case .walSync, .history: return
             }
         }
     }

@@ -87,7 +87,8 @@ struct FeedAndControlTests {
         ("[1,2]", "JSON object"),
         (#"{"x":1}"#, "missing \"op\""),
         (#"{"op":"fly"}"#, "unknown op"),
-        (#"{"op":"history"}"#, "not available"),
+        (#"{"op":"history"}"#, "\"kpi\" is missing"),
+        (#"{"op":"reload"}"#, "not available"),
     ])
     func controlErrors(request: String, expected: String) async throws {
         let h = try DaemonHarness(toml: waitKPIs)

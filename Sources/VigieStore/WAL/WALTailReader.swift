@@ -41,6 +41,19 @@ public final class WALTailReader {
         fd = -1
     }
 
+    /// Moves to `lsn` (a record boundary): to read again after a failed consumer write,
+    /// or past a gap.
+    public func seek(to lsn: UInt64) {
+        close()
+        position = lsn
+    }
+
+    /// The start of the first segment after ``position``, if any: where to resume when
+    /// the records at ``position`` are gone (deleted, or cut short by recovery).
+    public func nextSegmentStart() throws -> UInt64? {
+        try WALSegments.list(directory: directory).first { $0.startLSN > position }?.startLSN
+    }
+
     /// Visits the complete records in [``position``, `limit`), at most `maxRecords` of
     /// them, and advances past them.
     ///

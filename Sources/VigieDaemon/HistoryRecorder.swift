@@ -1,0 +1,274 @@
+import Foundation
+import Logging
+import Synchronization
+import VigieConfig
+import VigieCore
+import VigieStore
+import ZeroMQ
+
+/// The history thread: follows the write-ahead log up to what is durable, rolls every
+/// accepted sample up per KPI series and minute (`RollupAccumulator`), and writes the
+/// rollups, alert transitions and operator actions to SQLite about once a second —
+/// with the log position they cover, in the same transaction, so each record lands in
+/// history exactly once whatever crashes. It also answers the `history` and `events`
+/// control ops, which the engine thread forwards over an inproc PAIR socket.
+///
+/// Off the engine thread by construction: the engine only publishes its durable
+/// position (an atomic store per loop turn) and forwards query frames. Late samples of
+/// any age land in their minute, however old (within `[ingest] max_age`).
+final class HistoryRecorder: Sendable {
+    /// The inproc endpoint the engine binds and this thread connects.
+    let endpoint: String
+    /// What the log is durable up to (the engine stores it; this thread reads).
+    private let durable = Atomic<UInt64>(0)
+    /// Log position history has consumed (for segment retention).
+    let position = Atomic<UInt64>(0)
+    private let stopping = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+    /// Counters for `stats`.
+    let recordsRead = Atomic<UInt64>(0)
+    let rollupsWritten = Atomic<UInt64>(0)
+    let eventsWritten = Atomic<UInt64>(0)
+    let writeErrors = Atomic<UInt64>(0)
+    private let lastError = Mutex<String?>(nil)
+
+    private let store: HistoryStore
+    private let configuration: VigieConfiguration
+    private let walDirectory: String
+    private let logger: Logger
+
+    /// Opens the history database and reads its consumed position; the thread starts
+    /// with `start(context:)` once the engine has bound `endpoint`.
+    init(configuration: VigieConfiguration, walDirectory: String, logger: Logger) throws {
+        self.configuration = configuration
+        self.walDirectory = walDirectory
+        self.logger = logger
+        store = try HistoryStore(path: configuration.daemon.stateDir + "/" + HistoryConfiguration.fileName)
+        position.store(try store.position() ?? 0, ordering: .relaxed)
+        endpoint = "inproc://vigie-history-\(UUID().uuidString)"
+    }
+
+    /// Tells the thread the log is durable up to `lsn` (engine thread, every turn).
+    func publish(durable lsn: UInt64) {
+        durable.store(lsn, ordering: .releasing)
+    }
+
+    var lastWriteError: String? { lastError.withLock { $0 } }
+
+    func start(context: ZMQContext) {
+        let thread = Thread { [self] in
+            self.run(context: context)
+            self.finished.signal()
+        }
+        thread.name = "vigie-history"
+        thread.start()
+    }
+
+    /// Asks the thread to write what is durable and stop; waits for it.
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        finished.wait()
+    }
+
+    private func run(context: ZMQContext) {
+        let socket: Socket
+        do {
+            socket = try context.makeSocket(.pair)
+            try socket.setLinger(0)
+            try socket.connect(endpoint)
+        } catch {
+            logger.error("history thread could not connect to the engine", metadata: ["error": "\(error)"])
+            return
+        }
+        defer {
+            socket.close(linger: 0)
+            try? store.close()
+        }
+        let service = HistoryQueryService(store: store, kpis: configuration.kpis)
+        var accumulator = RollupAccumulator(kpis: configuration.kpis, policy: configuration.ingest.policy)
+        let parser = LineProtocolParser(limits: configuration.ingest.lineProtocolLimits)
+        let reader = WALTailReader(directory: walDirectory, from: position.load(ordering: .relaxed))
+        defer { reader.close() }
+        var events: [HistoryEvent] = []
+        var poller = Poller()
+        poller.register(socket)
+        var nextWrite = monotonicNanoseconds()
+        var nextPrune = monotonicNanoseconds()
+        while true {
+            let stop = stopping.load(ordering: .relaxed)
+            if (try? poller.poll(timeoutMilliseconds: stop ? 0 : 100)) ?? 0 > 0 {
+                while let frames = try? socket.receiveMultipart(dontWait: true) {
+                    answer(frames, service: service, socket: socket)
+                }
+            }
+            let now = monotonicNanoseconds()
+            guard stop || now >= nextWrite else { continue }
+            nextWrite = now + 1_000_000_000
+            // Follow the log up to what is durable (never what a crash could still lose).
+            let limit = durable.load(ordering: .acquiring)
+            do {
+                try reader.read(upTo: limit, maxRecords: 50_000) { record in
+                    recordsRead.add(1, ordering: .relaxed)
+                    switch record.kind {
+                    case .ingest, .push:
+                        var next = 1
+                        for f in 0..<record.frameCount {
+                            next =
+                                parser.parse(record.frame(f), firstLineNumber: next) { line in
+                                    accumulator.add(line, receivedAt: record.receivedAt)
+                                } onError: { _ in
+                                }.nextLineNumber
+                        }
+                    case .alertTransition:
+                        if record.frameCount == 1, let event = Self.alertEvent(record.frame(0)) { events.append(event) }
+                    case .operatorAction:
+                        if record.frameCount == 1,
+                            let event = Self.operatorEvent(record.frame(0), at: record.receivedAt)
+                        {
+                            events.append(event)
+                        }
+                    case .none:
+                        break
+                    }
+                }
+            } catch {
+                note(error, "reading the write-ahead log for history failed")
+                // Records that are gone (a segment deleted, or bytes only a checkpoint
+                // holds after a crash) cannot be rolled up: skip to the next segment.
+                if let next = try? reader.nextSegmentStart(), next <= limit {
+                    logger.warning(
+                        "history skips a gap in the write-ahead log",
+                        metadata: ["from": "\(reader.position)", "to": "\(next)"]
+                    )
+                    reader.seek(to: next)
+                }
+            }
+            let consumed = reader.position
+            if consumed != position.load(ordering: .relaxed) || !events.isEmpty {
+                let rollups = accumulator.drain()
+                do {
+                    try store.write(rollups: rollups, events: events, position: consumed)
+                    position.store(consumed, ordering: .releasing)
+                    rollupsWritten.add(UInt64(rollups.count), ordering: .relaxed)
+                    eventsWritten.add(UInt64(events.count), ordering: .relaxed)
+                    events.removeAll()
+                } catch {
+                    // Nothing was written: the records are read again from the old
+                    // position after a restart; keep running (the disk may free up).
+                    note(error, "writing history failed")
+                    reopen(reader: reader, events: &events, accumulator: &accumulator)
+                }
+            }
+            if now >= nextPrune {
+                nextPrune = now + 600_000_000_000
+                let wall = Int64(Date().timeIntervalSince1970 * 1e9)
+                _ = try? store.prune(
+                    now: wall,
+                    keepMinutes: configuration.history.minuteRetention,
+                    keepHours: configuration.history.hourRetention
+                )
+            }
+            if stop { return }
+        }
+    }
+
+    /// After a failed write: forget what was accumulated and read it again from the last
+    /// position written, so nothing is lost or counted twice.
+    private func reopen(reader: WALTailReader, events: inout [HistoryEvent], accumulator: inout RollupAccumulator) {
+        events.removeAll()
+        accumulator = RollupAccumulator(kpis: configuration.kpis, policy: configuration.ingest.policy)
+        reader.seek(to: position.load(ordering: .relaxed))
+    }
+
+    private func note(_ error: any Error, _ message: Logger.Message) {
+        writeErrors.add(1, ordering: .relaxed)
+        lastError.withLock { $0 = "\(error)" }
+        logger.error(message, metadata: ["error": "\(error)"])
+    }
+
+    /// Frames from the engine: control socket index, routing envelope…, request. The
+    /// reply goes back with the same leading frames.
+    private func answer(_ frames: [Message], service: HistoryQueryService, socket: Socket) {
+        guard frames.count >= 2, let request = frames.last else { return }
+        let reply = service.answer(bytes: request.bytes)
+        do {
+            for frame in frames.dropLast() {
+                try frame.withUnsafeBytes { _ = try socket.send($0, more: true, dontWait: true) }
+            }
+            try reply.withUnsafeBytes { _ = try socket.send($0, more: false, dontWait: true) }
+        } catch {
+            logger.warning("history reply not sent", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The event of an alert transition logged as its feed body.
+    static func alertEvent(_ body: UnsafeRawBufferPointer) -> HistoryEvent? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let tsText = object["ts"] as? String, let ts = Timestamps.parseRFC3339(tsText)
+        else { return nil }
+        var payload: [String: Any] = [:]
+        for key in ["message", "reason", "since", "flapping"] { payload[key] = object[key] }
+        return HistoryEvent(
+            ts: ts,
+            kind: .alert,
+            rule: object["rule"] as? String,
+            kpi: object["kpi"] as? String,
+            group: tags(object["group"]),
+            state: object["state"] as? String,
+            severity: object["severity"] as? String,
+            value: object["value"] as? Double,
+            threshold: object["threshold"] as? Double,
+            payload: json(payload)
+        )
+    }
+
+    /// The event of an operator action logged as its control request.
+    static func operatorEvent(_ request: UnsafeRawBufferPointer, at ts: Int64) -> HistoryEvent? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(request)) as? [String: Any],
+            let op = object["op"] as? String
+        else { return nil }
+        switch op {
+        case "ack":
+            return HistoryEvent(
+                ts: ts,
+                kind: .ack,
+                rule: object["rule"] as? String,
+                group: tags(object["group"]),
+                actor: object["by"] as? String,
+                comment: object["comment"] as? String
+            )
+        case "silence":
+            var payload: [String: Any] = [:]
+            payload["matchers"] = object["matchers"]
+            payload["for"] = object["for"]
+            return HistoryEvent(
+                ts: ts,
+                kind: .silence,
+                actor: object["by"] as? String,
+                comment: object["comment"] as? String,
+                payload: json(payload)
+            )
+        case "unsilence":
+            return HistoryEvent(
+                ts: ts,
+                kind: .unsilence,
+                actor: object["by"] as? String,
+                payload: json(["silence_id": object["id"] ?? ""])
+            )
+        default:
+            return nil
+        }
+    }
+
+    private static func tags(_ value: Any?) -> [TagPair] {
+        guard let object = value as? [String: Any] else { return [] }
+        return object.keys.sorted().compactMap { key in (object[key] as? String).map { TagPair(key: key, value: $0) } }
+    }
+
+    private static func json(_ object: [String: Any]) -> String? {
+        guard JSONSerialization.isValidJSONObject(object),
+            let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
