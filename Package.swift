@@ -38,9 +38,10 @@ let package = Package(
             dependencies: ["VigieCore", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
+        .target(name: "CCRC32C"),
         .target(
             name: "VigieStore",
-            dependencies: ["VigieCore", "VigieConfig", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CCRC32C", "VigieCore", "VigieConfig", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .target(

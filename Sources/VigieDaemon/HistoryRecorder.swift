@@ -71,6 +71,12 @@ final class HistoryRecorder: Sendable {
     }
 
     private func run(context: ZMQContext) {
+        // Background work: yield the CPU to the engine thread under load (per-thread
+        // nice value on Linux, where `who` 0 is the calling thread); history catches up
+        // when ingest calms down.
+        #if canImport(Glibc)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
         let socket: Socket
         do {
             socket = try context.makeSocket(.pair)
@@ -105,32 +111,20 @@ final class HistoryRecorder: Sendable {
             guard stop || now >= nextWrite else { continue }
             nextWrite = now + 1_000_000_000
             // Follow the log up to what is durable (never what a crash could still lose).
-            let limit = durable.load(ordering: .acquiring)
+            // Stopping writes what was read and leaves any backlog for the next start
+            // (its position is stored), so a stop is never slow.
+            let limit = stop ? reader.position : durable.load(ordering: .acquiring)
             do {
-                try reader.read(upTo: limit, maxRecords: 50_000) { record in
-                    recordsRead.add(1, ordering: .relaxed)
-                    switch record.kind {
-                    case .ingest, .push:
-                        var next = 1
-                        for f in 0..<record.frameCount {
-                            next =
-                                parser.parse(record.frame(f), firstLineNumber: next) { line in
-                                    accumulator.add(line, receivedAt: record.receivedAt)
-                                } onError: { _ in
-                                }.nextLineNumber
-                        }
-                    case .alertTransition:
-                        if record.frameCount == 1, let event = Self.alertEvent(record.frame(0)) { events.append(event) }
-                    case .operatorAction:
-                        if record.frameCount == 1,
-                            let event = Self.operatorEvent(record.frame(0), at: record.receivedAt)
-                        {
-                            events.append(event)
-                        }
-                    case .none:
-                        break
+                // Chunks of records, until caught up, a second has passed, or a stop.
+                let roundEnd = monotonicNanoseconds() + 1_000_000_000
+                repeat {
+                    try reader.read(upTo: limit, maxRecords: 2_000) { record in
+                        consume(record, parser: parser, accumulator: &accumulator, events: &events)
                     }
-                }
+                } while reader.position < limit && !stopping.load(ordering: .relaxed)
+                    && monotonicNanoseconds() < roundEnd
+                // A backlog left: write this round and go on at once.
+                if reader.position < limit { nextWrite = monotonicNanoseconds() }
             } catch {
                 note(error, "reading the write-ahead log for history failed")
                 // Records that are gone (a segment deleted, or bytes only a checkpoint
@@ -169,6 +163,35 @@ final class HistoryRecorder: Sendable {
                 )
             }
             if stop { return }
+        }
+    }
+
+    /// Folds one log record into the rollups or the event list.
+    private func consume(
+        _ record: WALRecord,
+        parser: LineProtocolParser,
+        accumulator: inout RollupAccumulator,
+        events: inout [HistoryEvent]
+    ) {
+        recordsRead.add(1, ordering: .relaxed)
+        switch record.kind {
+        case .ingest, .push:
+            var next = 1
+            for f in 0..<record.frameCount {
+                next =
+                    parser.parse(record.frame(f), firstLineNumber: next) { line in
+                        accumulator.add(line, receivedAt: record.receivedAt)
+                    } onError: { _ in
+                    }.nextLineNumber
+            }
+        case .alertTransition:
+            if record.frameCount == 1, let event = Self.alertEvent(record.frame(0)) { events.append(event) }
+        case .operatorAction:
+            if record.frameCount == 1, let event = Self.operatorEvent(record.frame(0), at: record.receivedAt) {
+                events.append(event)
+            }
+        case .none:
+            break
         }
     }
 

@@ -50,4 +50,22 @@ import VigieStore
         }
         return ~crc
     }
+
+    @Test func hardwareAndSoftwareAgreeAtEveryLengthAndAlignment() {
+        var rng = SystemRandomNumberGenerator()
+        let data = (0..<4_200).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        data.withUnsafeBytes { raw in
+            for start in 0..<9 {
+                for length in [0, 1, 7, 8, 9, 15, 16, 63, 64, 65, 1_000, 4_096] {
+                    let slice = UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])
+                    #expect(CRC32C.update(0, slice) == CRC32C.softwareUpdate(0, slice))
+                    #expect(CRC32C.update(0x1234_5678, slice) == CRC32C.softwareUpdate(0x1234_5678, slice))
+                }
+            }
+        }
+        // This machine (x86-64 with SSE 4.2) takes the hardware path.
+        #if arch(x86_64)
+        #expect(CRC32C.hardware)
+        #endif
+    }
 }

@@ -37,7 +37,7 @@ public struct IngestPolicy: Sendable, Equatable {
 
     /// `nil` when line number `lineNumber` (1-based in its batch) with `timestamp`
     /// received at `receivedAt` (ns) is accepted. O(1), no allocation.
-    @inline(__always)
+    @inlinable
     public func rejection(lineNumber: Int, timestamp: Int64?, receivedAt: Int64) -> Rejection? {
         if lineNumber > maxLinesPerBatch { return .tooManyLines(limit: maxLinesPerBatch) }
         guard let ts = timestamp else { return nil }

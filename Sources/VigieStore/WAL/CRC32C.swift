@@ -1,9 +1,12 @@
+import CCRC32C
+
 /// CRC-32C (Castagnoli, reflected polynomial `0x82F63B78`): the checksum of every
 /// write-ahead log record and segment header, as in iSCSI (RFC 3720), ext4 and
 /// LevelDB.
 ///
-/// Software slicing-by-8: eight 256-entry tables (8 KiB, built once), eight input bytes
-/// per step. The value is the usual finalized one (initial `0xFFFFFFFF`, final XOR
+/// Uses the SSE 4.2 CRC32 instruction when the CPU has it (a few GB/s; `CCRC32C`), else
+/// software slicing-by-8: eight 256-entry tables (8 KiB, built once), eight input bytes
+/// per step (about 1.4 GB/s). Both give identical results (tested against each other). The value is the usual finalized one (initial `0xFFFFFFFF`, final XOR
 /// `0xFFFFFFFF`), and ``update(_:_:)`` chains: `update(update(0, a), b)` equals the
 /// checksum of `a` followed by `b`. Thread-safe (the tables are immutable).
 public enum CRC32C {
@@ -14,11 +17,20 @@ public enum CRC32C {
     ///
     /// Start from ``initial`` (0). Runs at memory speed minus table lookups: well over
     /// 1 GB/s in release builds on current x86-64.
-    @inlinable
     public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return crc }
+        if hardware { return vigie_crc32c_hardware(crc, base, bytes.count) }
+        return CRC32CTables.shared.update(crc, base, bytes.count)
+    }
+
+    /// The portable software implementation, whatever the CPU (tests compare the two).
+    public static func softwareUpdate(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return crc }
         return CRC32CTables.shared.update(crc, base, bytes.count)
     }
+
+    /// True when ``update(_:_:)`` uses the CPU's CRC32 instruction.
+    public static let hardware = vigie_crc32c_hardware_available() != 0
 
     /// The checksum of `bytes`.
     @inlinable
