@@ -8,7 +8,7 @@ CONFIG ?= config/vigie.toml
 # Debian packages the build, the tests and the demo need.
 APT_PACKAGES := libzmq3-dev libsqlite3-dev python3-zmq tmux
 
-.PHONY: all deps build debug test demo bench lint clean
+.PHONY: all deps build debug test demo bench bench-restart lint clean
 
 all: build
 
@@ -47,6 +47,10 @@ demo: build
 ## bench: ingest benchmarks (separate package)
 bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+
+## bench-restart: time a restart with 1,000,000+ samples in the WAL since the last checkpoint
+bench-restart: build
+	@bash Benchmarks/restart.sh 1000000
 
 clean:
 	rm -rf .build $(DEMO_DIR)

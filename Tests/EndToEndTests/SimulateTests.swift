@@ -45,4 +45,32 @@ struct SimulateTests {
         )
         daemon.stop()
     }
+
+    @Test func backfillFillsHistoryWithStampedSamples() throws {
+        let daemon = try DaemonProcess(kpis: try Self.exampleKPIs())
+        let run = try BinaryRunner.run(
+            "vigie",
+            arguments: ["simulate", "--backfill", "3d", "--seed", "11"] + daemon.endpointArguments,
+            timeout: 120
+        )
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("backfilled until"), "\(run.stdout)")
+        #expect(run.stdout.contains(", 0 rejected"), "\(run.stdout)")
+        // Calls are answered every working day: history has them spread over the days.
+        var days: [Int] = []
+        let deadline = Date().addingTimeInterval(20)
+        repeat {
+            let history = try BinaryRunner.run(
+                "vigie",
+                arguments: ["history", "accueil.taux_decroche", "--from", "-3d", "--step", "1d", "--json"]
+                    + daemon.endpointArguments
+            )
+            #expect(history.status == 0, "\(history.stderr)")
+            let reply = try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any]
+            days = (reply?["points"] as? [[String: Any]] ?? []).compactMap { $0["samples"] as? Int }.filter { $0 > 0 }
+            if days.count < 2 { usleep(300_000) }
+        } while days.count < 2 && Date() < deadline
+        #expect(days.count >= 2, "samples per day: \(days)")
+        daemon.stop()
+    }
 }
