@@ -75,9 +75,12 @@ final class EngineLoop {
 
     /// Most frames accepted in one ingest request (envelope included).
     private static let maxFrames = 4_096
-    /// Series published per loop turn at most, so a second in which thousands of series
-    /// changed does not stall acknowledgments (each turn also serves the sockets).
-    private static let publishBudget = 256
+    /// Series (of window groups) taken per slice when publishing; slices go on while
+    /// `publishTimeBudget` lasts, so a second in which thousands of series changed does
+    /// not stall acknowledgments or alerts (each turn also serves the sockets).
+    private static let publishSlice = 16
+    /// Time spent publishing per loop turn at most (then the sockets are served), ns.
+    private static let publishTimeBudget: UInt64 = 250_000
     /// Messages drained from one socket before polling again (fairness).
     private static let drainBudget = 512
 
@@ -515,12 +518,23 @@ final class EngineLoop {
         if now >= nextPublishCheck {
             engine.advance(to: now)
             let interval = configuration.daemon.publishInterval
-            let due = engine.takeDue(now: now, interval: interval, limit: Self.publishBudget)
-            for value in due {
-                feed.publishKPI(alerts.withAlertStatus(value))
+            // Small slices until the time budget is spent: a quantile value merges a
+            // window's sketches (tens of µs), so a count budget alone could hold the
+            // sockets for milliseconds.
+            let started = monotonicNanoseconds()
+            var full = false
+            while true {
+                let due = engine.takeDue(now: now, interval: interval, limit: Self.publishSlice)
+                for value in due {
+                    feed.publishKPI(alerts.withAlertStatus(value))
+                }
+                guard due.count >= Self.publishSlice else { break }
+                if monotonicNanoseconds() - started >= Self.publishTimeBudget {
+                    // More are due: come back at once, after the sockets.
+                    full = true
+                    break
+                }
             }
-            // A full budget means more are due: come back at once, after the sockets.
-            let full = due.count >= Self.publishBudget
             nextPublishCheck = full ? now : now + max(min(interval, 100_000_000), 10_000_000)
         }
         if now >= nextAlertTick, !alerts.isEmpty {
