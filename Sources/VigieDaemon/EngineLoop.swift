@@ -819,24 +819,16 @@ final class EngineLoop {
         let n = abs(frameCount)
         statistics.pushMessages += 1
         let now = clock.now()
-        guard let wal else { return }
         do {
-            try wal.beginRecord(
-                kind: .push,
-                receivedAt: now,
-                sequence: 0,
-                producer: UnsafeRawBufferPointer(start: nil, count: 0)
-            )
-            for f in 0..<n { try frames[f].withUnsafeBytes { try wal.appendFrame($0) } }
-            wal.endRecord()
-            try wal.flush()
+            _ = try logRecord(kind: .push, at: now) { wal in
+                for f in 0..<n { try frames[f].withUnsafeBytes { try wal.appendFrame($0) } }
+            }
         } catch {
             // Fire-and-forget has no reply: the message is dropped, counted and logged.
             statistics.walWriteErrors += 1
             logger.error("write-ahead log write failed: push message dropped", metadata: ["error": "\(error)"])
             return
         }
-        wal.requestSync()
         var nextLine = 1
         for f in 0..<n {
             nextLine = frames[f].withUnsafeBytes {
@@ -954,14 +946,21 @@ final class EngineLoop {
     /// Appends an operator action (the control request as received) to the log and
     /// flushes it; returns the position its reply must wait for.
     func logOperatorAction(_ request: UnsafeRawBufferPointer, now: Int64) throws -> UInt64 {
+        try logRecord(kind: .operatorAction, at: now) { try $0.appendFrame(request) }
+    }
+
+    /// Appends one record without a producer (push batches, operator actions, alert
+    /// transitions: `frames` adds its frames), writes it and asks for a sync; returns
+    /// the log position its reply must wait for.
+    private func logRecord(kind: WALRecordKind, at now: Int64, frames: (WALWriter) throws -> Void) throws -> UInt64 {
         guard let wal else { throw DaemonError(message: "vigied is not ready (recovering)") }
         try wal.beginRecord(
-            kind: .operatorAction,
+            kind: kind,
             receivedAt: now,
             sequence: 0,
             producer: UnsafeRawBufferPointer(start: nil, count: 0)
         )
-        try wal.appendFrame(request)
+        try frames(wal)
         wal.endRecord()
         try wal.flush()
         wal.requestSync()
@@ -971,20 +970,13 @@ final class EngineLoop {
     /// Appends an alert transition (its feed body) to the log, for the history's event
     /// log; a failure is logged, not fatal (the transition was already published).
     private func logAlertTransition(_ message: AlertFeedMessage, now: Int64) {
-        guard let wal else { return }
+        guard wal != nil else { return }
         var body = JSONWriter(capacity: 512)
         message.encode(seq: feed.sequence, epoch: feed.epoch, into: &body)
         do {
-            try wal.beginRecord(
-                kind: .alertTransition,
-                receivedAt: now,
-                sequence: 0,
-                producer: UnsafeRawBufferPointer(start: nil, count: 0)
-            )
-            try body.bytes.withUnsafeBytes { try wal.appendFrame($0) }
-            wal.endRecord()
-            try wal.flush()
-            wal.requestSync()
+            _ = try logRecord(kind: .alertTransition, at: now) { wal in
+                try body.bytes.withUnsafeBytes { try wal.appendFrame($0) }
+            }
         } catch {
             statistics.walWriteErrors += 1
             logger.warning("alert transition not logged to the WAL", metadata: ["error": "\(error)"])

@@ -12,7 +12,8 @@ struct FloatParsingTests {
         return v
     }
 
-    private func randomDecimal(_ rng: inout SplitMix64, maxDigits: Int, exponentRange: ClosedRange<Int>?) -> String {
+    private func randomDecimal(_ rng: inout SeededGenerator, maxDigits: Int, exponentRange: ClosedRange<Int>?) -> String
+    {
         let digitCount = 1 + Int(rng.next() % UInt64(maxDigits))
         var digits = (0..<digitCount).map { _ in Character(String(rng.next() % 10)) }
         if rng.next() % 4 == 0 { digits[0] = "0" }
@@ -48,7 +49,7 @@ struct FloatParsingTests {
     @Test("short decimals (fast path) match Double(String) exactly")
     func fastPath() {
         let parser = LineProtocolParser()
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         for _ in 0..<20_000 {
             check(
                 randomDecimal(&rng, maxDigits: 15, exponentRange: rng.next() % 2 == 0 ? nil : -22...22),
@@ -60,7 +61,7 @@ struct FloatParsingTests {
     @Test("short mantissas with exponents 23...40 (scaled fast path) match Double(String) exactly")
     func scaledFastPath() {
         let parser = LineProtocolParser()
-        var rng = SplitMix64(seed: 2_024)
+        var rng = SeededGenerator(seed: 2_024)
         for _ in 0..<20_000 {
             let digits = String(1 + rng.next() % 999_999_999_999)
             let exponent = 23 + Int(rng.next() % 18)
@@ -71,7 +72,7 @@ struct FloatParsingTests {
     @Test("long mantissas and extreme exponents (strtod path) match Double(String) exactly")
     func slowPath() {
         let parser = LineProtocolParser()
-        var rng = SplitMix64(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         for _ in 0..<20_000 {
             check(randomDecimal(&rng, maxDigits: 40, exponentRange: -360...330), parser: parser)
         }

@@ -220,7 +220,7 @@ struct LineProtocolParserTests {
 
     @Test("random garbage never crashes and every line is accounted for")
     func garbage() {
-        var rng = SplitMix64(seed: 0x5EED)
+        var rng = SeededGenerator(seed: 0x5EED)
         let alphabet: [UInt8] =
             Array(#"m v=1,\ "#.utf8) + Array(#"=,"\\ ti.-e0u9#"#.utf8) + [0x0A, 0x0D, 0x00, 0xFF, 0xC3]
         let parser = LineProtocolParser(limits: LineProtocolLimits(maxLineLength: 200, maxTags: 3, maxFields: 3))
@@ -347,20 +347,5 @@ struct LineProtocolParserTests {
                 #"{"measurement":"n","tags":{"d":"4"},"fields":{"w":{"type":"float","value":5.0}},"timestamp":null}"#
             ]
         )
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for property tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

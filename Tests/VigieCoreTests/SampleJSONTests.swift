@@ -107,7 +107,7 @@ struct SampleJSONTests {
 
     @Test("random bytes: output is valid UTF-8 and matches String(decoding:) outside escapes")
     func randomReplacement() {
-        var rng = SplitMix64(seed: 99)
+        var rng = SeededGenerator(seed: 99)
         for _ in 0..<5_000 {
             let bytes = (0..<Int(rng.next() % 24)).map { _ -> UInt8 in
                 let b = UInt8(truncatingIfNeeded: rng.next())

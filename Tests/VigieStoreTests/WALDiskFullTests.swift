@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigieStore
+import VigieTesting
 
 #if canImport(Glibc)
 import Glibc
@@ -61,7 +62,7 @@ private struct SmallFileSystem {
         let writer = try WALWriter(directory: walDirectory, startLSN: 0, syncPolicy: .always)
         var closed = false
         defer { if !closed { try? writer.close() } }
-        var rng = SplitMix64(seed: 40)
+        var rng = SeededGenerator(seed: 40)
         var written: [RecordValue] = []
         for _ in 0..<10 {
             var record = RecordValue.random(using: &rng, maxFrames: 2, maxFrameBytes: 500)

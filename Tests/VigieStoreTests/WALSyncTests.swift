@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigieStore
+import VigieTesting
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,7 @@ import Glibc
         defer { dir.remove() }
         let writer = try WALWriter(directory: dir.path, startLSN: 0, segmentBytes: 8_192, syncPolicy: policy)
         #expect(writer.durableLSN == 0)
-        var rng = SplitMix64(seed: 20)
+        var rng = SeededGenerator(seed: 20)
         var written: [RecordValue] = []
         for _ in 0..<40 {
             for _ in 0..<Int.random(in: 1...5, using: &rng) {
@@ -88,7 +89,7 @@ import Glibc
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let writer = try WALWriter(directory: dir.path, startLSN: 100, segmentBytes: 4_096, syncPolicy: .off)
-        var rng = SplitMix64(seed: 21)
+        var rng = SeededGenerator(seed: 21)
         for _ in 0..<200 {
             var record = RecordValue.random(using: &rng)
             try record.write(to: writer)

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import VigieStore
+import VigieTesting
 
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +14,7 @@ import Glibc
         defer { dir.remove() }
         let writer = try WALWriter(directory: dir.path, startLSN: 0, segmentBytes: 4_096, syncPolicy: .off)
         let reader = WALTailReader(directory: dir.path, from: 0)
-        var rng = SplitMix64(seed: 30)
+        var rng = SeededGenerator(seed: 30)
         var written: [RecordValue] = []
         var read: [RecordValue] = []
         for round in 0..<200 {
@@ -98,7 +99,7 @@ import Glibc
             shared.done.signal()
         }
         thread.start()
-        var rng = SplitMix64(seed: 32)
+        var rng = SeededGenerator(seed: 32)
         for sequence in 1...2_000 as ClosedRange<UInt64> {
             var record = RecordValue.random(using: &rng, maxFrames: 3, maxFrameBytes: 64)
             record.sequence = sequence

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigieStore
+import VigieTesting
 
 #if canImport(Glibc)
 import Glibc
@@ -23,19 +24,6 @@ struct TemporaryDirectory {
     func file(_ name: String) -> String { path + "/" + name }
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// SplitMix64: deterministic test data.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// A record as plain values, for comparing what was written with what is read back.
@@ -73,7 +61,7 @@ struct RecordValue: Equatable, CustomStringConvertible {
 
     var description: String { "record@\(lsn) kind \(kindRaw) seq \(sequence) \(frames.count) frames" }
 
-    static func random(using rng: inout SplitMix64, maxFrames: Int = 6, maxFrameBytes: Int = 300) -> RecordValue {
+    static func random(using rng: inout SeededGenerator, maxFrames: Int = 6, maxFrameBytes: Int = 300) -> RecordValue {
         let kind = WALRecordKind.allCases.randomElement(using: &rng) ?? .ingest
         let producer = (0..<Int.random(in: 0...128, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let frames = (0..<Int.random(in: 0...maxFrames, using: &rng)).map { _ in
@@ -115,7 +103,7 @@ func writeRandomLog(
     segmentBytes: Int = 4_096,
     policy: WALSyncPolicy = .off
 ) throws -> [RecordValue] {
-    var rng = SplitMix64(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     let writer = try WALWriter(directory: directory, startLSN: startLSN, segmentBytes: segmentBytes, syncPolicy: policy)
     var written: [RecordValue] = []
     for _ in 0..<count {
