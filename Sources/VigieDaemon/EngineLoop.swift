@@ -487,23 +487,27 @@ final class EngineLoop {
             } catch {
                 logger.error("closing the write-ahead log failed", metadata: ["error": "\(error)"])
             }
+            // History takes what it has read, then stops (a backlog waits for the next start).
+            if let history {
+                history.publish(durable: wal.durableLSN)
+                history.stop()
+            }
             // A clean stop leaves a checkpoint of everything: the next start replays nothing.
             if wal.flushedLSN > checkpointLSN {
                 do {
                     try checkpointStore.write(lsn: wal.flushedLSN, payload: encodeCheckpoint())
+                    let keepFrom = min(
+                        checkpointStore.list().first ?? 0,
+                        history?.position.load(ordering: .acquiring) ?? .max
+                    )
                     try WALSegments.deleteSegments(
                         directory: walDirectory,
-                        before: checkpointStore.list().first ?? 0,
+                        before: keepFrom,
                         keeping: wal.currentSegmentStartLSN
                     )
                 } catch {
                     logger.error("final checkpoint failed", metadata: ["error": "\(error)"])
                 }
-            }
-            // History takes everything durable, then stops.
-            if let history {
-                history.publish(durable: wal.durableLSN)
-                history.stop()
             }
         }
         historySocket?.close(linger: 0)
