@@ -45,6 +45,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "VigieAgent",
+            dependencies: [
+                "VigieCore", "VigieConfig", "VigieStore", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "VigieDaemon",
             dependencies: [
                 "VigieCore", "VigieConfig", "VigieStore", "ZeroMQ",
@@ -56,7 +63,7 @@ let package = Package(
         .target(
             name: "VigieCLI",
             dependencies: [
-                "VigieCore", "VigieConfig", "ZeroMQ",
+                "VigieCore", "VigieConfig", "VigieAgent", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Rainbow", package: "Rainbow"),
             ],

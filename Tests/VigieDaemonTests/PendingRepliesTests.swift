@@ -1,6 +1,6 @@
 import Testing
 
-@testable import VigieDaemon
+import VigieCore
 
 @Suite struct PendingRepliesTests {
     private func reply(_ replies: inout PendingReplies, position: UInt64, socket: Int, _ frames: [String]) {

@@ -1,5 +1,3 @@
-import ZeroMQ
-
 /// Replies held back until the write-ahead log is durable up to a position: ACKs of
 /// accepted batches, duplicate ACKs and WELCOMEs (which report sequence numbers the
 /// producer may then forget).
@@ -7,8 +5,10 @@ import ZeroMQ
 /// FIFO: positions only grow, so `release(upTo:)` sends from the head. Frames are
 /// copied into one byte arena and a frame-length list, both reused: once they have
 /// grown to the largest backlog, holding a reply allocates nothing. Owned by the
-/// engine thread.
-struct PendingReplies {
+/// thread that sends them (the daemon's engine thread, the agent's loop).
+public struct PendingReplies {
+    public init() {}
+
     private struct Entry {
         /// WAL position that must be durable first.
         var position: UInt64
@@ -27,30 +27,30 @@ struct PendingReplies {
     private var arena: [UInt8] = []
 
     /// Replies waiting.
-    var count: Int { entries.count - head }
+    public var count: Int { entries.count - head }
 
-    var isEmpty: Bool { head == entries.count }
+    public var isEmpty: Bool { head == entries.count }
 
     /// Position of the oldest reply waiting, if any.
-    var oldestPosition: UInt64? { isEmpty ? nil : entries[head].position }
+    public var oldestPosition: UInt64? { isEmpty ? nil : entries[head].position }
 
     /// Starts a reply on socket number `socket`, released once `position` is durable.
     /// Follow with `appendFrame` calls, then `finish()`.
-    mutating func begin(position: UInt64, socket: Int) {
+    public mutating func begin(position: UInt64, socket: Int) {
         entries.append(
             Entry(position: position, socket: socket, firstFrame: lengths.count, frameCount: 0, offset: arena.count)
         )
     }
 
     /// Adds a frame (copied) to the reply being built.
-    mutating func appendFrame(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func appendFrame(_ bytes: UnsafeRawBufferPointer) {
         arena.append(contentsOf: bytes)
         lengths.append(bytes.count)
         entries[entries.count - 1].frameCount += 1
     }
 
     /// Adds a frame (copied) to the reply being built.
-    mutating func appendFrame(_ bytes: [UInt8]) {
+    public mutating func appendFrame(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { appendFrame($0) }
     }
 
@@ -59,7 +59,7 @@ struct PendingReplies {
     /// reply dropped (the peer is gone or full: it will resend and get a duplicate ACK).
     /// Returns how many replies were released.
     @discardableResult
-    mutating func release(
+    public mutating func release(
         upTo durable: UInt64,
         _ send: (_ socket: Int, _ frame: UnsafeRawBufferPointer, _ more: Bool) -> Bool
     ) -> Int {
@@ -101,7 +101,7 @@ struct PendingReplies {
     }
 
     /// Forgets every reply (shutdown without a final sync).
-    mutating func removeAll() {
+    public mutating func removeAll() {
         entries.removeAll(keepingCapacity: true)
         lengths.removeAll(keepingCapacity: true)
         arena.removeAll(keepingCapacity: true)
