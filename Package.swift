@@ -101,6 +101,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "VigieAgentTests",
+            dependencies: [
+                "VigieAgent", "VigieConfig", "VigieCore", "VigieTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: ["VigieTesting", "VigieCore", "ZeroMQ"],
             exclude: ["Resources"],
