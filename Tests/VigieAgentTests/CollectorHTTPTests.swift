@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import VigieAgent
+
+@testable import VigieAgent
 
 @Suite struct CollectorHTTPTests {
     @Test func upNotFoundAndRefused() throws {
@@ -30,6 +31,27 @@ import VigieAgent
         #expect(down.result == "connection refused")
         #expect(down.lines.contains(" up=0,latency_ms="))
         #expect(!down.lines.contains("status="))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
+    func tlsDaysLeftComesFromTheServedCertificate() throws {
+        let server = try PythonHTTPServer(tlsDays: 30)
+        defer { server.stop() }
+        let url = "https://localhost:\(server.port)/"
+        let collector = HTTPCollector(name: "tls", url: url, timeout: 5_000_000_000, expectStatus: nil)
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let report = collector.collect(now: now, stopping: { false })
+        // Self-signed: URLSession refuses it, so the probe is down, but the expiry is read.
+        #expect(report.failed)
+        let field = report.lines.split(separator: ",").first { $0.hasPrefix("tls_days_left=") }
+        let days = field.flatMap { Double($0.dropFirst("tls_days_left=".count).split(separator: " ")[0]) }
+        #expect(days.map { $0 > 29.9 && $0 <= 30.01 } == true, "\(report.lines) \(report.result)")
+    }
+
+    @Test func opensslEndDateIsParsed() {
+        let output = Array("notAfter=2027-11-29 07:55:08Z\n".utf8)
+        #expect(HTTPCollector.parseEndDate(output) == 1_827_474_908_000_000_000)
+        #expect(HTTPCollector.parseEndDate(Array("garbage".utf8)) == nil)
     }
 
     @Test func badURLIsDown() {

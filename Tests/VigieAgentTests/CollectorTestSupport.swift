@@ -67,14 +67,32 @@ final class PythonHTTPServer {
     private let child: ChildProcess
     private let logPath: String
 
-    init() throws {
+    /// Starts the server; with `tlsDays`, serves HTTPS with a self-signed certificate
+    /// (made by `openssl req`) valid for that many days.
+    init(tlsDays: Int? = nil) throws {
         directory = try TemporaryDirectory()
         try Data("hello\n".utf8).write(to: URL(fileURLWithPath: directory.file("index.html")))
         logPath = directory.file("server.log")
         let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
+        var arguments = ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory.path]
+        if let tlsDays {
+            let certificate = directory.file("cert.pem")
+            let key = directory.file("key.pem")
+            let made = ChildProcess.run(
+                "/usr/bin/openssl",
+                [
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
+                    "-days", "\(tlsDays)", "-subj", "/CN=localhost",
+                ]
+            )
+            guard made == 0 else { throw HarnessError("openssl req failed") }
+            let script = directory.file("https.py")
+            try Data(Self.httpsScript.utf8).write(to: URL(fileURLWithPath: script))
+            arguments = ["-u", script, certificate, key, directory.path]
+        }
         child = try ChildProcess(
             path: python,
-            arguments: ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory.path],
+            arguments: arguments,
             stdoutPath: logPath,
             stderrPath: directory.file("server.err")
         )
@@ -97,6 +115,18 @@ final class PythonHTTPServer {
         }
         port = found
     }
+
+    /// An HTTPS file server printing its port as `python3 -m http.server` does.
+    private static let httpsScript = """
+        import functools, http.server, ssl, sys
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[3])
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[1], sys.argv[2])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        print("Serving HTTPS on 127.0.0.1 port", server.server_address[1], flush=True)
+        server.serve_forever()
+        """
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 

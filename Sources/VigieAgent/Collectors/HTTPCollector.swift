@@ -18,7 +18,8 @@ import FoundationNetworking
 /// certificate, so the expiry comes from `openssl s_client` piped into
 /// `openssl x509 -enddate`, run as subprocesses with the same timeout, and only when
 /// `/usr/bin/openssl` exists; the field is omitted when openssl is missing or fails. It
-/// is the certificate the server presents, whether or not it verifies.
+/// is the certificate the server presents, whether or not it verifies: a server whose
+/// certificate URLSession rejects (self-signed, expired: up=0) still gets the field.
 public final class HTTPCollector: Collector {
     public let name: String
     public var kind: String { "http" }
@@ -87,7 +88,7 @@ public final class HTTPCollector: Collector {
             fields = ["up=0"]
         }
         fields.append("latency_ms=\(LineProtocolText.float(latency))")
-        if scheme == "https", case .status = reply, let host = target.host,
+        if scheme == "https", Self.reachedTLS(reply), let host = target.host,
             let days = Self.tlsDaysLeft(
                 host: host,
                 port: target.port ?? 443,
@@ -130,6 +131,16 @@ public final class HTTPCollector: Collector {
             }
         }
         return box.reply.withLock { $0 } ?? .failed("no reply")
+    }
+
+    /// True when the server may have presented a certificate: it answered, or the request
+    /// failed otherwise than by a refused connection, an unknown host, a timeout or a stop.
+    private static func reachedTLS(_ reply: Reply) -> Bool {
+        switch reply {
+        case .status: return true
+        case .failed(let reason):
+            return !["connection refused", "unknown host", "timeout", "stopped"].contains(reason)
+        }
     }
 
     private static func describe(_ error: URLError) -> String {
