@@ -10,7 +10,7 @@ import VigieCore
 /// `vigie_collector_duration_seconds,collector=NAME value=<s> <now>`. The command is
 /// sent SIGTERM (its whole process group) after `timeout` and SIGKILL one second later;
 /// what it printed before is still used. A run cut short by `stop()` reports
-/// `stopped`, with no health samples.
+/// `stopped`, with no health samples. Only the first 16 MiB of stdout are read.
 public struct ExecCollector: Collector {
     public let name: String
     public var kind: String { "exec" }
