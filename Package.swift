@@ -101,6 +101,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "VigieAgentTests",
+            dependencies: ["VigieAgent", "VigieTesting", "VigieStore", "VigieConfig", "VigieCore", "ZeroMQ"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: ["VigieTesting", "VigieCore", "ZeroMQ"],
             exclude: ["Resources"],

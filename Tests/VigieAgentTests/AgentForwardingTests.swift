@@ -1,0 +1,232 @@
+import Foundation
+import Testing
+import VigieAgent
+import VigieConfig
+import VigieStore
+import VigieTesting
+import ZeroMQ
+
+@Suite("Agent store-and-forward", .serialized)
+struct AgentForwardingTests {
+    @Test func scriptsPushThroughTheAgentAndTheDaemonCountsEverySampleOnce() async throws {
+        let daemon = try DaemonHarness(toml: countKPIs)
+        let directory = temporaryDirectory("forward")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = agentConfiguration(
+            directory: directory,
+            upstream: daemon.endpoints.ingest[0],
+            tags: [.init(key: "site", value: "nord")]
+        )
+        let agent = try AgentRuntime(
+            configuration: configuration,
+            logger: testLogger(),
+            healthInterval: 3_600_000_000_000
+        )
+        let endpoints = try agent.start()
+        let context = try ZMQContext(defaultLinger: 0)
+        for batch in 0..<10 {
+            let (reply, _) = try pushThroughAgent(
+                context,
+                endpoint: endpoints.ingest[0],
+                lines: sampleLines(5, offset: batch * 5) + "bad line\n"
+            )
+            #expect(reply?.command == "ACK")
+            #expect(reply?.body["accepted"] as? Int == 5)
+            #expect(reply?.body["rejected"] as? Int == 1)
+            let errors = reply?.body["errors"] as? [[String: Any]]
+            #expect(errors?.first?["line"] as? Int == 6)
+        }
+        #expect(agent.submit(lines: sampleLines(3, offset: 100)))
+        #expect(eventually { samplesAccepted(daemon) == 53 })
+        #expect(eventually { kpiValue(daemon, "attente.count") == 53 })
+        let status = try agentStatus(context, endpoint: endpoints.control[0])
+        #expect(status["ok"] as? Bool == true)
+        #expect(status["connected"] as? Bool == true)
+        #expect(status["acked_sequence"] as? Int == 11)
+        #expect(status["spool_unsent_records"] as? Int == 0)
+        #expect(status["last_ack"] is String)
+        usleep(300_000)
+        #expect(samplesAccepted(daemon) == 53)
+        agent.stop()
+        #expect(agent.waitUntilStopped())
+        context.shutdown()
+        try? context.terminate()
+        await daemon.stop()
+    }
+
+    @Test func scriptsGetQuickACKsWhileTheDaemonIsDownAndEverythingArrivesOnceItStarts() async throws {
+        let context = try ZMQContext(defaultLinger: 0)
+        let upstream = try freeEndpoint(context)
+        let directory = temporaryDirectory("down")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let agent = try AgentRuntime(
+            configuration: agentConfiguration(directory: directory, upstream: upstream),
+            logger: testLogger(),
+            healthInterval: 3_600_000_000_000
+        )
+        let endpoints = try agent.start()
+        var latencies: [Double] = []
+        for batch in 0..<20 {
+            let (reply, ms) = try pushThroughAgent(
+                context,
+                endpoint: endpoints.ingest[0],
+                lines: sampleLines(4, offset: batch * 4)
+            )
+            #expect(reply?.command == "ACK")
+            latencies.append(ms)
+        }
+        #expect((latencies.max() ?? 1_000) < 500)
+        let down = try agentStatus(context, endpoint: endpoints.control[0])
+        #expect(down["connected"] as? Bool == false)
+        #expect(down["spool_unsent_records"] as? Int == 20)
+        let daemon = try DaemonHarness(toml: countKPIs) { $0.endpoints.ingest = [upstream] }
+        #expect(eventually(seconds: 15) { samplesAccepted(daemon) == 80 })
+        usleep(300_000)
+        #expect(samplesAccepted(daemon) == 80)
+        let up = try agentStatus(context, endpoint: endpoints.control[0])
+        #expect(up["spool_unsent_records"] as? Int == 0)
+        agent.stop()
+        #expect(agent.waitUntilStopped())
+        context.shutdown()
+        try? context.terminate()
+        await daemon.stop()
+    }
+
+    @Test func anAgentRestartedWithoutItsStateResendsAndTheDaemonDedupes() async throws {
+        let daemon = try DaemonHarness(toml: countKPIs)
+        let directory = temporaryDirectory("restart")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = agentConfiguration(directory: directory, upstream: daemon.endpoints.ingest[0])
+        let context = try ZMQContext(defaultLinger: 0)
+        do {
+            let agent = try AgentRuntime(
+                configuration: configuration,
+                logger: testLogger(),
+                healthInterval: 3_600_000_000_000
+            )
+            let endpoints = try agent.start()
+            for batch in 0..<15 {
+                _ = try pushThroughAgent(
+                    context,
+                    endpoint: endpoints.ingest[0],
+                    lines: sampleLines(2, offset: batch * 2)
+                )
+            }
+            #expect(eventually { samplesAccepted(daemon) == 30 })
+            agent.stop(persistState: false)
+            #expect(agent.waitUntilStopped())
+        }
+        // As after a SIGKILL before the first state save: nothing says what was acknowledged.
+        try? FileManager.default.removeItem(atPath: directory + "/state.json")
+        let agent = try AgentRuntime(
+            configuration: configuration,
+            logger: testLogger(),
+            healthInterval: 3_600_000_000_000
+        )
+        let endpoints = try agent.start()
+        for batch in 15..<20 {
+            _ = try pushThroughAgent(context, endpoint: endpoints.ingest[0], lines: sampleLines(2, offset: batch * 2))
+        }
+        #expect(eventually { samplesAccepted(daemon) == 40 })
+        let status = try agentStatus(context, endpoint: endpoints.control[0])
+        #expect(status["acked_sequence"] as? Int == 20)
+        usleep(500_000)
+        #expect(samplesAccepted(daemon) == 40)
+        agent.stop()
+        #expect(agent.waitUntilStopped())
+        context.shutdown()
+        try? context.terminate()
+        await daemon.stop()
+    }
+
+    @Test func aFullSpoolDropsTheOldestAndTheDropCountReachesTheDaemon() async throws {
+        let context = try ZMQContext(defaultLinger: 0)
+        let upstream = try freeEndpoint(context)
+        let directory = temporaryDirectory("full")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let agent = try AgentRuntime(
+            configuration: agentConfiguration(
+                directory: directory,
+                upstream: upstream,
+                maxBytes: 4_096,
+                segmentBytes: 1_024
+            ),
+            logger: testLogger(),
+            healthInterval: 200_000_000
+        )
+        let endpoints = try agent.start()
+        for batch in 0..<60 {
+            _ = try pushThroughAgent(context, endpoint: endpoints.ingest[0], lines: sampleLines(3, offset: batch * 3))
+        }
+        let status = try agentStatus(context, endpoint: endpoints.control[0])
+        let dropped = status["dropped_samples"] as? Int ?? 0
+        #expect(dropped > 0)
+        let daemon = try DaemonHarness(toml: countKPIs) { $0.endpoints.ingest = [upstream] }
+        #expect(eventually(seconds: 15) { (kpiValue(daemon, "agent.dropped") ?? 0) >= Double(dropped) })
+        let received = kpiValue(daemon, "attente.count") ?? 0
+        #expect(received > 0 && received < 180)
+        agent.stop()
+        #expect(agent.waitUntilStopped())
+        context.shutdown()
+        try? context.terminate()
+        await daemon.stop()
+    }
+
+    @Test func aBatchTheDaemonRefusesGoesToTheDeadLetterFile() async throws {
+        let daemon = try DaemonHarness(toml: countKPIs)
+        let directory = temporaryDirectory("dead")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = agentConfiguration(directory: directory, upstream: daemon.endpoints.ingest[0])
+        // A spool holding a good batch, a record the daemon refuses (no payload frame), a good batch.
+        do {
+            let spool = try AgentSpool(
+                configuration: configuration.spool,
+                producerID: configuration.producerID,
+                logger: testLogger()
+            )
+            try spool.append(text: sampleLines(2), receivedAt: 1)
+            try spool.close()
+            let report = try WALRecovery.recover(directory: spool.segmentDirectory) { _ in }
+            let writer = try WALWriter(directory: spool.segmentDirectory, startLSN: report.endLSN, syncPolicy: .off)
+            try writer.append(
+                kind: .ingest,
+                receivedAt: 2,
+                sequence: 2,
+                producer: Array(configuration.producerID.utf8),
+                frames: []
+            )
+            try writer.close()
+            let again = try AgentSpool(
+                configuration: configuration.spool,
+                producerID: configuration.producerID,
+                logger: testLogger()
+            )
+            #expect(try again.append(text: sampleLines(3), receivedAt: 3).sequence == 3)
+            try again.close()
+        }
+        let agent = try AgentRuntime(
+            configuration: configuration,
+            logger: testLogger(),
+            healthInterval: 3_600_000_000_000
+        )
+        let endpoints = try agent.start()
+        let context = try ZMQContext(defaultLinger: 0)
+        #expect(eventually { samplesAccepted(daemon) == 5 })
+        #expect(
+            eventually { ((try? agentStatus(context, endpoint: endpoints.control[0]))?["acked_sequence"] as? Int) == 3 }
+        )
+        let deadLetters = try String(contentsOfFile: directory + "/dead-letter.log", encoding: .utf8)
+        let entries = deadLetters.split(separator: "\n")
+        #expect(entries.count == 1)
+        let entry = try JSONSerialization.jsonObject(with: Data(entries[0].utf8)) as? [String: Any]
+        #expect(entry?["sequence"] as? Int == 2)
+        #expect((entry?["reason"] as? String)?.contains("payload") == true)
+        let status = try agentStatus(context, endpoint: endpoints.control[0])
+        #expect(status["dead_letters"] as? Int == 1)
+        agent.stop()
+        #expect(agent.waitUntilStopped())
+        context.shutdown()
+        try? context.terminate()
+        await daemon.stop()
+    }
+}
