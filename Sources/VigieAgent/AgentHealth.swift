@@ -12,9 +12,6 @@ public enum AgentHealth {
         /// Cumulative drop counters (size bound).
         public var droppedSamples: UInt64
         public var droppedBatches: UInt64
-        /// Drop counters already reported in an earlier `vigie_agent_dropped` sample.
-        public var reportedDroppedSamples: UInt64
-        public var reportedDroppedBatches: UInt64
         /// Batches moved to the dead-letter file.
         public var deadLetters: Int
         /// True while the forwarder holds a WELCOMEd connection.
@@ -27,8 +24,6 @@ public enum AgentHealth {
             oldestUnsentSeconds: Double,
             droppedSamples: UInt64,
             droppedBatches: UInt64,
-            reportedDroppedSamples: UInt64,
-            reportedDroppedBatches: UInt64,
             deadLetters: Int,
             connected: Bool
         ) {
@@ -37,18 +32,16 @@ public enum AgentHealth {
             self.oldestUnsentSeconds = oldestUnsentSeconds
             self.droppedSamples = droppedSamples
             self.droppedBatches = droppedBatches
-            self.reportedDroppedSamples = reportedDroppedSamples
-            self.reportedDroppedBatches = reportedDroppedBatches
             self.deadLetters = deadLetters
             self.connected = connected
         }
     }
 
     /// The health lines (no timestamps: the agent stamps them with the receive time
-    /// like any batch). Always one `vigie_agent` line; plus, when the drop counters grew
-    /// since the last report, one `vigie_agent_dropped` line whose `samples`/`batches`
-    /// are the drops since that report and `samples_total`/`batches_total` the
-    /// cumulative counts.
+    /// like any batch). Always one `vigie_agent` line; plus, once anything was dropped,
+    /// one `vigie_agent_dropped` line whose `samples` and `batches` are the totals since
+    /// the spool was created (counters: a report that is itself dropped by a full spool
+    /// is made good by the next one; watch them with `max` or `last`).
     ///
     /// Byte-exact, e.g.
     /// `vigie_agent,agent=a1 spool_bytes=4096i,spool_unsent=2i,oldest_unsent_s=1.5,dropped_samples=0i,dropped_batches=0i,dead_letters=0i,connected=true`.
@@ -60,11 +53,8 @@ public enum AgentHealth {
             "vigie_agent,agent=\(tag) spool_bytes=\(s.spoolBytes)i,spool_unsent=\(s.spoolUnsent)i,"
             + "oldest_unsent_s=\(format(s.oldestUnsentSeconds)),dropped_samples=\(s.droppedSamples)i,"
             + "dropped_batches=\(s.droppedBatches)i,dead_letters=\(s.deadLetters)i,connected=\(s.connected)\n"
-        if s.droppedSamples > s.reportedDroppedSamples || s.droppedBatches > s.reportedDroppedBatches {
-            text +=
-                "vigie_agent_dropped,agent=\(tag) samples=\(s.droppedSamples - s.reportedDroppedSamples)i,"
-                + "batches=\(s.droppedBatches - s.reportedDroppedBatches)i,"
-                + "samples_total=\(s.droppedSamples)i,batches_total=\(s.droppedBatches)i\n"
+        if s.droppedSamples > 0 || s.droppedBatches > 0 {
+            text += "vigie_agent_dropped,agent=\(tag) samples=\(s.droppedSamples)i,batches=\(s.droppedBatches)i\n"
         }
         return text
     }

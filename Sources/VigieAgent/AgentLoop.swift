@@ -436,15 +436,10 @@ final class AgentLoop {
             oldestUnsentSeconds: status.oldestUnsentReceivedAt.map { Double(now - $0) / 1e9 } ?? 0,
             droppedSamples: state.droppedSamples,
             droppedBatches: state.droppedBatches,
-            reportedDroppedSamples: state.reportedDroppedSamples,
-            reportedDroppedBatches: state.reportedDroppedBatches,
             deadLetters: status.deadLetters,
             connected: status.connected
         )
         let text = AgentHealth.lines(agent: configuration.name, snapshot)
-        let outcome = Array(text.utf8).withUnsafeBytes { accept(frames: [$0], receivedAt: now) }
-        if outcome.storageError == nil, outcome.accepted > 0 {
-            spool.markDropsReported(samples: snapshot.droppedSamples, batches: snapshot.droppedBatches)
-        }
+        _ = Array(text.utf8).withUnsafeBytes { accept(frames: [$0], receivedAt: now) }
     }
 }

@@ -264,13 +264,6 @@ public final class AgentSpool {
         }
     }
 
-    /// Records that the drop counters up to these values were reported upstream.
-    public func markDropsReported(samples: UInt64, batches: UInt64) {
-        state.reportedDroppedSamples = max(state.reportedDroppedSamples, samples)
-        state.reportedDroppedBatches = max(state.reportedDroppedBatches, batches)
-        stateDirty = true
-    }
-
     /// Writes `state.json` now.
     public func persist() throws {
         try state.save(path: statePath)

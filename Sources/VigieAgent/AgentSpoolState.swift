@@ -19,11 +19,6 @@ public struct AgentSpoolState: Codable, Sendable, Equatable {
     /// Batches (records) dropped by the size bound.
     public var droppedBatches: UInt64 = 0
 
-    /// Drop counters already reported upstream as `vigie_agent_dropped` samples.
-    public var reportedDroppedSamples: UInt64 = 0
-    /// Batches counterpart of ``reportedDroppedSamples``.
-    public var reportedDroppedBatches: UInt64 = 0
-
     /// An empty state (a new spool).
     public init() {}
 

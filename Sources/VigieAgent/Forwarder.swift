@@ -21,8 +21,8 @@ import ZeroMQ
 /// duplicates). ERR replies: transient ones (`not ready`, `write-ahead log
 /// unavailable`, `too many producers`) back off and retry; any other is a malformed
 /// batch, written to the dead-letter file and counted as acknowledged. ERR carries no
-/// sequence number, so an ERR with more than one batch in flight is first narrowed
-/// down by resending one batch at a time on a fresh socket.
+/// sequence number: after one, the forwarder sends nothing new until every batch in
+/// flight is answered; those left unacknowledged are the refused ones.
 public final class Forwarder: Sendable {
     private let configuration: AgentConfiguration
     private let shared: SpoolShared
@@ -117,8 +117,8 @@ final class ForwarderLoop {
     private var lastProgress: UInt64 = 0
     private var nextConnectAt: UInt64 = 0
     private var backoff: Int64
-    /// While positive, send one batch at a time (narrowing down an ERR).
-    private var singleStep = 0
+    /// Non-transient ERR messages not yet matched to the batches they refused.
+    private var unattributedErrors: [String] = []
     private var reconnects = 0
     private var deadLetterCount = 0
     private var lastAckAt: Int64?
@@ -217,6 +217,7 @@ final class ForwarderLoop {
         socket = nil
         welcomed = false
         helloSent = false
+        unattributedErrors.removeAll()
         reconnects += 1
         for batch in inFlight where batch.acked { ackedAhead.insert(batch.sequence) }
         inFlight.removeAll()
@@ -247,18 +248,18 @@ final class ForwarderLoop {
     private func fill(sending: Bool) {
         let oldest = shared.oldestLSN.load(ordering: .acquiring)
         if reader.position < oldest || ackedLSN < oldest { skip(to: oldest) }
-        let window = singleStep > 0 ? 1 : max(1, configuration.window)
+        let window = max(1, configuration.window)
         while inFlight.count < window {
             if pending == nil { readOne() }
             guard var batch = pending else { return }
-            if batch.sequence <= welcomeHighest && welcomed || ackedAhead.contains(batch.sequence) {
+            if (welcomed && batch.sequence <= welcomeHighest) || ackedAhead.contains(batch.sequence) {
                 batch.acked = true
                 inFlight.append(batch)
                 pending = nil
                 advance()
                 continue
             }
-            guard sending, let socket else { return }
+            guard sending, unattributedErrors.isEmpty, let socket else { return }
             var frames: [[UInt8]] = [VGI1.magic, VGI1.push, producer, Array(String(batch.sequence).utf8)]
             frames.append(contentsOf: batch.frames)
             guard send(socket, frames) else { return }
@@ -374,7 +375,7 @@ final class ForwarderLoop {
             lastProgress = now
             lastAckAt = Int64(Date().timeIntervalSince1970 * 1e9)
             backoff = max(1_000_000, configuration.backoffInitial)
-            if singleStep > 0 { singleStep -= 1 }
+            attributeErrors()
         case VGI1.err where frames.count == 3:
             handleError(Self.errorMessage(frames[2]))
         default:
@@ -390,33 +391,44 @@ final class ForwarderLoop {
             reconnect(backingOff: true)
             return
         }
-        let outstanding = inFlight.indices.filter { !inFlight[$0].acked }
-        guard outstanding.count == 1, let index = outstanding.first, welcomed else {
-            // Which batch? Resend one at a time on a fresh socket to find out.
-            logger.warning("daemon refused a batch; narrowing down", metadata: ["error": "\(message)"])
-            singleStep = max(singleStep, inFlight.count + 1)
-            reconnect(backingOff: false)
-            return
-        }
-        let batch = inFlight[index]
-        do {
-            try deadLetters.append(
-                sequence: batch.sequence,
-                receivedAt: batch.receivedAt,
-                reason: message,
-                payload: batch.frames
+        // ERR names no sequence number, and the daemon sends it at once while it holds
+        // ACKs until they are durable. Every request gets exactly one reply: stop
+        // sending and wait until every batch in flight is answered; the unacknowledged
+        // ones are then the refused ones.
+        unattributedErrors.append(message)
+        attributeErrors()
+    }
+
+    /// Once as many batches remain unacknowledged as ERRs came in, moves them to the
+    /// dead-letter file and counts them as acknowledged.
+    private func attributeErrors() {
+        guard !unattributedErrors.isEmpty else { return }
+        let refused = inFlight.indices.filter { !inFlight[$0].acked }
+        guard refused.count <= unattributedErrors.count else { return }
+        let reasons = Array(Set(unattributedErrors)).sorted()
+        let reason = reasons.count == 1 ? reasons[0] : "one of: " + reasons.joined(separator: "; ")
+        unattributedErrors.removeAll()
+        for index in refused {
+            let batch = inFlight[index]
+            do {
+                try deadLetters.append(
+                    sequence: batch.sequence,
+                    receivedAt: batch.receivedAt,
+                    reason: reason,
+                    payload: batch.frames
+                )
+            } catch {
+                logger.error("cannot write the dead-letter file; retrying later", metadata: ["error": "\(error)"])
+                reconnect(backingOff: true)
+                return
+            }
+            logger.error(
+                "the daemon refused a batch as malformed: moved to the dead-letter file",
+                metadata: ["sequence": "\(batch.sequence)", "error": "\(reason)", "file": "\(deadLetters.path)"]
             )
-        } catch {
-            logger.error("cannot write the dead-letter file; retrying later", metadata: ["error": "\(error)"])
-            reconnect(backingOff: true)
-            return
+            deadLetterCount += 1
+            inFlight[index].acked = true
         }
-        logger.error(
-            "the daemon refused a batch as malformed: moved to the dead-letter file",
-            metadata: ["sequence": "\(batch.sequence)", "error": "\(message)", "file": "\(deadLetters.path)"]
-        )
-        deadLetterCount += 1
-        inFlight[index].acked = true
         advance()
         lastProgress = DispatchTime.now().uptimeNanoseconds
     }

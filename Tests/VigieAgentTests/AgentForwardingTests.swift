@@ -39,10 +39,15 @@ struct AgentForwardingTests {
         #expect(agent.submit(lines: sampleLines(3, offset: 100)))
         #expect(eventually { samplesAccepted(daemon) == 53 })
         #expect(eventually { kpiValue(daemon, "attente.count") == 53 })
+        // The acknowledged position follows the daemon's ACKs, which wait for its fsync.
+        #expect(
+            eventually {
+                (try? agentStatus(context, endpoint: endpoints.control[0]))?["acked_sequence"] as? Int == 11
+            }
+        )
         let status = try agentStatus(context, endpoint: endpoints.control[0])
         #expect(status["ok"] as? Bool == true)
         #expect(status["connected"] as? Bool == true)
-        #expect(status["acked_sequence"] as? Int == 11)
         #expect(status["spool_unsent_records"] as? Int == 0)
         #expect(status["last_ack"] is String)
         usleep(300_000)
@@ -128,8 +133,11 @@ struct AgentForwardingTests {
             _ = try pushThroughAgent(context, endpoint: endpoints.ingest[0], lines: sampleLines(2, offset: batch * 2))
         }
         #expect(eventually { samplesAccepted(daemon) == 40 })
-        let status = try agentStatus(context, endpoint: endpoints.control[0])
-        #expect(status["acked_sequence"] as? Int == 20)
+        #expect(
+            eventually {
+                (try? agentStatus(context, endpoint: endpoints.control[0]))?["acked_sequence"] as? Int == 20
+            }
+        )
         usleep(500_000)
         #expect(samplesAccepted(daemon) == 40)
         agent.stop()

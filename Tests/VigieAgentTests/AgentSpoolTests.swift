@@ -112,8 +112,6 @@ struct AgentSpoolTests {
             oldestUnsentSeconds: 1.5,
             droppedSamples: 0,
             droppedBatches: 0,
-            reportedDroppedSamples: 0,
-            reportedDroppedBatches: 0,
             deadLetters: 0,
             connected: true
         )
@@ -124,11 +122,9 @@ struct AgentSpoolTests {
         )
         snapshot.droppedSamples = 10
         snapshot.droppedBatches = 3
-        snapshot.reportedDroppedSamples = 4
-        snapshot.reportedDroppedBatches = 1
         #expect(
-            AgentHealth.lines(agent: "a1", snapshot).hasSuffix(
-                "\nvigie_agent_dropped,agent=a1 samples=6i,batches=2i,samples_total=10i,batches_total=3i\n"
+            AgentHealth.lines(agent: "a,1", snapshot).hasSuffix(
+                "\nvigie_agent_dropped,agent=a\\,1 samples=10i,batches=3i\n"
             )
         )
     }

@@ -122,7 +122,7 @@ let countKPIs = """
     name = "agent.dropped"
     metric = "vigie_agent_dropped"
     field = "samples"
-    aggregate = "sum"
+    aggregate = "max"
     window = "1h"
 
     """
