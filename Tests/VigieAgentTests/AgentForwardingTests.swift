@@ -20,10 +20,16 @@ struct AgentForwardingTests {
         let agent = try AgentRuntime(
             configuration: configuration,
             logger: testLogger(),
-            healthInterval: 3_600_000_000_000
+            healthInterval: 3_600_000_000_000,
+            collectors: FixedCollectors()
         )
         let endpoints = try agent.start()
         let context = try ZMQContext(defaultLinger: 0)
+        let push = try context.makeSocket(.push)
+        try push.setLinger(1_000)
+        try push.connect(endpoints.push[0])
+        _ = try push.send("guichet_attente,site=sud value=1\nguichet_attente value=2\nnot valid\n")
+        push.close()
         for batch in 0..<10 {
             let (reply, _) = try pushThroughAgent(
                 context,
@@ -37,12 +43,14 @@ struct AgentForwardingTests {
             #expect(errors?.first?["line"] as? Int == 6)
         }
         #expect(agent.submit(lines: sampleLines(3, offset: 100)))
-        #expect(eventually { samplesAccepted(daemon) == 53 })
-        #expect(eventually { kpiValue(daemon, "attente.count") == 53 })
+        #expect(eventually { samplesAccepted(daemon) == 55 })
+        #expect(eventually { kpiValue(daemon, "attente.count") == 55 })
+        // Default tags fill in where a line lacks them, never override.
+        #expect(kpiGroups(daemon, "attente.by_site") == ["nord": 54, "sud": 1])
         // The acknowledged position follows the daemon's ACKs, which wait for its fsync.
         #expect(
             eventually {
-                (try? agentStatus(context, endpoint: endpoints.control[0]))?["acked_sequence"] as? Int == 11
+                (try? agentStatus(context, endpoint: endpoints.control[0]))?["acked_sequence"] as? Int == 12
             }
         )
         let status = try agentStatus(context, endpoint: endpoints.control[0])
@@ -50,8 +58,9 @@ struct AgentForwardingTests {
         #expect(status["connected"] as? Bool == true)
         #expect(status["spool_unsent_records"] as? Int == 0)
         #expect(status["last_ack"] is String)
+        #expect((status["collectors"] as? [String: Any])?["probe"] as? [String: String] == ["result": "ok"])
         usleep(300_000)
-        #expect(samplesAccepted(daemon) == 53)
+        #expect(samplesAccepted(daemon) == 55)
         agent.stop()
         #expect(agent.waitUntilStopped())
         context.shutdown()
@@ -110,14 +119,14 @@ struct AgentForwardingTests {
                 healthInterval: 3_600_000_000_000
             )
             let endpoints = try agent.start()
-            for batch in 0..<15 {
+            for batch in 0..<60 {
                 _ = try pushThroughAgent(
                     context,
                     endpoint: endpoints.ingest[0],
                     lines: sampleLines(2, offset: batch * 2)
                 )
             }
-            #expect(eventually { samplesAccepted(daemon) == 30 })
+            // Stop while the forwarder may still have batches in flight.
             agent.stop(persistState: false)
             #expect(agent.waitUntilStopped())
         }
@@ -129,17 +138,17 @@ struct AgentForwardingTests {
             healthInterval: 3_600_000_000_000
         )
         let endpoints = try agent.start()
-        for batch in 15..<20 {
+        for batch in 60..<65 {
             _ = try pushThroughAgent(context, endpoint: endpoints.ingest[0], lines: sampleLines(2, offset: batch * 2))
         }
-        #expect(eventually { samplesAccepted(daemon) == 40 })
+        #expect(eventually { samplesAccepted(daemon) == 130 })
         #expect(
             eventually {
-                (try? agentStatus(context, endpoint: endpoints.control[0]))?["acked_sequence"] as? Int == 20
+                (try? agentStatus(context, endpoint: endpoints.control[0]))?["acked_sequence"] as? Int == 65
             }
         )
         usleep(500_000)
-        #expect(samplesAccepted(daemon) == 40)
+        #expect(samplesAccepted(daemon) == 130)
         agent.stop()
         #expect(agent.waitUntilStopped())
         context.shutdown()
@@ -237,4 +246,29 @@ struct AgentForwardingTests {
         try? context.terminate()
         await daemon.stop()
     }
+
+    @Test func ipcEndpointsGetAPrivateRuntimeDirectory() async throws {
+        let directory = temporaryDirectory("ipc")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let context = try ZMQContext(defaultLinger: 0)
+        var configuration = agentConfiguration(directory: directory + "/spool", upstream: try freeEndpoint(context))
+        let socketPath = directory + "/run/vigie-agent/ingest.sock"
+        configuration.listen.ingest = ["ipc://" + socketPath]
+        let agent = try AgentRuntime(configuration: configuration, logger: testLogger())
+        let endpoints = try agent.start()
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/run/vigie-agent")
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o750)
+        let (reply, _) = try pushThroughAgent(context, endpoint: endpoints.ingest[0], lines: "m value=1\n")
+        #expect(reply?.command == "ACK")
+        #expect(reply?.body["accepted"] as? Int == 1)
+        agent.stop()
+        #expect(agent.waitUntilStopped())
+        context.shutdown()
+        try? context.terminate()
+    }
+}
+
+/// A collector status provider with one fixed entry.
+struct FixedCollectors: CollectorStatusProvider {
+    func collectorStatus() -> [String: Any] { ["probe": ["result": "ok"]] }
 }

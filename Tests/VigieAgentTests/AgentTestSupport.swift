@@ -119,6 +119,13 @@ let countKPIs = """
     window = "1h"
 
     [[kpi]]
+    name = "attente.by_site"
+    metric = "guichet_attente"
+    aggregate = "count"
+    group_by = ["site"]
+    window = "1h"
+
+    [[kpi]]
     name = "agent.dropped"
     metric = "vigie_agent_dropped"
     field = "samples"
@@ -134,4 +141,18 @@ func kpiValue(_ daemon: DaemonHarness, _ name: String) -> Double? {
     else { return nil }
     let values = kpis.filter { $0["kpi"] as? String == name }.compactMap { $0["value"] as? Double }
     return values.isEmpty ? nil : values.reduce(0, +)
+}
+
+/// The values of KPI `name` by its `site` group.
+func kpiGroups(_ daemon: DaemonHarness, _ name: String) -> [String: Double] {
+    guard let snapshot = try? daemon.control(#"{"op":"snapshot"}"#),
+        let kpis = snapshot["kpis"] as? [[String: Any]]
+    else { return [:] }
+    var groups: [String: Double] = [:]
+    for kpi in kpis where kpi["kpi"] as? String == name {
+        if let site = (kpi["group"] as? [String: String])?["site"], let value = kpi["value"] as? Double {
+            groups[site] = value
+        }
+    }
+    return groups
 }
