@@ -22,6 +22,7 @@ final class AgentLoop {
     private let defaults: [(key: String, value: String)]
     private var nextHealth: UInt64
     private var startedAt = DispatchTime.now().uptimeNanoseconds
+    private var syncFailureLogged = false
 
     /// Opens the spool, binds the sockets, starts the forwarder.
     init(runtime: AgentRuntime) throws {
@@ -132,6 +133,13 @@ final class AgentLoop {
     }
 
     private func tick() {
+        if !syncFailureLogged, let failure = spool.syncFailure {
+            syncFailureLogged = true
+            logger.critical(
+                "spool fsync failed: no batch can be acknowledged any more; restart the agent",
+                metadata: ["error": "\(failure)"]
+            )
+        }
         let now = DispatchTime.now().uptimeNanoseconds
         if now >= nextHealth {
             nextHealth = now + UInt64(max(1_000_000, runtime.loopHealthInterval))

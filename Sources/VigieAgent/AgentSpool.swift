@@ -133,8 +133,15 @@ public final class AgentSpool {
         shared.lastSequence.store(sequence, ordering: .releasing)
         segmentBytesOnDisk += Int64(writer.flushedLSN - before)
         if writer.syncPolicy == .off { publishDurable() }
-        try enforceSizeBound()
-        return (sequence, writer.flushedLSN)
+        let position = writer.flushedLSN
+        // The batch is written: a failure to trim the spool must not make the caller
+        // refuse (and the script resend) it.
+        do {
+            try enforceSizeBound()
+        } catch {
+            logger.error("spool: size bound not enforced", metadata: ["error": "\(error)"])
+        }
+        return (sequence, position)
     }
 
     /// Appends `text` (newline-separated lines) as one batch. Allocates; for health
