@@ -86,6 +86,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "vigie", dependencies: ["VigieCLI"], swiftSettings: strict),
+        .executableTarget(
+            name: "vigie-agent-testhost",
+            dependencies: ["VigieAgent", "VigieConfig", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: strict),
         .testTarget(name: "VigieCoreTests", dependencies: ["VigieCore", "VigieTesting"], swiftSettings: strict),
         .testTarget(

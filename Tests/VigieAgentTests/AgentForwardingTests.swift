@@ -272,3 +272,73 @@ struct AgentForwardingTests {
 struct FixedCollectors: CollectorStatusProvider {
     func collectorStatus() -> [String: Any] { ["probe": ["result": "ok"]] }
 }
+
+@Suite("Agent crash", .serialized)
+struct AgentCrashTests {
+    /// Starts the test host on `spool`; waits until its ingest endpoint answers.
+    func startHost(
+        spool: String,
+        upstream: String,
+        ingest: String,
+        control: String,
+        producer: String
+    ) throws
+        -> ChildProcess
+    {
+        let binary = BinaryRunner.locate("vigie-agent-testhost")
+        return try ChildProcess(
+            path: binary.path,
+            arguments: [spool, upstream, ingest, control, producer],
+            stderrPath: (spool as NSString).deletingLastPathComponent + "/agent.log"
+        )
+    }
+
+    @Test func anAgentKilledMidForwardLosesNothingAndDoublesNothing() async throws {
+        let daemon = try DaemonHarness(toml: countKPIs)
+        let directory = temporaryDirectory("kill")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let context = try ZMQContext(defaultLinger: 0)
+        let ingest = try freeEndpoint(context)
+        let control = try freeEndpoint(context)
+        let spool = directory + "/spool"
+        let producer = "agent-kill-\(UUID().uuidString.prefix(8))"
+        var pushed = 0
+        for run in 0..<2 {
+            let host = try startHost(
+                spool: spool,
+                upstream: daemon.endpoints.ingest[0],
+                ingest: ingest,
+                control: control,
+                producer: producer
+            )
+            for batch in 0..<40 {
+                let (reply, _) = try pushThroughAgent(
+                    context,
+                    endpoint: ingest,
+                    lines: sampleLines(3, offset: (run * 40 + batch) * 3)
+                )
+                // A batch is the script's responsibility until the agent ACKs it.
+                if reply?.command == "ACK" { pushed += 3 }
+            }
+            // SIGKILL while batches are still being forwarded.
+            host.signal(SIGKILL)
+            _ = host.wait(timeout: 5)
+        }
+        #expect(pushed > 0)
+        let host = try startHost(
+            spool: spool,
+            upstream: daemon.endpoints.ingest[0],
+            ingest: ingest,
+            control: control,
+            producer: producer
+        )
+        #expect(eventually(seconds: 15) { samplesAccepted(daemon) == pushed })
+        usleep(500_000)
+        #expect(samplesAccepted(daemon) == pushed)
+        host.signal(SIGTERM)
+        _ = host.wait(timeout: 5)
+        context.shutdown()
+        try? context.terminate()
+        await daemon.stop()
+    }
+}
