@@ -40,6 +40,8 @@ public final class AgentSpool {
     /// Sum of the segment file sizes, kept up to date without listing the directory
     /// on every append.
     private var segmentBytesOnDisk: Int64 = 0
+    /// Start LSN of the segment being written, to notice rotations.
+    private var currentSegmentStart: UInt64 = 0
 
     /// Opens (or creates) the spool: recovers the segments (tail repair, problems
     /// logged), reads `state.json`, and continues writing at the end.
@@ -96,6 +98,7 @@ public final class AgentSpool {
         )
         self.state = state
         segmentBytesOnDisk = Self.sizeOnDisk(segments)
+        currentSegmentStart = writer.currentSegmentStartLSN
     }
 
     deinit { try? close() }
@@ -132,6 +135,11 @@ public final class AgentSpool {
         stateDirty = true
         shared.lastSequence.store(sequence, ordering: .releasing)
         segmentBytesOnDisk += Int64(writer.flushedLSN - before)
+        if writer.currentSegmentStartLSN != currentSegmentStart {
+            // The flush rotated: a new segment file, header included.
+            currentSegmentStart = writer.currentSegmentStartLSN
+            segmentBytesOnDisk += Int64(WALFormat.segmentHeaderSize)
+        }
         if writer.syncPolicy == .off { publishDurable() }
         let position = writer.flushedLSN
         // The batch is written: a failure to trim the spool must not make the caller

@@ -68,6 +68,10 @@ struct AgentSpoolTests {
         let spool = try AgentSpool(configuration: configuration, producerID: "agent-c", logger: testLogger())
         for i in 0..<60 { try spool.append(text: "m,k=v value=\(i)\nm,k=v value=\(i)", receivedAt: 1) }
         #expect(spool.bytesOnDisk <= 2_048 + 512)
+        let onDisk = try WALSegments.list(directory: spool.segmentDirectory).reduce(Int64(0)) {
+            $0 + ((try FileManager.default.attributesOfItem(atPath: $1.path)[.size] as? NSNumber)?.int64Value ?? 0)
+        }
+        #expect(spool.bytesOnDisk == onDisk)
         #expect(spool.state.droppedBatches > 0)
         #expect(spool.state.droppedSamples == 2 * spool.state.droppedBatches)
         let segments = try WALSegments.list(directory: spool.segmentDirectory)
