@@ -148,9 +148,11 @@ public final class AgentRuntime: Sendable {
     /// It is parsed, tagged and spooled like a fire-and-forget push.
     ///
     /// - Parameter receivedAt: ns since the Unix epoch; default now.
-    /// - Returns: false if the queue is full (the loop is stuck or stopping).
+    /// - Returns: false if the runtime is stopping or the queue is full (the loop is
+    ///   stuck): the batch was not taken.
     @discardableResult
     public func submit(lines: [UInt8], receivedAt: Int64? = nil) -> Bool {
+        guard !shouldStop, !isStopped else { return false }
         let stamp = receivedAt ?? clock.now()
         let accepted = submissions.withLock { queue -> Bool in
             guard queue.count < Self.submissionQueueLimit else { return false }

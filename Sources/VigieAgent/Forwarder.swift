@@ -146,6 +146,7 @@ final class ForwarderLoop {
         ackedSequence = shared.ackedSequence.load(ordering: .acquiring)
         reader = WALTailReader(directory: segmentDirectory, from: ackedLSN)
         backoff = max(1_000_000, configuration.backoffInitial)
+        deadLetterCount = deadLetters.count()
     }
 
     func run() {

@@ -11,7 +11,7 @@ public struct ForwarderStatus: Sendable, Equatable {
     public var inFlight = 0
     /// Sockets recreated (ACK timeouts, transient errors, ambiguous errors).
     public var reconnects = 0
-    /// Batches moved to the dead-letter file since the agent started.
+    /// Entries in the dead-letter file (those of earlier runs included).
     public var deadLetters = 0
     /// Receive time of the oldest batch not yet acknowledged, ns since the Unix epoch;
     /// nil when the forwarder has nothing outstanding.
