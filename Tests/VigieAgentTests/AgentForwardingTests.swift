@@ -247,6 +247,49 @@ struct AgentForwardingTests {
         await daemon.stop()
     }
 
+    @Test func aDaemonRestartedMidStreamGetsEverySampleExactlyOnce() async throws {
+        let context = try ZMQContext(defaultLinger: 0)
+        let upstream = try freeEndpoint(context)
+        let state = temporaryDirectory("restart-daemon-state")
+        let directory = temporaryDirectory("restart-daemon")
+        defer {
+            try? FileManager.default.removeItem(atPath: directory)
+            try? FileManager.default.removeItem(atPath: state)
+        }
+        let agent = try AgentRuntime(
+            configuration: agentConfiguration(directory: directory, upstream: upstream),
+            logger: testLogger(),
+            healthInterval: 3_600_000_000_000
+        )
+        let endpoints = try agent.start()
+        var pushed = 0
+        func pushSome(_ count: Int) throws {
+            for _ in 0..<count {
+                let (reply, _) = try pushThroughAgent(
+                    context,
+                    endpoint: endpoints.ingest[0],
+                    lines: sampleLines(4, offset: pushed)
+                )
+                #expect(reply?.command == "ACK")
+                pushed += 4
+            }
+        }
+        let first = try DaemonHarness(toml: countKPIs, stateDirectory: state) { $0.endpoints.ingest = [upstream] }
+        try pushSome(20)
+        await first.stop()
+        try pushSome(20)
+        let second = try DaemonHarness(toml: countKPIs, stateDirectory: state) { $0.endpoints.ingest = [upstream] }
+        try pushSome(5)
+        #expect(eventually(seconds: 15) { kpiValue(second, "attente.count") == Double(pushed) })
+        usleep(500_000)
+        #expect(kpiValue(second, "attente.count") == Double(pushed))
+        agent.stop()
+        #expect(agent.waitUntilStopped())
+        context.shutdown()
+        try? context.terminate()
+        await second.stop()
+    }
+
     @Test func ipcEndpointsGetAPrivateRuntimeDirectory() async throws {
         let directory = temporaryDirectory("ipc")
         defer { try? FileManager.default.removeItem(atPath: directory) }
