@@ -86,6 +86,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "vigie", dependencies: ["VigieCLI"], swiftSettings: strict),
+        .executableTarget(
+            name: "vigie-agent-testhost",
+            dependencies: ["VigieAgent", "VigieConfig", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: strict),
         .testTarget(name: "VigieCoreTests", dependencies: ["VigieCore", "VigieTesting"], swiftSettings: strict),
         .testTarget(
@@ -103,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "VigieAgentTests",
             dependencies: [
-                "VigieAgent", "VigieConfig", "VigieCore", "VigieTesting",
+                "VigieAgent", "VigieConfig", "VigieCore", "VigieStore", "VigieTesting", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

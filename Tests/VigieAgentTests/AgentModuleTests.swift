@@ -1,8 +1,0 @@
-import Testing
-import VigieAgent
-
-@Suite struct AgentModuleTests {
-    @Test func spoolFormatVersionIsOne() {
-        #expect(VigieAgentModule.spoolVersion == 1)
-    }
-}

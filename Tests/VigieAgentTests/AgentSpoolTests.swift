@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+import VigieAgent
+import VigieConfig
+import VigieStore
+
+@Suite("Agent spool")
+struct AgentSpoolTests {
+    @Test func appendsRecordsWithDenseSequencesAndRecoversThemAfterReopen() throws {
+        let directory = temporaryDirectory("spool")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = AgentSpoolConfiguration(directory: directory, fsync: .always)
+        do {
+            let spool = try AgentSpool(configuration: configuration, producerID: "agent-a", logger: testLogger())
+            #expect(try spool.append(text: "m value=1\nm value=2", receivedAt: 10).sequence == 1)
+            #expect(try spool.append(text: "m value=3", receivedAt: 11).sequence == 2)
+            let last = try spool.append(text: "m value=4", receivedAt: 12)
+            #expect(last.sequence == 3)
+            #expect(eventuallyTrue { spool.durableLSN >= last.position })
+            try spool.close()
+        }
+        let reopened = try AgentSpool(configuration: configuration, producerID: "agent-a", logger: testLogger())
+        #expect(reopened.state.lastSequence == 3)
+        #expect(reopened.recoveryReport.records == 3)
+        #expect(try reopened.append(text: "m value=5", receivedAt: 13).sequence == 4)
+        try reopened.close()
+
+        var seen: [(UInt64, String, String, Int64)] = []
+        _ = try WALRecovery.recover(directory: reopened.segmentDirectory) { record in
+            seen.append(
+                (
+                    record.sequence, String(decoding: record.producer, as: UTF8.self),
+                    String(decoding: record.frame(0), as: UTF8.self), record.receivedAt
+                )
+            )
+            #expect(record.kind == .ingest)
+        }
+        #expect(seen.map(\.0) == [1, 2, 3, 4])
+        #expect(seen.allSatisfy { $0.1 == "agent-a" })
+        #expect(seen.map(\.2) == ["m value=1\nm value=2", "m value=3", "m value=4", "m value=5"])
+        #expect(seen.map(\.3) == [10, 11, 12, 13])
+    }
+
+    @Test func sequenceSurvivesWhenEverySegmentWasDeleted() throws {
+        let directory = temporaryDirectory("spool-state")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = AgentSpoolConfiguration(directory: directory, fsync: .off)
+        do {
+            let spool = try AgentSpool(configuration: configuration, producerID: "agent-b", logger: testLogger())
+            for i in 0..<5 { try spool.append(text: "m value=\(i)", receivedAt: 1) }
+            try spool.close()
+        }
+        try FileManager.default.removeItem(atPath: directory + "/spool")
+        let reopened = try AgentSpool(configuration: configuration, producerID: "agent-b", logger: testLogger())
+        #expect(try reopened.append(text: "m value=9", receivedAt: 2).sequence == 6)
+        try reopened.close()
+    }
+
+    @Test func sizeBoundDropsTheOldestSegmentsAndCountsThem() throws {
+        let directory = temporaryDirectory("spool-bound")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = AgentSpoolConfiguration(
+            directory: directory,
+            maxBytes: 2_048,
+            segmentBytes: 512,
+            fsync: .off
+        )
+        let spool = try AgentSpool(configuration: configuration, producerID: "agent-c", logger: testLogger())
+        for i in 0..<60 { try spool.append(text: "m,k=v value=\(i)\nm,k=v value=\(i)", receivedAt: 1) }
+        #expect(spool.bytesOnDisk <= 2_048 + 512)
+        let onDisk = try WALSegments.list(directory: spool.segmentDirectory).reduce(Int64(0)) {
+            $0 + ((try FileManager.default.attributesOfItem(atPath: $1.path)[.size] as? NSNumber)?.int64Value ?? 0)
+        }
+        #expect(spool.bytesOnDisk == onDisk)
+        #expect(spool.state.droppedBatches > 0)
+        #expect(spool.state.droppedSamples == 2 * spool.state.droppedBatches)
+        let segments = try WALSegments.list(directory: spool.segmentDirectory)
+        #expect(segments.first.map { $0.startLSN > 0 } == true)
+        try spool.close()
+        let state = try AgentSpoolState.load(path: spool.statePath)
+        #expect(state.droppedBatches == spool.state.droppedBatches)
+        #expect(state.lastSequence == 60)
+    }
+
+    @Test func tagDefaultsAreInsertedAfterTheTagsAndTheReceiveTimeAppended() {
+        let defaults: [(key: String, value: String)] = [("site", "nord"), ("department", "état civil")]
+        func rewrite(_ line: String, present: Set<String>, hasTimestamp: Bool) -> String {
+            String(
+                decoding: TagDefaults.rewrite(
+                    line: ArraySlice(Array(line.utf8)),
+                    defaults: defaults,
+                    presentKeys: Set(present.map { Array($0.utf8) }),
+                    hasTimestamp: hasTimestamp,
+                    receivedAt: 42
+                ),
+                as: UTF8.self
+            )
+        }
+        #expect(
+            rewrite("m value=1", present: [], hasTimestamp: false) == #"m,site=nord,department=état\ civil value=1 42"#
+        )
+        #expect(
+            rewrite("m,site=sud value=1 7", present: ["site"], hasTimestamp: true)
+                == #"m,site=sud,department=état\ civil value=1 7"#
+        )
+        #expect(
+            rewrite(#"my\ m,a=b\ c f="x y" 7"#, present: ["a"], hasTimestamp: true)
+                == #"my\ m,a=b\ c,site=nord,department=état\ civil f="x y" 7"#
+        )
+    }
+
+    @Test func healthLinesAreByteExact() {
+        var snapshot = AgentHealth.Snapshot(
+            spoolBytes: 4_096,
+            spoolUnsent: 2,
+            oldestUnsentSeconds: 1.5,
+            droppedSamples: 0,
+            droppedBatches: 0,
+            deadLetters: 0,
+            connected: true
+        )
+        #expect(
+            AgentHealth.lines(agent: "a1", snapshot)
+                == "vigie_agent,agent=a1 spool_bytes=4096i,spool_unsent=2i,oldest_unsent_s=1.5,dropped_samples=0i,"
+                + "dropped_batches=0i,dead_letters=0i,connected=true\n"
+        )
+        snapshot.droppedSamples = 10
+        snapshot.droppedBatches = 3
+        #expect(
+            AgentHealth.lines(agent: "a,1", snapshot).hasSuffix(
+                "\nvigie_agent_dropped,agent=a\\,1 samples=10i,batches=3i\n"
+            )
+        )
+    }
+}
+
+func eventuallyTrue(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(2_000)
+    }
+    return condition()
+}
