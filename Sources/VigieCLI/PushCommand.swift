@@ -3,7 +3,7 @@ import Foundation
 import VigieCore
 import ZeroMQ
 
-/// `vigie push`: send samples and wait for the daemon's acknowledgment.
+/// `vigie push`: send samples and wait for the daemon's (or the local agent's) acknowledgment.
 public struct PushCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "push",
@@ -19,6 +19,13 @@ public struct PushCommand: ParsableCommand {
             stderr as `line:column: reason`); 65 the arguments do not make a valid sample; \
             66 an input file cannot be read; 75 the daemon is unreachable or did not \
             acknowledge within --timeout; 76 the daemon answered with an error.
+
+            --agent ENDPOINT sends to the local vigie agent instead (same protocol); it \
+            acknowledges once the batch is on its disk and forwards it to vigied later. \
+            --agent local means ipc:///run/vigie-agent/ingest.sock, or tcp://127.0.0.1:7700 \
+            when that socket does not exist. With --spool-to-agent, vigied is tried first \
+            and the batches it did not acknowledge within --timeout go to --agent; exit 75 \
+            only if the agent does not acknowledge either.
 
             Each run uses a fresh producer id, so after a 75 the batch may or may not have \
             been applied. For exactly-once retries, give a stable --producer and a \
@@ -62,13 +69,35 @@ public struct PushCommand: ParsableCommand {
 
     @OptionGroup var endpoints: EndpointOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "Push to the local vigie agent at ENDPOINT instead of vigied ('local': the default agent endpoint).",
+            valueName: "ENDPOINT"
+        )
+    )
+    var agent: String?
+
+    @Flag(help: "If vigied does not acknowledge in time, hand the unacknowledged batches to --agent.")
+    var spoolToAgent = false
+
     public init() {}
+
+    /// The agent's default acknowledged endpoint (its `[listen] ingest` ipc socket).
+    public static let defaultAgentEndpoint = "ipc:///run/vigie-agent/ingest.sock"
+    /// Used for `--agent local` when the ipc socket does not exist (the agent's loopback TCP).
+    public static let fallbackAgentEndpoint = "tcp://127.0.0.1:7700"
+
+    /// `--agent local` → the ipc socket if it exists, else loopback TCP; anything else as given.
+    static func agentEndpoint(_ option: String) -> String {
+        guard option == "local" else { return EndpointOptions.connectable(option) }
+        let socketPath = String(defaultAgentEndpoint.dropFirst("ipc://".count))
+        return FileManager.default.fileExists(atPath: socketPath) ? defaultAgentEndpoint : fallbackAgentEndpoint
+    }
 
     public func run() throws {
         guard let timeoutNs = DurationFormat.parse(timeout), timeoutNs > 0 else {
             throw ValidationError("--timeout '\(timeout)' is not a duration such as 5s or 500ms")
         }
-        let timeoutMs = Int(timeoutNs / 1_000_000)
         if let producer, producer.utf8.count < 1 || producer.utf8.count > VGI1.maxProducerIDLength {
             throw ValidationError("--producer must be 1 to \(VGI1.maxProducerIDLength) bytes")
         }
@@ -90,44 +119,134 @@ public struct PushCommand: ParsableCommand {
             context.shutdown()
             try? context.terminate()
         }
-        let client = try IngestClient(
-            context: context,
-            endpoint: try endpoints.resolved().ingest,
-            producer: producer.map { Array($0.utf8) } ?? IngestClient.oneShotProducerID("push")
-        )
-        defer { client.close() }
+        let producerID = producer.map { Array($0.utf8) } ?? IngestClient.oneShotProducerID("push")
+        let agentEndpoint = agent.map(Self.agentEndpoint)
+        let all = Set(batches.indices)
+        var tally = Tally()
+        if let agentEndpoint, !spoolToAgent {
+            let outcome = try deliver(
+                batches,
+                indices: all,
+                to: agentEndpoint,
+                peer: "vigie agent",
+                context,
+                producerID,
+                timeoutNs,
+                &tally
+            )
+            if case .timedOut(_, let message) = outcome { throw fail(75, message) }
+        } else {
+            let daemon = try endpoints.resolved().ingest
+            let outcome = try deliver(
+                batches,
+                indices: all,
+                to: daemon,
+                peer: "vigied",
+                context,
+                producerID,
+                timeoutNs,
+                &tally
+            )
+            if case .timedOut(let pending, let message) = outcome {
+                guard spoolToAgent else { throw fail(75, message) }
+                guard let agentEndpoint else {
+                    throw fail(
+                        75,
+                        message + "; --spool-to-agent needs --agent ENDPOINT (or --agent local) to hand it over"
+                    )
+                }
+                let handed = try deliver(
+                    batches,
+                    indices: pending,
+                    to: agentEndpoint,
+                    peer: "vigie agent",
+                    context,
+                    producerID,
+                    timeoutNs,
+                    &tally
+                )
+                if case .timedOut(_, let agentMessage) = handed {
+                    throw fail(75, message + "; and the agent: " + agentMessage)
+                }
+                if !quiet {
+                    FileHandle.standardError.write(
+                        Data(
+                            "vigie push: \(message); handed \(pending.count) batch(es) to the agent at \(agentEndpoint)\n"
+                                .utf8
+                        )
+                    )
+                }
+            }
+        }
+        if !quiet {
+            let note = tally.duplicates > 0 ? " (\(tally.duplicates) batch(es) already applied: duplicate)" : ""
+            print("accepted \(tally.accepted), rejected \(tally.rejected)\(note)")
+        }
+        if tally.rejected > 0 { throw ExitCode(1) }
+    }
 
+    /// Counts summed over every acknowledgment.
+    private struct Tally {
         var accepted = 0
         var rejected = 0
-        var pending = Set<UInt64>()
         var duplicates = 0
+    }
+
+    /// How one delivery attempt ended (a refusal is thrown as exit 76).
+    private enum Outcome {
+        case done
+        /// Batches (indices) not acknowledged in time, and why.
+        case timedOut(Set<Int>, String)
+    }
+
+    /// Sends the batches at `indices` to `endpoint` and waits for their ACKs, printing
+    /// rejected lines on stderr. Batch `i` has sequence `sequence + i`.
+    private func deliver(
+        _ batches: [Batch],
+        indices: Set<Int>,
+        to endpoint: String,
+        peer: String,
+        _ context: ZMQContext,
+        _ producerID: [UInt8],
+        _ timeoutNs: Int64,
+        _ tally: inout Tally
+    ) throws -> Outcome {
+        let client = try IngestClient(context: context, endpoint: endpoint, producer: producerID)
+        defer { client.close() }
+        let timeoutMs = Int(timeoutNs / 1_000_000)
         let first = sequence
-        for (index, batch) in batches.enumerated() {
+        let deadline = monotonicNanoseconds() + UInt64(timeoutNs)
+        var pending = Set<UInt64>()
+        for index in indices.sorted() {
             let sequence = first + UInt64(index)
-            guard try client.send(sequence: sequence, payloads: [batch.payload], timeoutMilliseconds: timeoutMs) else {
-                throw fail(
-                    75,
-                    "vigied unreachable at \(try endpoints.resolved().ingest) (no connection within \(timeout))"
+            let left = Int((Int64(deadline) - Int64(monotonicNanoseconds())) / 1_000_000)
+            guard
+                try client.send(
+                    sequence: sequence,
+                    payloads: [batches[index].payload],
+                    timeoutMilliseconds: max(0, min(left, timeoutMs))
                 )
+            else {
+                let unsent = Set(indices.filter { $0 >= index }).union(pending.map { Int($0 - first) })
+                return .timedOut(unsent, "\(peer) unreachable at \(endpoint) (no connection within \(timeout))")
             }
             pending.insert(sequence)
         }
-        let deadline = monotonicNanoseconds() + UInt64(timeoutNs)
         while !pending.isEmpty {
             let left = Int((Int64(deadline) - Int64(monotonicNanoseconds())) / 1_000_000)
             guard left > 0, let reply = try client.receive(timeoutMilliseconds: left) else {
-                throw fail(
-                    75,
-                    "no acknowledgment within \(timeout) for \(pending.count) of \(batches.count) batch(es); "
+                return .timedOut(
+                    Set(pending.map { Int($0 - first) }),
+                    "no acknowledgment from \(peer) within \(timeout) for \(pending.count) of \(indices.count) batch(es); "
                         + "resending is safe"
                 )
             }
             switch reply {
             case .ack(let sequence, let ack):
                 guard pending.remove(sequence) != nil else { continue }
-                accepted += ack.accepted
-                rejected += ack.rejected
-                if ack.duplicate { duplicates += 1 }
+                tally.accepted += ack.accepted
+                tally.rejected += ack.rejected
+                if ack.duplicate { tally.duplicates += 1 }
                 let offset = batches[Int(sequence - first)].firstLine - 1
                 for error in ack.errors {
                     FileHandle.standardError.write(
@@ -140,16 +259,12 @@ public struct PushCommand: ParsableCommand {
                     )
                 }
             case .error(let message):
-                throw fail(76, "vigied refused the batch: \(message)")
+                throw fail(76, "\(peer) refused the batch: \(message)")
             case .welcome:
                 continue
             }
         }
-        if !quiet {
-            let note = duplicates > 0 ? " (\(duplicates) batch(es) already applied: duplicate)" : ""
-            print("accepted \(accepted), rejected \(rejected)\(note)")
-        }
-        if rejected > 0 { throw ExitCode(1) }
+        return .done
     }
 
     private struct Batch {
