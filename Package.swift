@@ -65,6 +65,7 @@ let package = Package(
             dependencies: [
                 "VigieCore", "VigieConfig", "VigieAgent", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Rainbow", package: "Rainbow"),
             ],
             swiftSettings: strict
@@ -86,11 +87,6 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "vigie", dependencies: ["VigieCLI"], swiftSettings: strict),
-        .executableTarget(
-            name: "vigie-agent-testhost",
-            dependencies: ["VigieAgent", "VigieConfig", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: strict
-        ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: strict),
         .testTarget(name: "VigieCoreTests", dependencies: ["VigieCore", "VigieTesting"], swiftSettings: strict),
         .testTarget(

@@ -16,6 +16,7 @@ public struct VigieCommand: AsyncParsableCommand {
             CheckConfigCommand.self,
             BenchCommand.self,
             SimulateCommand.self,
+            AgentCommand.self,
         ]
     )
 

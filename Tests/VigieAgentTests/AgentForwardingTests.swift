@@ -318,7 +318,7 @@ struct FixedCollectors: CollectorStatusProvider {
 
 @Suite("Agent crash", .serialized)
 struct AgentCrashTests {
-    /// Starts the test host on `spool`; waits until its ingest endpoint answers.
+    /// Starts the real `vigie agent` on `spool` with a config file written next to it.
     func startHost(
         spool: String,
         upstream: String,
@@ -328,11 +328,33 @@ struct AgentCrashTests {
     ) throws
         -> ChildProcess
     {
-        let binary = BinaryRunner.locate("vigie-agent-testhost")
+        let directory = (spool as NSString).deletingLastPathComponent
+        let config = directory + "/agent.toml"
+        try """
+        [agent]
+        name = "crash"
+        producer_id = "\(producer)"
+        upstream = "\(upstream)"
+        window = 16
+        ack_timeout = "1s"
+        backoff_initial = "50ms"
+        backoff_max = "300ms"
+
+        [spool]
+        directory = "\(spool)"
+        fsync = "batch"
+        fsync_interval = "2ms"
+
+        [listen]
+        ingest = ["\(ingest)"]
+        push = []
+        control = ["\(control)"]
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let binary = BinaryRunner.locate("vigie")
         return try ChildProcess(
             path: binary.path,
-            arguments: [spool, upstream, ingest, control, producer],
-            stderrPath: (spool as NSString).deletingLastPathComponent + "/agent.log"
+            arguments: ["agent", "--config", config],
+            stderrPath: directory + "/agent.log"
         )
     }
 

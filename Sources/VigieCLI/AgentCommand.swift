@@ -1,0 +1,200 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VigieAgent
+import VigieConfig
+import ZeroMQ
+
+/// `vigie agent`: the collector agent (store-and-forward to `vigied`), and its status.
+public struct AgentCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run the collector agent: spool local scripts' and collectors' samples, forward them to vigied.",
+        discussion: """
+            Example: vigie agent --config config/agent.toml
+                     vigie agent status --config config/agent.toml
+            """,
+        subcommands: [AgentRunCommand.self, AgentStatusCommand.self],
+        defaultSubcommand: AgentRunCommand.self
+    )
+
+    public init() {}
+}
+
+/// `vigie agent [run] --config FILE`: runs until SIGTERM or SIGINT.
+struct AgentRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the agent (the default).",
+        discussion: """
+            Prints 'vigie agent ready ingest=… push=… control=…' once its endpoints are bound. \
+            Exit status: 0 after SIGTERM/SIGINT, 78 on a bad config, 69 if it cannot start.
+            """
+    )
+
+    @Option(help: "Agent configuration file.")
+    var config = "/etc/vigie/agent.toml"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func run() throws {
+        let configuration: AgentConfiguration
+        do {
+            configuration = try ConfigLoader.loadAgent(path: config)
+        } catch {
+            FileHandle.standardError.write(Data("vigie agent: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+        var logger = Logger(label: "vigie-agent")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+
+        let collectorState = configuration.spool.directory + "/collectors"
+        try? FileManager.default.createDirectory(atPath: collectorState, withIntermediateDirectories: true)
+        let box = RuntimeBox()
+        let scheduler = CollectorScheduler(
+            configurations: configuration.collectors,
+            stateDirectory: collectorState,
+            sink: { lines, receivedAt in
+                if box.runtime?.submit(lines: lines, receivedAt: receivedAt) != true {
+                    FileHandle.standardError.write(Data("vigie agent: collector output refused (queue full)\n".utf8))
+                }
+            },
+            logger: logger
+        )
+        let runtime: AgentRuntime
+        let bound: AgentEndpoints
+        do {
+            runtime = try AgentRuntime(
+                configuration: configuration,
+                logger: logger,
+                collectors: SchedulerStatus(scheduler: scheduler)
+            )
+            bound = try runtime.start()
+        } catch {
+            FileHandle.standardError.write(Data("vigie agent: \(error)\n".utf8))
+            throw ExitCode(69)
+        }
+        box.runtime = runtime
+        scheduler.start()
+        print(
+            "vigie agent ready ingest=\(bound.ingest.joined(separator: ",")) push=\(bound.push.joined(separator: ",")) "
+                + "control=\(bound.control.joined(separator: ","))"
+        )
+        fflush(nil)
+
+        // SIGTERM/SIGINT: stop collectors, then the runtime (it persists its state).
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        while stop.wait(timeout: .now() + 0.5) == .timedOut {
+            if runtime.isStopped { break }
+        }
+        scheduler.stop()
+        runtime.stop()
+        while !runtime.waitUntilStopped(timeout: 15) {}
+        for source in sources { source.cancel() }
+    }
+}
+
+/// Lets the collectors' sink reach the runtime created after them.
+private final class RuntimeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: AgentRuntime?
+
+    var runtime: AgentRuntime? {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+}
+
+/// The scheduler's per-collector status, for `vigie agent status`.
+private struct SchedulerStatus: CollectorStatusProvider {
+    let scheduler: CollectorScheduler
+
+    func collectorStatus() -> [String: Any] {
+        var out: [String: Any] = [:]
+        for status in scheduler.statusDictionaries() {
+            if let name = status["name"] as? String { out[name] = status }
+        }
+        return out
+    }
+}
+
+/// `vigie agent status`: spool depth, oldest unsent batch, last ACK, collectors.
+struct AgentStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the agent's spool, forwarding and collectors.",
+        discussion: "Exit status: 0 on success, 75 if the agent does not answer, 78 on a bad config."
+    )
+
+    @Option(help: "Agent configuration file (for its control endpoint).")
+    var config = "/etc/vigie/agent.toml"
+
+    @Option(help: "The agent's control endpoint (overrides the config).")
+    var control: String?
+
+    @Flag(help: "Print the agent's JSON reply as is.")
+    var json = false
+
+    func run() throws {
+        var endpoint = control
+        if endpoint == nil {
+            do {
+                endpoint = try ConfigLoader.loadAgent(path: config).listen.control.first
+            } catch {
+                FileHandle.standardError.write(Data("vigie agent status: \(error)\n".utf8))
+                throw ExitCode(78)
+            }
+        }
+        guard let endpoint else { throw ValidationError("the agent has no control endpoint: pass --control") }
+        let context = try ZMQContext(defaultLinger: 0)
+        defer {
+            context.shutdown()
+            try? context.terminate()
+        }
+        let client = try ControlClient(context: context, endpoint: endpoint)
+        defer { client.close() }
+        do {
+            if json {
+                print(String(decoding: try client.requestRaw(["op": "status"]), as: UTF8.self))
+            } else {
+                print(Self.render(try client.request(["op": "status"])), terminator: "")
+            }
+        } catch let error as CLIError {
+            FileHandle.standardError.write(Data("vigie agent status: \(error)\n".utf8))
+            throw ExitCode(error.exitCode)
+        }
+    }
+
+    /// Top-level values as `key: value` lines, then one line per collector.
+    static func render(_ reply: [String: Any]) -> String {
+        var out = ""
+        for key in reply.keys.sorted() where key != "ok" && key != "collectors" {
+            let value = reply[key]
+            if let object = value as? [String: Any] {
+                for sub in object.keys.sorted() { out += "\(key).\(sub): \(object[sub].map { "\($0)" } ?? "")\n" }
+            } else {
+                out += "\(key): \(value.map { "\($0)" } ?? "null")\n"
+            }
+        }
+        if let collectors = reply["collectors"] as? [String: Any], !collectors.isEmpty {
+            out += "collectors:\n"
+            for name in collectors.keys.sorted() {
+                let c = collectors[name] as? [String: Any] ?? [:]
+                let result = c["result"] as? String ?? "not run yet"
+                let last = c["last_run"] as? String ?? "—"
+                out += "  \(name) (\(c["kind"] as? String ?? "?")): \(result), last run \(last), "
+                out += "\(c["total_lines"] as? Int ?? 0) lines\n"
+            }
+        }
+        return out
+    }
+}
