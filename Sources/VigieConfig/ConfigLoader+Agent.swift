@@ -210,6 +210,10 @@ extension ConfigLoader {
         var tags: [AgentConfiguration.TagDefault] = []
         for key in ordered {
             guard let value = table.nonEmptyString(key) else { continue }
+            if (key + value).unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                table.report(key, "tags cannot hold newlines or control characters", hint: "write it on one line")
+                continue
+            }
             if key.isEmpty || key.hasPrefix("_") {
                 table.report(
                     key,

@@ -252,6 +252,14 @@ struct AgentConfigTests {
             hint: "site = \"3\""
         ),
         BadConfig(
+            label: "tag value with a newline",
+            toml: agentBody + "\ntags = { site = \"a\\nb\" }",
+            line: 3,
+            key: "agent.tags.site",
+            message: "cannot hold newlines",
+            hint: "one line"
+        ),
+        BadConfig(
             label: "spool too small",
             toml: agentBody + "\n[spool]\nmax_bytes = 1000",
             line: 4,
