@@ -8,7 +8,7 @@ CONFIG ?= config/vigie.toml
 # Debian packages the build, the tests and the demo need.
 APT_PACKAGES := libzmq3-dev libsqlite3-dev python3-zmq tmux
 
-.PHONY: all deps build debug test demo bench bench-restart lint clean
+.PHONY: all deps build debug test demo bench bench-restart bench-agent lint clean
 
 all: build
 
@@ -51,6 +51,10 @@ bench: deps
 ## bench-restart: time a restart with 1,000,000+ samples in the WAL since the last checkpoint
 bench-restart: build
 	@bash Benchmarks/restart.sh 1000000
+
+## bench-agent: p99 of `vigie push --agent` with the daemon down
+bench-agent: build
+	@bash Benchmarks/agent-push.sh 200
 
 clean:
 	rm -rf .build $(DEMO_DIR)
