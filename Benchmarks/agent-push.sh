@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-200}
-bin=.build/release
+bin=${VIGIE_BIN_DIR:-.build/release}
 dir=$(mktemp -d /tmp/vigie-agent-bench-XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 cat > "$dir/agent.toml" <<TOML
