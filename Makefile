@@ -22,10 +22,11 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-## build: release binaries in .build/release/{vigied,vigie}
+## build: release binaries in .build/release/{vigied,vigie,vigie-agent}
 build: deps
 	$(SWIFT) build -c release --product vigied
 	$(SWIFT) build -c release --product vigie
+	$(SWIFT) build -c release --product vigie-agent
 
 ## debug: debug binaries in .build/debug
 debug: deps

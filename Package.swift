@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "vigied", targets: ["vigied"]),
         .executable(name: "vigie", targets: ["vigie"]),
+        .executable(name: "vigie-agent", targets: ["vigie-agent"]),
         .library(name: "VigieCore", targets: ["VigieCore"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "VigieDaemon", targets: ["VigieDaemon"]),
@@ -63,9 +64,8 @@ let package = Package(
         .target(
             name: "VigieCLI",
             dependencies: [
-                "VigieCore", "VigieConfig", "VigieAgent", "ZeroMQ",
+                "VigieCore", "VigieConfig", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Rainbow", package: "Rainbow"),
             ],
             swiftSettings: strict
@@ -87,6 +87,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "vigie", dependencies: ["VigieCLI"], swiftSettings: strict),
+        .executableTarget(
+            name: "vigie-agent",
+            dependencies: [
+                "VigieAgent", "VigieConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: strict),
         .testTarget(name: "VigieCoreTests", dependencies: ["VigieCore", "VigieTesting"], swiftSettings: strict),
         .testTarget(

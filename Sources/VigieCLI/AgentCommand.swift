@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
-import VigieAgent
 import VigieConfig
 import ZeroMQ
 
@@ -21,11 +19,13 @@ public struct AgentCommand: ParsableCommand {
     public init() {}
 }
 
-/// `vigie agent [run] --config FILE`: runs until SIGTERM or SIGINT.
+/// `vigie agent [run] --config FILE`: hands over to the `vigie-agent` executable
+/// installed next to `vigie` (the agent links the HTTP client and SQLite, which a
+/// one-shot `vigie push` should not pay for at every start).
 struct AgentRunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the agent (the default).",
+        abstract: "Run the agent (the default): executes vigie-agent from the same directory.",
         discussion: """
             Prints 'vigie agent ready ingest=… push=… control=…' once its endpoints are bound. \
             Exit status: 0 after SIGTERM/SIGINT, 78 on a bad config, 69 if it cannot start.
@@ -39,91 +39,24 @@ struct AgentRunCommand: ParsableCommand {
     var logLevel = "info"
 
     func run() throws {
-        let configuration: AgentConfiguration
-        do {
-            configuration = try ConfigLoader.loadAgent(path: config)
-        } catch {
-            FileHandle.standardError.write(Data("vigie agent: \(error)\n".utf8))
-            throw ExitCode(78)
-        }
-        var logger = Logger(label: "vigie-agent")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-
-        let collectorState = configuration.spool.directory + "/collectors"
-        try? FileManager.default.createDirectory(atPath: collectorState, withIntermediateDirectories: true)
-        let box = RuntimeBox()
-        let scheduler = CollectorScheduler(
-            configurations: configuration.collectors,
-            stateDirectory: collectorState,
-            sink: { lines, receivedAt in
-                if box.runtime?.submit(lines: lines, receivedAt: receivedAt) != true {
-                    FileHandle.standardError.write(Data("vigie agent: collector output refused (queue full)\n".utf8))
-                }
-            },
-            logger: logger
-        )
-        let runtime: AgentRuntime
-        let bound: AgentEndpoints
-        do {
-            runtime = try AgentRuntime(
-                configuration: configuration,
-                logger: logger,
-                collectors: SchedulerStatus(scheduler: scheduler)
+        let own =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let agent = URL(fileURLWithPath: own).deletingLastPathComponent().appendingPathComponent("vigie-agent").path
+        guard FileManager.default.isExecutableFile(atPath: agent) else {
+            FileHandle.standardError.write(
+                Data("vigie agent: \(agent) not found (install vigie-agent beside vigie)\n".utf8)
             )
-            bound = try runtime.start()
-        } catch {
-            FileHandle.standardError.write(Data("vigie agent: \(error)\n".utf8))
             throw ExitCode(69)
         }
-        box.runtime = runtime
-        scheduler.start()
-        print(
-            "vigie agent ready ingest=\(bound.ingest.joined(separator: ",")) push=\(bound.push.joined(separator: ",")) "
-                + "control=\(bound.control.joined(separator: ","))"
-        )
+        let arguments = [agent, "--config", config, "--log-level", logLevel]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        argv.append(nil)
         fflush(nil)
-
-        // SIGTERM/SIGINT: stop collectors, then the runtime (it persists its state).
-        let stop = DispatchSemaphore(value: 0)
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            sources.append(source)
-        }
-        while stop.wait(timeout: .now() + 0.5) == .timedOut {
-            if runtime.isStopped { break }
-        }
-        scheduler.stop()
-        runtime.stop()
-        while !runtime.waitUntilStopped(timeout: 15) {}
-        for source in sources { source.cancel() }
-    }
-}
-
-/// Lets the collectors' sink reach the runtime created after them.
-private final class RuntimeBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: AgentRuntime?
-
-    var runtime: AgentRuntime? {
-        get { lock.withLock { value } }
-        set { lock.withLock { value = newValue } }
-    }
-}
-
-/// The scheduler's per-collector status, for `vigie agent status`.
-private struct SchedulerStatus: CollectorStatusProvider {
-    let scheduler: CollectorScheduler
-
-    func collectorStatus() -> [String: Any] {
-        var out: [String: Any] = [:]
-        for status in scheduler.statusDictionaries() {
-            if let name = status["name"] as? String { out[name] = status }
-        }
-        return out
+        execv(agent, &argv)
+        FileHandle.standardError.write(
+            Data("vigie agent: cannot run \(agent): \(String(cString: strerror(errno)))\n".utf8)
+        )
+        throw ExitCode(69)
     }
 }
 

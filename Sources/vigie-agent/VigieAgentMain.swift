@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VigieAgent
+import VigieConfig
+
+/// `vigie-agent --config FILE` (what `vigie agent` executes): runs until SIGTERM or SIGINT.
+@main
+struct VigieAgentMain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigie-agent",
+        abstract: "The collector agent (run it as `vigie agent`).",
+        discussion: """
+            Prints 'vigie agent ready ingest=… push=… control=…' once its endpoints are bound. \
+            Exit status: 0 after SIGTERM/SIGINT, 78 on a bad config, 69 if it cannot start.
+            """
+    )
+
+    @Option(help: "Agent configuration file.")
+    var config = "/etc/vigie/agent.toml"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func run() throws {
+        let configuration: AgentConfiguration
+        do {
+            configuration = try ConfigLoader.loadAgent(path: config)
+        } catch {
+            FileHandle.standardError.write(Data("vigie agent: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+        var logger = Logger(label: "vigie-agent")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+
+        let collectorState = configuration.spool.directory + "/collectors"
+        try? FileManager.default.createDirectory(atPath: collectorState, withIntermediateDirectories: true)
+        let box = RuntimeBox()
+        let scheduler = CollectorScheduler(
+            configurations: configuration.collectors,
+            stateDirectory: collectorState,
+            sink: { lines, receivedAt in
+                if box.runtime?.submit(lines: lines, receivedAt: receivedAt) != true {
+                    FileHandle.standardError.write(Data("vigie agent: collector output refused (queue full)\n".utf8))
+                }
+            },
+            logger: logger
+        )
+        let runtime: AgentRuntime
+        let bound: AgentEndpoints
+        do {
+            runtime = try AgentRuntime(
+                configuration: configuration,
+                logger: logger,
+                collectors: SchedulerStatus(scheduler: scheduler)
+            )
+            bound = try runtime.start()
+        } catch {
+            FileHandle.standardError.write(Data("vigie agent: \(error)\n".utf8))
+            throw ExitCode(69)
+        }
+        box.runtime = runtime
+        scheduler.start()
+        print(
+            "vigie agent ready ingest=\(bound.ingest.joined(separator: ",")) push=\(bound.push.joined(separator: ",")) "
+                + "control=\(bound.control.joined(separator: ","))"
+        )
+        fflush(nil)
+
+        // SIGTERM/SIGINT: stop collectors, then the runtime (it persists its state).
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        while stop.wait(timeout: .now() + 0.5) == .timedOut {
+            if runtime.isStopped { break }
+        }
+        scheduler.stop()
+        runtime.stop()
+        while !runtime.waitUntilStopped(timeout: 15) {}
+        for source in sources { source.cancel() }
+    }
+}
+
+/// Lets the collectors' sink reach the runtime created after them.
+private final class RuntimeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: AgentRuntime?
+
+    var runtime: AgentRuntime? {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+}
+
+/// The scheduler's per-collector status, for `vigie agent status`.
+private struct SchedulerStatus: CollectorStatusProvider {
+    let scheduler: CollectorScheduler
+
+    func collectorStatus() -> [String: Any] {
+        var out: [String: Any] = [:]
+        for status in scheduler.statusDictionaries() {
+            if let name = status["name"] as? String { out[name] = status }
+        }
+        return out
+    }
+}
