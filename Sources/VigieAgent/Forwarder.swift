@@ -12,8 +12,9 @@ import ZeroMQ
 /// Follows the spool with a ``WALTailReader`` up to the durable LSN the spool publishes
 /// in ``SpoolShared``; sends each record as `VGI1 PUSH` (the agent's producer id, the
 /// record's sequence number, the record's frames) with up to `window` in flight. On
-/// every (re)connect it sends HELLO and skips records at or below WELCOME's highest
-/// sequence. ACKs may come in any order; the acknowledged position is the end of the
+/// every (re)connect it sends HELLO and skips records more than the daemon's anti-replay
+/// window (1,024) below WELCOME's highest (the daemon would refuse them as too old; the
+/// rest is resent and deduplicated). ACKs may come in any order; the acknowledged position is the end of the
 /// highest *contiguous* acknowledged record, published back through ``SpoolShared``.
 /// After `ackTimeout` without progress the socket is closed and recreated (libzmq does
 /// not always reconnect a DEALER by itself), with exponential backoff and jitter, and
@@ -107,6 +108,8 @@ final class ForwarderLoop {
 
     private var socket: Socket?
     private var helloSent = false
+    /// The daemon's anti-replay window (DESIGN.md: 1,024 sequence numbers).
+    private static let replayWindow: UInt64 = 1_024
     private var welcomed = false
     private var welcomeHighest: UInt64 = 0
     private var inFlight: [Batch] = []
@@ -253,7 +256,14 @@ final class ForwarderLoop {
         while inFlight.count < window {
             if pending == nil { readOne() }
             guard var batch = pending else { return }
-            if (welcomed && batch.sequence <= welcomeHighest) || ackedAhead.contains(batch.sequence) {
+            // WELCOME's highest is not proof that everything below it was applied (after a
+            // reconnect, libzmq may deliver later batches of the old pipe before earlier
+            // ones are resent), so only records the daemon would refuse as too old (more
+            // than its anti-replay window below) are skipped; the rest is resent and the
+            // daemon's dedupe answers duplicates.
+            let tooOld =
+                welcomed && welcomeHighest >= Self.replayWindow && batch.sequence <= welcomeHighest - Self.replayWindow
+            if tooOld || ackedAhead.contains(batch.sequence) {
                 batch.acked = true
                 inFlight.append(batch)
                 pending = nil
