@@ -26,7 +26,7 @@ extension ConfigLoader {
     /// - Throws: `ConfigErrors` listing every problem at once, also when the file is
     ///   missing, unreadable or not UTF-8.
     public static func loadAgent(path: String) throws -> AgentConfiguration {
-        let text = try readText(path: path, defaultPath: defaultAgentPath)
+        let text = try readText(path: path, missingHint: "check the path; the default is \(defaultAgentPath)")
         var configuration = try parseAgent(text, path: path)
         configuration.sourcePath = path
         return configuration
@@ -36,19 +36,7 @@ extension ConfigLoader {
     ///
     /// - Throws: `ConfigErrors`.
     public static func parseAgent(_ text: String, path: String = "<string>") throws -> AgentConfiguration {
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigErrors([syntaxError(error, file: path)])
-        } catch {
-            throw ConfigErrors([ConfigError(file: path, key: "", message: "invalid TOML: \(error)")])
-        }
-        let diagnostics = Diagnostics(file: path, sourceMap: SourceMap(text: text))
-        let reader = TableReader(root, scope: .root, diagnostics: diagnostics)
-        let configuration = readAgentFile(reader)
-        if !diagnostics.errors.isEmpty { throw ConfigErrors(diagnostics.sortedErrors) }
-        return configuration
+        try validate(text, path: path, readAgentFile)
     }
 
     /// Whether `text` looks like an agent configuration (it has an `[agent]` table).
@@ -59,27 +47,6 @@ extension ConfigLoader {
             return text.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "[agent]" }
         }
         return root["agent"] != nil
-    }
-
-    /// The UTF-8 text of the file at `path`, or `ConfigErrors` saying why not.
-    static func readText(path: String, defaultPath: String) throws -> String {
-        func failure(_ message: String, hint: String?) -> ConfigErrors {
-            ConfigErrors([ConfigError(file: path, key: "", message: message, hint: hint)])
-        }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw failure("no such file", hint: "check the path; the default is \(defaultPath)")
-        }
-        guard !isDirectory.boolValue else {
-            throw failure("is a directory, not a configuration file", hint: "name the .toml file itself")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw failure("cannot be read", hint: "check the file's permissions")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw failure("is not valid UTF-8", hint: "save the file as UTF-8")
-        }
-        return text
     }
 
     static func readAgentFile(_ root: TableReader) -> AgentConfiguration {
@@ -274,77 +241,22 @@ extension ConfigLoader {
     static func readListen(_ table: TableReader) -> AgentListenConfiguration {
         table.rejectUnknownKeys(listenKeys, context: "[listen]")
         var listen = AgentListenConfiguration()
-        var seen: [String: String] = [:]
-        for key in listenKeys {
-            guard let value = table.table[key] else { continue }
-            var list: [String]
-            if let single = value.string {
-                list = [single]
-            } else if let array = table.stringArray(key, example: "\(key) = [\"tcp://127.0.0.1:7700\"]") {
-                list = array
-            } else {
-                continue
-            }
-            var valid = true
-            for (index, endpoint) in list.enumerated() {
-                let place = value.string == nil ? table.scope.child(key).element(index) : table.scope.child(key)
-                if let (message, hint) = endpointProblem(endpoint) {
-                    table.diagnostics.report(at: place.path, key: place.displayKey, message, hint: hint)
-                    valid = false
-                } else if !endpoint.hasSuffix(":*"), let other = seen[endpoint] {
-                    table.diagnostics.report(
-                        at: place.path,
-                        key: place.displayKey,
-                        "\"\(endpoint)\" is already used by \(other)",
-                        hint: "each socket needs its own endpoint"
-                    )
-                    valid = false
-                } else {
-                    seen[endpoint] = "listen.\(key)"
-                }
-            }
-            guard valid else { continue }
-            switch key {
-            case "ingest": listen.ingest = list
-            case "push": listen.push = list
-            default: listen.control = list
-            }
-        }
+        let lists = readEndpointLists(table, keys: listenKeys, section: "listen", example: "tcp://127.0.0.1:7700")
+        if let list = lists["ingest"] { listen.ingest = list }
+        if let list = lists["push"] { listen.push = list }
+        if let list = lists["control"] { listen.control = list }
         return listen
     }
 
     static func readCollectors(_ root: TableReader) -> [CollectorConfiguration] {
-        guard let value = root.table["collector"] else { return [] }
-        guard let array = value.array else {
-            if value.type == .table {
-                root.report(
-                    "collector",
-                    "[collector] must be an array of tables",
-                    hint: "write [[collector]] (double brackets) above each collector"
-                )
-            } else {
-                root.reportType("collector", value, expected: "an array of tables", example: "[[collector]] above each")
-            }
-            return []
-        }
-        var collectors: [CollectorConfiguration] = []
-        var firstLines: [String: Int?] = [:]
-        for (index, element) in array.enumerated() {
-            let scope = root.scope.child("collector").element(index)
-            let unnamed = Scope(path: scope.path, label: "collector #\(index + 1)", relative: ConfigPath())
-            guard let table = element.table else {
-                root.diagnostics.report(
-                    at: unnamed.path,
-                    key: unnamed.displayKey,
-                    "expected a table, found \(TableReader.describe(element))",
-                    hint: "write each collector as a [[collector]] table"
-                )
-                continue
-            }
-            let reader = TableReader(table, scope: unnamed, diagnostics: root.diagnostics)
-            if let collector = readCollector(reader, firstLines: &firstLines) { collectors.append(collector) }
-        }
-        return collectors
+        readArrayOfTables(
+            root,
+            "collector",
+            above: "collector",
+            example: "[[collector]] above each",
+            element: "collector as a [[collector]] table",
+            readCollector
+        )
     }
 
     /// One `[[collector]]` table, or `nil` when it has problems (all of them reported).

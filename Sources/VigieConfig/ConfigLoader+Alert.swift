@@ -26,44 +26,20 @@ extension ConfigLoader {
     static let shortDayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
     static func readAlerts(_ root: TableReader, kpis: [KPIDefinition]) -> [AlertRule] {
-        guard let value = root.table["alert"] else { return [] }
-        guard let array = value.array else {
-            if value.type == .table {
-                root.report(
-                    "alert",
-                    "[alert] must be an array of tables",
-                    hint: "write [[alert]] (double brackets) above each alert rule"
-                )
-            } else {
-                root.reportType("alert", value, expected: "an array of tables", example: "[[alert]] above each rule")
-            }
-            return []
-        }
         // KPI names written in the file, valid or not: an alert on a KPI that has its
         // own errors gets no extra "unknown KPI" error.
         let declaredKPIs = Set(
             (root.table["kpi"]?.array.map { Array($0) } ?? []).compactMap { $0.table?["name"]?.string }
         )
-        var rules: [AlertRule] = []
-        var firstLines: [String: Int?] = [:]
-        for (index, element) in array.enumerated() {
-            let scope = root.scope.child("alert").element(index)
-            let unnamed = Scope(path: scope.path, label: "alert #\(index + 1)", relative: ConfigPath())
-            guard let table = element.table else {
-                root.diagnostics.report(
-                    at: unnamed.path,
-                    key: unnamed.displayKey,
-                    "expected a table, found \(TableReader.describe(element))",
-                    hint: "write each alert rule as an [[alert]] table"
-                )
-                continue
-            }
-            let reader = TableReader(table, scope: unnamed, diagnostics: root.diagnostics)
-            if let rule = readAlert(reader, kpis: kpis, declaredKPIs: declaredKPIs, firstLines: &firstLines) {
-                rules.append(rule)
-            }
+        return readArrayOfTables(
+            root,
+            "alert",
+            above: "alert rule",
+            example: "[[alert]] above each rule",
+            element: "alert rule as an [[alert]] table"
+        ) { reader, firstLines in
+            readAlert(reader, kpis: kpis, declaredKPIs: declaredKPIs, firstLines: &firstLines)
         }
-        return rules
     }
 
     /// One `[[alert]]` table, or `nil` when it has problems (all of them reported).

@@ -25,39 +25,15 @@ extension ConfigLoader {
     }
 
     static func readKPIs(_ root: TableReader, defaultMaxSeries: Int) -> [KPIDefinition] {
-        guard let value = root.table["kpi"] else { return [] }
-        guard let array = value.array else {
-            if value.type == .table {
-                root.report(
-                    "kpi",
-                    "[kpi] must be an array of tables",
-                    hint: "write [[kpi]] (double brackets) above each KPI"
-                )
-            } else {
-                root.reportType("kpi", value, expected: "an array of tables", example: "[[kpi]] above each KPI")
-            }
-            return []
+        readArrayOfTables(
+            root,
+            "kpi",
+            above: "KPI",
+            example: "[[kpi]] above each KPI",
+            element: "KPI as a [[kpi]] table"
+        ) { reader, firstLines in
+            readKPI(reader, defaultMaxSeries: defaultMaxSeries, firstLines: &firstLines)
         }
-        var kpis: [KPIDefinition] = []
-        var firstLines: [String: Int?] = [:]
-        for (index, element) in array.enumerated() {
-            let scope = root.scope.child("kpi").element(index)
-            let unnamed = Scope(path: scope.path, label: "kpi #\(index + 1)", relative: ConfigPath())
-            guard let table = element.table else {
-                root.diagnostics.report(
-                    at: unnamed.path,
-                    key: unnamed.displayKey,
-                    "expected a table, found \(TableReader.describe(element))",
-                    hint: "write each KPI as a [[kpi]] table"
-                )
-                continue
-            }
-            let reader = TableReader(table, scope: unnamed, diagnostics: root.diagnostics)
-            if let kpi = readKPI(reader, defaultMaxSeries: defaultMaxSeries, firstLines: &firstLines) {
-                kpis.append(kpi)
-            }
-        }
-        return kpis
     }
 
     /// One `[[kpi]]` table, or `nil` when it has problems (all of them reported).

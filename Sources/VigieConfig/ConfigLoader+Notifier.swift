@@ -9,37 +9,14 @@ extension ConfigLoader {
     static let notifierStates = ["pending", "firing", "resolved"]
 
     static func readNotifiers(_ root: TableReader) -> [NotifierConfiguration] {
-        guard let value = root.table["notifier"] else { return [] }
-        guard let array = value.array else {
-            if value.type == .table {
-                root.report(
-                    "notifier",
-                    "[notifier] must be an array of tables",
-                    hint: "write [[notifier]] (double brackets) above each notifier"
-                )
-            } else {
-                root.reportType("notifier", value, expected: "an array of tables", example: "[[notifier]] above each")
-            }
-            return []
-        }
-        var notifiers: [NotifierConfiguration] = []
-        var firstLines: [String: Int?] = [:]
-        for (index, element) in array.enumerated() {
-            let scope = root.scope.child("notifier").element(index)
-            let unnamed = Scope(path: scope.path, label: "notifier #\(index + 1)", relative: ConfigPath())
-            guard let table = element.table else {
-                root.diagnostics.report(
-                    at: unnamed.path,
-                    key: unnamed.displayKey,
-                    "expected a table, found \(TableReader.describe(element))",
-                    hint: "write each notifier as a [[notifier]] table"
-                )
-                continue
-            }
-            let reader = TableReader(table, scope: unnamed, diagnostics: root.diagnostics)
-            if let notifier = readNotifier(reader, firstLines: &firstLines) { notifiers.append(notifier) }
-        }
-        return notifiers
+        readArrayOfTables(
+            root,
+            "notifier",
+            above: "notifier",
+            example: "[[notifier]] above each",
+            element: "notifier as a [[notifier]] table",
+            readNotifier
+        )
     }
 
     /// One `[[notifier]]` table, or `nil` when it has problems (all of them reported).

@@ -56,13 +56,31 @@ extension ConfigLoader {
     static func readEndpoints(_ table: TableReader) -> EndpointsConfiguration {
         table.rejectUnknownKeys(endpointKeys, context: "[endpoints]")
         var endpoints = EndpointsConfiguration()
+        let lists = readEndpointLists(table, keys: endpointKeys, section: "endpoints", example: "tcp://127.0.0.1:7600")
+        if let list = lists["ingest"] { endpoints.ingest = list }
+        if let list = lists["push"] { endpoints.push = list }
+        if let list = lists["feed"] { endpoints.feed = list }
+        if let list = lists["control"] { endpoints.control = list }
+        return endpoints
+    }
+
+    /// The endpoint lists under `keys` of `table` (a string or an array of strings each),
+    /// validated (`endpointProblem`) and checked for an endpoint used twice; a key with an
+    /// error is left out, its errors reported.
+    static func readEndpointLists(
+        _ table: TableReader,
+        keys: [String],
+        section: String,
+        example: String
+    ) -> [String: [String]] {
+        var lists: [String: [String]] = [:]
         var seen: [String: String] = [:]
-        for key in endpointKeys {
+        for key in keys {
             guard let value = table.table[key] else { continue }
             var list: [String]
             if let single = value.string {
                 list = [single]
-            } else if let array = table.stringArray(key, example: "\(key) = [\"tcp://127.0.0.1:7600\"]") {
+            } else if let array = table.stringArray(key, example: "\(key) = [\"\(example)\"]") {
                 list = array
             } else {
                 continue
@@ -82,18 +100,12 @@ extension ConfigLoader {
                     )
                     valid = false
                 } else {
-                    seen[endpoint] = "endpoints.\(key)"
+                    seen[endpoint] = "\(section).\(key)"
                 }
             }
-            guard valid else { continue }
-            switch key {
-            case "ingest": endpoints.ingest = list
-            case "push": endpoints.push = list
-            case "feed": endpoints.feed = list
-            default: endpoints.control = list
-            }
+            if valid { lists[key] = list }
         }
-        return endpoints
+        return lists
     }
 
     /// Why `endpoint` is not a bindable ZeroMQ endpoint, with a hint; `nil` when it is.

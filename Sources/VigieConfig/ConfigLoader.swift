@@ -20,15 +20,80 @@ public enum ConfigLoader {
     ///
     /// - Throws: `ConfigErrors`, also when the file is missing, unreadable or not UTF-8.
     public static func load(path: String) throws -> VigieConfiguration {
+        let text = try readText(
+            path: path,
+            missingHint: "check the path; the daemon reads \(defaultPath) unless told otherwise"
+        )
+        var configuration = try parse(text, path: path)
+        configuration.sourcePath = path
+        return configuration
+    }
+
+    /// Parses and validates configuration `text`; `path` only names it in errors.
+    ///
+    /// - Throws: `ConfigErrors`.
+    public static func parse(_ text: String, path: String = "<string>") throws -> VigieConfiguration {
+        try validate(text, path: path, read)
+    }
+
+    /// Every table of the array of tables `name` (`[[kpi]]`, `[[alert]]`…) read by `read`
+    /// (nil: that table has errors, already reported); a `[name]` written with single
+    /// brackets, a non-table value or a non-table element is reported with the hints given.
+    ///
+    /// - Parameters:
+    ///   - above: what follows "write [[name]] (double brackets) above each", e.g. "KPI".
+    ///   - example: the example of a wrongly typed value, e.g. "[[kpi]] above each KPI".
+    ///   - element: what follows "write each", e.g. "KPI as a [[kpi]] table".
+    static func readArrayOfTables<T>(
+        _ root: TableReader,
+        _ name: String,
+        above: String,
+        example: String,
+        element elementHint: String,
+        _ read: (TableReader, inout [String: Int?]) -> T?
+    ) -> [T] {
+        guard let value = root.table[name] else { return [] }
+        guard let array = value.array else {
+            if value.type == .table {
+                root.report(
+                    name,
+                    "[\(name)] must be an array of tables",
+                    hint: "write [[\(name)]] (double brackets) above each \(above)"
+                )
+            } else {
+                root.reportType(name, value, expected: "an array of tables", example: example)
+            }
+            return []
+        }
+        var items: [T] = []
+        var firstLines: [String: Int?] = [:]
+        for (index, element) in array.enumerated() {
+            let scope = root.scope.child(name).element(index)
+            let unnamed = Scope(path: scope.path, label: "\(name) #\(index + 1)", relative: ConfigPath())
+            guard let table = element.table else {
+                root.diagnostics.report(
+                    at: unnamed.path,
+                    key: unnamed.displayKey,
+                    "expected a table, found \(TableReader.describe(element))",
+                    hint: "write each \(elementHint)"
+                )
+                continue
+            }
+            let reader = TableReader(table, scope: unnamed, diagnostics: root.diagnostics)
+            if let item = read(reader, &firstLines) { items.append(item) }
+        }
+        return items
+    }
+
+    /// The text of the configuration file at `path`, or `ConfigErrors` saying why not
+    /// (missing — with `missingHint` —, a directory, unreadable, not UTF-8).
+    static func readText(path: String, missingHint: String) throws -> String {
         func failure(_ message: String, hint: String?) -> ConfigErrors {
             ConfigErrors([ConfigError(file: path, key: "", message: message, hint: hint)])
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw failure(
-                "no such file",
-                hint: "check the path; the daemon reads \(defaultPath) unless told otherwise"
-            )
+            throw failure("no such file", hint: missingHint)
         }
         guard !isDirectory.boolValue else {
             throw failure("is a directory, not a configuration file", hint: "name the .toml file itself")
@@ -39,15 +104,12 @@ public enum ConfigLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw failure("is not valid UTF-8", hint: "save the file as UTF-8")
         }
-        var configuration = try parse(text, path: path)
-        configuration.sourcePath = path
-        return configuration
+        return text
     }
 
-    /// Parses and validates configuration `text`; `path` only names it in errors.
-    ///
-    /// - Throws: `ConfigErrors`.
-    public static func parse(_ text: String, path: String = "<string>") throws -> VigieConfiguration {
+    /// Parses `text` as TOML and reads it with `read`, collecting every problem; throws
+    /// them all (sorted by line) if there is any.
+    static func validate<T>(_ text: String, path: String, _ read: (TableReader) -> T) throws -> T {
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
@@ -57,8 +119,7 @@ public enum ConfigLoader {
             throw ConfigErrors([ConfigError(file: path, key: "", message: "invalid TOML: \(error)")])
         }
         let diagnostics = Diagnostics(file: path, sourceMap: SourceMap(text: text))
-        let reader = TableReader(root, scope: .root, diagnostics: diagnostics)
-        let configuration = read(reader)
+        let configuration = read(TableReader(root, scope: .root, diagnostics: diagnostics))
         if !diagnostics.errors.isEmpty { throw ConfigErrors(diagnostics.sortedErrors) }
         return configuration
     }
