@@ -55,60 +55,77 @@ final class HistoryRecorder: Sendable {
 
     var lastWriteError: String? { lastError.withLock { $0 } }
 
+    /// Starts the rollup thread and the query thread.
     func start(context: ZMQContext) {
-        let thread = Thread { [self] in
-            self.run(context: context)
+        let rollups = Thread { [self] in
+            self.run()
             self.finished.signal()
         }
-        thread.name = "vigie-history"
-        thread.start()
+        rollups.name = "vigie-history"
+        rollups.start()
+        let queries = Thread { [self] in
+            self.serveQueries(context: context)
+            self.finished.signal()
+        }
+        queries.name = "vigie-history-q"
+        queries.start()
     }
 
-    /// Asks the thread to write what is durable and stop; waits for it.
+    /// Asks both threads to stop (the rollup thread writes what is durable first);
+    /// waits for them, then closes the database.
     func stop() {
         stopping.store(true, ordering: .relaxed)
         finished.wait()
+        finished.wait()
+        try? store.close()
     }
 
-    private func run(context: ZMQContext) {
-        // Background work: yield the CPU to the engine thread under load (per-thread
-        // nice value on Linux, where `who` 0 is the calling thread); history catches up
-        // when ingest calms down.
-        #if canImport(Glibc)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-        #endif
+    /// The query thread: answers `history`/`events` at normal priority, reading through
+    /// the pool's readers alongside the rollup writer (SQLite WAL mode), so a query never
+    /// waits for a rollup round of the niced thread.
+    private func serveQueries(context: ZMQContext) {
         let socket: Socket
         do {
             socket = try context.makeSocket(.pair)
             try socket.setLinger(0)
             try socket.connect(endpoint)
         } catch {
-            logger.error("history thread could not connect to the engine", metadata: ["error": "\(error)"])
+            logger.error("history query thread could not connect to the engine", metadata: ["error": "\(error)"])
             return
         }
-        defer {
-            socket.close(linger: 0)
-            try? store.close()
-        }
+        defer { socket.close(linger: 0) }
         let service = HistoryQueryService(store: store, kpis: configuration.kpis)
+        var poller = Poller()
+        poller.register(socket)
+        while !stopping.load(ordering: .relaxed) {
+            guard (try? poller.poll(timeoutMilliseconds: 100)) ?? 0 > 0 else { continue }
+            while let frames = try? socket.receiveMultipart(dontWait: true) {
+                answer(frames, service: service, socket: socket)
+            }
+        }
+    }
+
+    private func run() {
+        // Background work: yield the CPU to the engine thread under load (per-thread
+        // nice value on Linux, where `who` 0 is the calling thread); history catches up
+        // when ingest calms down.
+        #if canImport(Glibc)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
         var accumulator = RollupAccumulator(kpis: configuration.kpis, policy: configuration.ingest.policy)
         let parser = LineProtocolParser(limits: configuration.ingest.lineProtocolLimits)
         let reader = WALTailReader(directory: walDirectory, from: position.load(ordering: .relaxed))
         defer { reader.close() }
         var events: [HistoryEvent] = []
-        var poller = Poller()
-        poller.register(socket)
         var nextWrite = monotonicNanoseconds()
         var nextPrune = monotonicNanoseconds()
         while true {
             let stop = stopping.load(ordering: .relaxed)
-            if (try? poller.poll(timeoutMilliseconds: stop ? 0 : 100)) ?? 0 > 0 {
-                while let frames = try? socket.receiveMultipart(dontWait: true) {
-                    answer(frames, service: service, socket: socket)
-                }
-            }
             let now = monotonicNanoseconds()
-            guard stop || now >= nextWrite else { continue }
+            guard stop || now >= nextWrite else {
+                usleep(UInt32(min(100_000, (nextWrite - now) / 1_000)))
+                continue
+            }
             nextWrite = now + 1_000_000_000
             // Follow the log up to what is durable (never what a crash could still lose).
             // Stopping writes what was read and leaves any backlog for the next start
