@@ -22,11 +22,15 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# Release binaries carry the Swift runtime and Foundation inside (no Swift toolchain on
+# the target machine; `vigie push` starts in ~10 ms instead of ~20).
+RELEASE_FLAGS := -c release --static-swift-stdlib
+
 ## build: release binaries in .build/release/{vigied,vigie,vigie-agent}
 build: deps
-	$(SWIFT) build -c release --product vigied
-	$(SWIFT) build -c release --product vigie
-	$(SWIFT) build -c release --product vigie-agent
+	$(SWIFT) build $(RELEASE_FLAGS) --product vigied
+	$(SWIFT) build $(RELEASE_FLAGS) --product vigie
+	$(SWIFT) build $(RELEASE_FLAGS) --product vigie-agent
 
 ## debug: debug binaries in .build/debug
 debug: deps

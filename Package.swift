@@ -80,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "vigied",
             dependencies: [
-                "VigieDaemon", "VigieConfig",
+                "VigieDaemon", "VigieConfig", "VigieCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "vigie-agent",
             dependencies: [
-                "VigieAgent", "VigieConfig",
+                "VigieAgent", "VigieConfig", "VigieCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

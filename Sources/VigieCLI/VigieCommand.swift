@@ -1,4 +1,5 @@
 import ArgumentParser
+import VigieCore
 
 /// `vigie`: the Vigie command-line client.
 public struct VigieCommand: AsyncParsableCommand {
@@ -10,6 +11,7 @@ public struct VigieCommand: AsyncParsableCommand {
             DESIGN.md; use --config FILE, the --ingest/--feed/--control options or the \
             VIGIE_* environment variables to point elsewhere.
             """,
+        version: VigieVersion.string,
         subcommands: [
             PushCommand.self, WatchCommand.self, StatusCommand.self, AlertsCommand.self, AckCommand.self,
             SilenceCommand.self, UnsilenceCommand.self, HistoryCommand.self, EventsCommand.self, ParseCommand.self,

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import VigieAgent
 import VigieConfig
+import VigieCore
 
 /// `vigie-agent --config FILE` (what `vigie agent` executes): runs until SIGTERM or SIGINT.
 @main
@@ -13,7 +14,8 @@ struct VigieAgentMain: ParsableCommand {
         discussion: """
             Prints 'vigie agent ready ingest=… push=… control=…' once its endpoints are bound. \
             Exit status: 0 after SIGTERM/SIGINT, 78 on a bad config, 69 if it cannot start.
-            """
+            """,
+        version: VigieVersion.string
     )
 
     @Option(help: "Agent configuration file.")

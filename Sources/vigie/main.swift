@@ -6,4 +6,6 @@ func runVigie() async {
     await VigieCommand.main()
 }
 
-await runVigie()
+if !VigieCommand.runPushFastPath(Array(CommandLine.arguments.dropFirst())) {
+    await runVigie()
+}

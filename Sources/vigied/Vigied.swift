@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import VigieConfig
+import VigieCore
 import VigieDaemon
 
 /// `vigied`: the Vigie aggregator daemon.
@@ -15,7 +16,8 @@ struct Vigied: AsyncParsableCommand {
             Binds the endpoints of the configuration, prints one line \
             `vigied ready ingest=… push=… feed=… control=…` on standard output once they \
             are bound, and runs until SIGTERM or SIGINT.
-            """
+            """,
+        version: VigieVersion.string
     )
 
     @Option(name: .shortAndLong, help: "Configuration file.")
