@@ -21,7 +21,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/onevcat/Rainbow", from: "4.0.0"),
@@ -77,10 +77,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "VigieLogging",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "vigied",
             dependencies: [
-                "VigieDaemon", "VigieConfig", "VigieCore",
+                "VigieDaemon", "VigieConfig", "VigieCore", "VigieLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -90,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "vigie-agent",
             dependencies: [
-                "VigieAgent", "VigieConfig", "VigieCore",
+                "VigieAgent", "VigieConfig", "VigieCore", "VigieLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -98,6 +103,7 @@ let package = Package(
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: strict),
         .testTarget(name: "VigieCoreTests", dependencies: ["VigieCore", "VigieTesting"], swiftSettings: strict),
+        .testTarget(name: "VigieLoggingTests", dependencies: ["VigieLogging"], swiftSettings: strict),
         .testTarget(
             name: "VigieStoreTests",
             dependencies: ["VigieStore", "VigieCore", "VigieTesting", .product(name: "GRDB", package: "GRDB.swift")],

@@ -179,6 +179,19 @@ final class AlertCoordinator {
         }
     }
 
+    /// How many alerts are firing and pending (systemd status, `stats`).
+    func stateCounts(now: Int64) -> (firing: Int, pending: Int) {
+        var counts = (firing: 0, pending: 0)
+        for a in evaluator.active(now: now) {
+            switch a.phase {
+            case .firing: counts.firing += 1
+            case .pending: counts.pending += 1
+            case .resolved, .inactive: break
+            }
+        }
+        return counts
+    }
+
     /// The active alerts with their acknowledgment and silence, for `alerts`/`snapshot`.
     func activeMessages(now: Int64) -> [AlertFeedMessage] {
         evaluator.active(now: now).map { a in

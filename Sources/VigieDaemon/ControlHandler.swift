@@ -13,10 +13,10 @@ final class ControlHandler {
 
     /// Operations this version serves.
     static let operations = [
-        "snapshot", "stats", "config", "alerts", "ack", "silence", "unsilence", "history", "events",
+        "snapshot", "stats", "config", "alerts", "ack", "silence", "unsilence", "history", "events", "reload",
     ]
     /// Operations of the protocol that later versions serve.
-    static let plannedOperations = ["reload"]
+    static let plannedOperations: [String] = []
     /// Operations the history thread answers.
     static let historyOperations: Set<String> = ["history", "events"]
 
@@ -112,6 +112,7 @@ final class ControlHandler {
         case "ack": ack(object)
         case "silence": silence(object)
         case "unsilence": unsilence(object)
+        case "reload": reload()
         default:
             if Self.plannedOperations.contains(op) {
                 fail("op \"\(op)\" is not available in this version of vigied")
@@ -119,6 +120,50 @@ final class ControlHandler {
                 fail("unknown op \"\(op)\": expected one of \(Self.operations.joined(separator: ", "))")
             }
         }
+    }
+
+    /// `reload`: re-read the configuration file; the reply says what changed, or lists
+    /// every error of a file that was refused (the running configuration stays).
+    private func reload() {
+        let outcome = loop.reloadConfiguration()
+        writer.reset()
+        writer.beginObject()
+        writer.key("ok")
+        writer.bool(outcome.ok)
+        if !outcome.ok {
+            loop.statistics.controlErrors += 1
+            writer.key("error")
+            writer.string("configuration refused, the running one is kept: " + (outcome.errors.first ?? ""))
+            writer.key("errors")
+            writer.beginArray()
+            for error in outcome.errors { writer.string(error) }
+            writer.endArray()
+            writer.endObject()
+            return
+        }
+        writer.key("file")
+        writer.string(loop.configurationForControl.sourcePath ?? "")
+        writer.key("kpis")
+        writer.beginObject()
+        for (name, list) in [
+            ("kept", outcome.kept), ("restarted", outcome.restarted), ("added", outcome.added),
+            ("removed", outcome.removed),
+        ] {
+            writer.key(name)
+            writer.beginArray()
+            for kpi in list { writer.string(kpi) }
+            writer.endArray()
+        }
+        writer.endObject()
+        writer.key("rules")
+        writer.integer(outcome.rules)
+        writer.key("notifiers_replaced")
+        writer.bool(outcome.notifiersReplaced)
+        writer.key("needs_restart")
+        writer.beginArray()
+        for section in outcome.needsRestart { writer.string(section) }
+        writer.endArray()
+        writer.endObject()
     }
 
     private func fail(_ message: String) {

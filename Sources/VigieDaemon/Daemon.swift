@@ -20,8 +20,10 @@ public final class Daemon: Service, Sendable {
     private let clock: any WallClock
     private let context: ZMQContext
     private let stopRequested = Atomic<Bool>(false)
+    private let reloadRequested = Atomic<Bool>(false)
     private let lifecycle = Mutex(LifecycleState())
     private let onReady: (@Sendable (BoundEndpoints) -> Void)?
+    private let systemd: SystemdNotifier?
 
     private struct LifecycleState: Sendable {
         var started = false
@@ -32,15 +34,20 @@ public final class Daemon: Service, Sendable {
 
     /// Creates a daemon; nothing is bound until `start()`.
     ///
-    /// - Parameter onReady: called once every endpoint is bound (from `start()`), e.g.
-    ///   to print the ready line or notify systemd.
+    /// - Parameters:
+    ///   - systemd: where to send `READY=1`, `STATUS=`, `WATCHDOG=1` and `STOPPING=1`
+    ///     (`SystemdNotifier()` under systemd; nil otherwise).
+    ///   - onReady: called once every endpoint is bound and recovery is done (from
+    ///     `start()`), e.g. to print the ready line.
     public init(
         configuration: VigieConfiguration,
         logger: Logger,
         clock: any WallClock = SystemClock(),
+        systemd: SystemdNotifier? = nil,
         onReady: (@Sendable (BoundEndpoints) -> Void)? = nil
     ) throws {
         self.onReady = onReady
+        self.systemd = systemd
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
@@ -65,10 +72,17 @@ public final class Daemon: Service, Sendable {
         let logger = self.logger
         let clock = self.clock
         let context = self.context
+        let systemd = self.systemd
         let thread = Thread { [self] in
             let loop: EngineLoop
             do {
-                loop = try EngineLoop(configuration: configuration, context: context, logger: logger, clock: clock)
+                loop = try EngineLoop(
+                    configuration: configuration,
+                    context: context,
+                    logger: logger,
+                    clock: clock,
+                    systemd: systemd
+                )
                 do {
                     try loop.recover()
                 } catch {
@@ -84,7 +98,10 @@ public final class Daemon: Service, Sendable {
                 return
             }
             ready.signal()
-            loop.run(until: { self.stopRequested.load(ordering: .relaxed) })
+            loop.run(
+                until: { self.stopRequested.load(ordering: .relaxed) },
+                reloadRequested: { self.reloadRequested.exchange(false, ordering: .relaxed) }
+            )
             loop.close()
             self.finish()
         }
@@ -96,6 +113,7 @@ public final class Daemon: Service, Sendable {
         case .success(let bound):
             logger.info("vigied ready", metadata: ["endpoints": "\(bound.summary)"])
             onReady?(bound)
+            systemd?.notify("READY=1\nSTATUS=ready: \(bound.summary)")
             return bound
         case .failure(let error):
             terminateContext()
@@ -118,7 +136,15 @@ public final class Daemon: Service, Sendable {
 
     /// Asks the engine thread to finish its current turn, close its sockets and exit.
     public func stop() {
-        stopRequested.store(true, ordering: .relaxed)
+        if !stopRequested.exchange(true, ordering: .relaxed) {
+            systemd?.notify("STOPPING=1\nSTATUS=stopping: finishing in-flight batches, syncing, checkpointing")
+        }
+    }
+
+    /// Asks the engine thread to re-read the configuration file (SIGHUP): it does so
+    /// within 100 ms; the outcome goes to the log (and to systemd's status).
+    public func requestReload() {
+        reloadRequested.store(true, ordering: .relaxed)
     }
 
     /// Returns once the engine thread has exited and the context is terminated.

@@ -4,6 +4,9 @@
 public struct DaemonStatistics: Sendable, Equatable {
     /// Lines applied (acknowledged ingest and push).
     public var samplesAccepted: UInt64 = 0
+    /// Configuration reloads applied, and refused (invalid file).
+    public var reloads: UInt64 = 0
+    public var reloadsRefused: UInt64 = 0
     /// Lines rejected by the parser or an ingest policy.
     public var samplesRejected: UInt64 = 0
     /// (sample, KPI) placements refused because the sample was too old for the window.

@@ -12,7 +12,7 @@ import ZeroMQ
 /// reusing frames and scratch buffers), then publishes due KPI values and heartbeats.
 final class EngineLoop {
     let bound: BoundEndpoints
-    private let configuration: VigieConfiguration
+    private var configuration: VigieConfiguration
     private let logger: Logger
     private let clock: any WallClock
 
@@ -46,16 +46,16 @@ final class EngineLoop {
 
     private(set) var engine: KPIEngine
     /// KPIs with alert rules (tracked for `takeChangedForAlerts`).
-    private let watchedKPIs: Set<Int>
+    private var watchedKPIs: Set<Int>
     /// Writes checkpoints off the engine thread; `nil` until `recover()` ran.
     private var checkpointWriter: CheckpointWriter?
     private let checkpointStore: CheckpointStore
     /// WAL position of the last checkpoint written or submitted.
     private var checkpointLSN: UInt64 = 0
     private var nextCheckpointAt: Int64 = .max
-    let alerts: AlertCoordinator
+    private(set) var alerts: AlertCoordinator
     private var nextAlertTick: Int64
-    private let parser: LineProtocolParser
+    private var parser: LineProtocolParser
     private var producers = ByteKeyTable<AntiReplayWindow>(capacity: 256)
     var statistics = DaemonStatistics()
     let startedAt: Int64
@@ -85,9 +85,21 @@ final class EngineLoop {
     private static let drainBudget = 512
 
     private let context: ZMQContext
+    /// systemd notifications (watchdog pings and status) from this thread; nil when not
+    /// under systemd.
+    private let systemd: SystemdNotifier?
+    /// Next watchdog ping, monotonic ns (the wall clock may be a test's manual clock).
+    private var nextWatchdogPing: UInt64 = 0
 
-    init(configuration: VigieConfiguration, context: ZMQContext, logger: Logger, clock: any WallClock) throws {
+    init(
+        configuration: VigieConfiguration,
+        context: ZMQContext,
+        logger: Logger,
+        clock: any WallClock,
+        systemd: SystemdNotifier? = nil
+    ) throws {
         self.context = context
+        self.systemd = systemd
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
@@ -180,6 +192,132 @@ final class EngineLoop {
         alerts.onTransition = { [unowned self] message in
             self.logAlertTransition(message, now: self.clock.now())
         }
+    }
+
+    // MARK: - Reload
+
+    /// What a reload did, for the `reload` reply and the log.
+    struct ReloadOutcome {
+        var errors: [String] = []
+        /// KPIs by what happened to their state.
+        var kept: [String] = []
+        var restarted: [String] = []
+        var added: [String] = []
+        var removed: [String] = []
+        var rules = 0
+        var notifiersReplaced = false
+        /// Settings that changed in the file but take effect only at the next start.
+        var needsRestart: [String] = []
+        var ok: Bool { errors.isEmpty }
+    }
+
+    /// Re-reads the configuration file and applies what changed, on this thread (SIGHUP
+    /// and the `reload` op both land here). An invalid file changes nothing: every error
+    /// is logged and returned. A valid one replaces KPIs, alert rules and notifiers:
+    /// the state is carried over through the checkpoint codec, so KPIs (and rules) whose
+    /// definition is unchanged keep their windows (and alert states), changed ones start
+    /// empty, removed ones are dropped; acks, silences and producers' sequence numbers are
+    /// kept. `[daemon]` and `[endpoints]` changes are reported and wait for a restart.
+    func reloadConfiguration() -> ReloadOutcome {
+        var outcome = ReloadOutcome()
+        systemd?.reloading()
+        defer { systemd?.notify("READY=1\nSTATUS=\(outcome.ok ? "reloaded" : "reload refused"); \(statusLine)") }
+        guard let path = configuration.sourcePath else {
+            outcome.errors = ["this daemon was not started from a configuration file"]
+            return outcome
+        }
+        let loaded: VigieConfiguration
+        do {
+            loaded = try ConfigLoader.load(path: path)
+        } catch {
+            outcome.errors = (error as? ConfigErrors)?.errors.map(\.description) ?? ["\(error)"]
+            statistics.reloadsRefused += 1
+            for message in outcome.errors {
+                logger.error("reload refused: keeping the running configuration", metadata: ["error": "\(message)"])
+            }
+            return outcome
+        }
+        var next = loaded
+        var daemon = next.daemon
+        daemon.stateDir = configuration.daemon.stateDir  // --state-dir overrides the file
+        if daemon != configuration.daemon { outcome.needsRestart.append("[daemon]") }
+        if next.endpoints != configuration.endpoints { outcome.needsRestart.append("[endpoints]") }
+        if next.history != configuration.history { outcome.needsRestart.append("[history]") }
+        next.daemon = configuration.daemon
+        next.endpoints = configuration.endpoints
+        next.history = configuration.history
+
+        let previous = configuration
+        let oldKPIs = Dictionary(previous.kpis.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let newNames = Set(next.kpis.map(\.name))
+        for kpi in next.kpis {
+            switch oldKPIs[kpi.name] {
+            case nil: outcome.added.append(kpi.name)
+            case let old? where old == kpi: outcome.kept.append(kpi.name)
+            case _?: outcome.restarted.append(kpi.name)
+            }
+        }
+        outcome.removed = previous.kpis.map(\.name).filter { !newNames.contains($0) }
+        outcome.rules = next.alerts.count
+
+        let state = encodeCheckpoint()
+        outcome.notifiersReplaced = next.notifiers != previous.notifiers
+        install(next, replacingNotifiers: outcome.notifiersReplaced)
+        do {
+            try restore(checkpoint: state)
+        } catch {
+            // Cannot happen (this process just encoded it); go back to what ran before.
+            logger.error(
+                "reload could not carry the state over; keeping the old configuration",
+                metadata: ["error": "\(error)"]
+            )
+            install(previous, replacingNotifiers: outcome.notifiersReplaced)
+            try? restore(checkpoint: state)
+            outcome.errors = ["the running state could not be carried over (\(error)); nothing changed"]
+            return outcome
+        }
+        history?.reconfigure(kpis: next.kpis)
+        statistics.reloads += 1
+        logger.notice(
+            "configuration reloaded",
+            metadata: [
+                "file": "\(path)", "kpis_kept": "\(outcome.kept.count)", "kpis_restarted": "\(outcome.restarted.count)",
+                "kpis_added": "\(outcome.added.count)", "kpis_removed": "\(outcome.removed.count)",
+                "rules": "\(outcome.rules)", "needs_restart": "\(outcome.needsRestart.joined(separator: " "))",
+            ]
+        )
+        return outcome
+    }
+
+    /// Makes `next` the running configuration with fresh engine and alert state (the
+    /// caller restores the carried-over state); acks and silences stay in their store.
+    private func install(_ next: VigieConfiguration, replacingNotifiers: Bool) {
+        let now = clock.now()
+        configuration = next
+        parser = LineProtocolParser(limits: next.ingest.lineProtocolLimits)
+        let notifiers: NotifierDispatcher
+        if replacingNotifiers {
+            // Running notifications finish on their own; never wait for them here.
+            alerts.notifiers.stop(timeout: 0)
+            notifiers = NotifierDispatcher(configurations: next.notifiers, logger: logger)
+            notifiers.start()
+        } else {
+            notifiers = alerts.notifiers
+        }
+        let coordinator = AlertCoordinator(
+            rules: next.alerts,
+            timeZone: next.daemon.timeZone,
+            now: now,
+            logger: logger,
+            store: alerts.store,
+            notifiers: notifiers
+        )
+        coordinator.onTransition = { [unowned self] message in
+            self.logAlertTransition(message, now: self.clock.now())
+        }
+        alerts = coordinator
+        watchedKPIs = Set(next.kpis.indices.filter { coordinator.evaluator.watches(kpi: next.kpis[$0].name) })
+        resetState()
     }
 
     /// Replays the write-ahead log into the engine, then opens the log for appending.
@@ -447,8 +585,9 @@ final class EngineLoop {
     }
 
     /// Loops until `shouldStop` returns true (checked at least every 100 ms).
-    func run(until shouldStop: () -> Bool) {
+    func run(until shouldStop: () -> Bool, reloadRequested: () -> Bool = { false }) {
         while !shouldStop() {
+            if reloadRequested() { _ = reloadConfiguration() }
             let now = clock.now()
             let wait = max(0, min(nextHeartbeat, nextPublishCheck, nextAlertTick) - now) / 1_000_000
             do {
@@ -511,7 +650,10 @@ final class EngineLoop {
             }
         }
         historySocket?.close(linger: 0)
-        for socket in ingestSockets + pushSockets + controlSockets { socket.close(linger: 0) }
+        // The ACKs and replies released above go out before the context terminates
+        // (bounded: a peer that vanished holds the stop at most this long).
+        for socket in ingestSockets + controlSockets { socket.close(linger: 1_000) }
+        for socket in pushSockets { socket.close(linger: 0) }
         feed.close()
         alerts.notifiers.stop()
     }
@@ -557,8 +699,33 @@ final class EngineLoop {
             lastRateAccepted = statistics.samplesAccepted
             feed.publishHeartbeat(now: now, uptimeSeconds: uptimeSeconds, ingestRate: ingestRate)
             nextHeartbeat = now + configuration.daemon.heartbeatInterval
+            systemd?.notify("STATUS=\(statusLine)")
         }
+        pingWatchdog()
         statistics.feedMessages = feed.published
+    }
+
+    /// `WATCHDOG=1` every half `WATCHDOG_USEC`, from this thread only: the loop wakes at
+    /// least every 100 ms, so a missing ping means the engine is stuck (systemd then
+    /// kills and restarts the service).
+    private func pingWatchdog() {
+        guard let systemd, let interval = systemd.watchdogPingInterval else { return }
+        let now = monotonicNanoseconds()
+        guard now >= nextWatchdogPing else { return }
+        systemd.notify("WATCHDOG=1")
+        nextWatchdogPing = now + interval
+    }
+
+    /// systemd's one-line status: ingest rate and alerts.
+    var statusLine: String {
+        let counts = alerts.stateCounts(now: clock.now())
+        return String(
+            format: "%.0f samples/s, %d alerts firing, %d pending, %llu rejected since start",
+            ingestRate,
+            counts.firing,
+            counts.pending,
+            statistics.samplesRejected
+        )
     }
 
     var uptimeSeconds: Double {

@@ -31,6 +31,9 @@ final class HistoryRecorder: Sendable {
     let eventsWritten = Atomic<UInt64>(0)
     let writeErrors = Atomic<UInt64>(0)
     private let lastError = Mutex<String?>(nil)
+    /// The KPIs rolled up and queried; replaced by a reload (both threads pick the new
+    /// list up at their next round or request).
+    private let kpis: Mutex<[KPIDefinition]>
 
     private let store: HistoryStore
     private let configuration: VigieConfiguration
@@ -43,6 +46,7 @@ final class HistoryRecorder: Sendable {
         self.configuration = configuration
         self.walDirectory = walDirectory
         self.logger = logger
+        kpis = Mutex(configuration.kpis)
         store = try HistoryStore(path: configuration.daemon.stateDir + "/" + HistoryConfiguration.fileName)
         position.store(try store.position() ?? 0, ordering: .relaxed)
         endpoint = "inproc://vigie-history-\(UUID().uuidString)"
@@ -54,6 +58,12 @@ final class HistoryRecorder: Sendable {
     }
 
     var lastWriteError: String? { lastError.withLock { $0 } }
+
+    /// After a reload: roll up and answer for `kpis` from now on (samples already
+    /// rolled up stay under their KPI's name).
+    func reconfigure(kpis new: [KPIDefinition]) {
+        kpis.withLock { $0 = new }
+    }
 
     /// Starts the rollup thread and the query thread.
     func start(context: ZMQContext) {
@@ -94,11 +104,11 @@ final class HistoryRecorder: Sendable {
             return
         }
         defer { socket.close(linger: 0) }
-        let service = HistoryQueryService(store: store, kpis: configuration.kpis)
         var poller = Poller()
         poller.register(socket)
         while !stopping.load(ordering: .relaxed) {
             guard (try? poller.poll(timeoutMilliseconds: 100)) ?? 0 > 0 else { continue }
+            let service = HistoryQueryService(store: store, kpis: kpis.withLock { $0 })
             while let frames = try? socket.receiveMultipart(dontWait: true) {
                 answer(frames, service: service, socket: socket)
             }
@@ -112,7 +122,8 @@ final class HistoryRecorder: Sendable {
         #if canImport(Glibc)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         #endif
-        var accumulator = RollupAccumulator(kpis: configuration.kpis, policy: configuration.ingest.policy)
+        var rolledUp = kpis.withLock { $0 }
+        var accumulator = RollupAccumulator(kpis: rolledUp, policy: configuration.ingest.policy)
         let parser = LineProtocolParser(limits: configuration.ingest.lineProtocolLimits)
         let reader = WALTailReader(directory: walDirectory, from: position.load(ordering: .relaxed))
         defer { reader.close() }
@@ -127,6 +138,12 @@ final class HistoryRecorder: Sendable {
                 continue
             }
             nextWrite = now + 1_000_000_000
+            // A reload changed the KPIs: the accumulator is empty between rounds.
+            let current = kpis.withLock { $0 }
+            if current != rolledUp {
+                rolledUp = current
+                accumulator = RollupAccumulator(kpis: current, policy: configuration.ingest.policy)
+            }
             // Follow the log up to what is durable (never what a crash could still lose).
             // Stopping writes what was read and leaves any backlog for the next start
             // (its position is stored), so a stop is never slow.
@@ -216,7 +233,7 @@ final class HistoryRecorder: Sendable {
     /// position written, so nothing is lost or counted twice.
     private func reopen(reader: WALTailReader, events: inout [HistoryEvent], accumulator: inout RollupAccumulator) {
         events.removeAll()
-        accumulator = RollupAccumulator(kpis: configuration.kpis, policy: configuration.ingest.policy)
+        accumulator = RollupAccumulator(kpis: kpis.withLock { $0 }, policy: configuration.ingest.policy)
         reader.seek(to: position.load(ordering: .relaxed))
     }
 

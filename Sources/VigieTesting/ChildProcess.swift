@@ -12,14 +12,15 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Spawns `path` with `arguments`. Stdin reads `stdinPath` (or /dev/null); stdout goes
     /// to `stdoutFD`, else the file `stdoutPath` (or /dev/null); stderr to the file at
-    /// `stderrPath` (or /dev/null).
+    /// `stderrPath` (or /dev/null). The environment is the runner's plus `environment`.
     public init(
         path: String,
         arguments: [String],
         stdinPath: String? = nil,
         stdoutFD: Int32? = nil,
         stdoutPath: String? = nil,
-        stderrPath: String? = nil
+        stderrPath: String? = nil,
+        environment extra: [String: String] = [:]
     ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -51,8 +52,13 @@ public final class ChildProcess: @unchecked Sendable {
         sigemptyset(&none)
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // The runner's environment, with `extra` set (replacing any variable of that name).
+        var variables = ProcessInfo.processInfo.environment
+        for (key, value) in extra { variables[key] = value }
+        let envp: [UnsafeMutablePointer<CChar>?] = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in envp { free(p) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        let rc = posix_spawn(&child, path, &actions, &attributes, argv, envp)
         guard rc == 0 else { throw HarnessError("cannot spawn \(path): \(String(cString: strerror(rc)))") }
         pid = child
     }

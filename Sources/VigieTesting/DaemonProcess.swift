@@ -21,6 +21,7 @@ public final class DaemonProcess: @unchecked Sendable {
     ///     (removed when this object goes) unless given — give the same one to restart a
     ///     daemon on its state (the caller removes it).
     ///   - daemonSettings: extra `[daemon]` lines, e.g. `fsync = "always"`.
+    ///   - environment: variables set for the daemon (e.g. `NOTIFY_SOCKET`).
     ///   - endpoints: fixed endpoints by name (`ingest`, `push`, `feed`, `control`)
     ///     instead of wildcard ports, e.g. those a previous run bound.
     public init(
@@ -30,6 +31,7 @@ public final class DaemonProcess: @unchecked Sendable {
         directory given: URL? = nil,
         daemonSettings: String = "",
         endpoints fixed: [String: String] = [:],
+        environment: [String: String] = [:],
         filePath: String = #filePath
     ) throws {
         ownsDirectory = given == nil
@@ -75,7 +77,8 @@ public final class DaemonProcess: @unchecked Sendable {
                 path: url.path,
                 arguments: ["--config", configPath, "--log-level", "info"],
                 stdoutFD: fds[1],
-                stderrPath: logPath
+                stderrPath: logPath,
+                environment: environment
             )
         } catch {
             close(fds[1])
@@ -101,6 +104,11 @@ public final class DaemonProcess: @unchecked Sendable {
     /// What the daemon logged so far.
     public var log: String {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    /// Sends `signal` (e.g. SIGHUP) without waiting.
+    public func send(_ signal: Int32) {
+        child.signal(signal)
     }
 
     /// Sends `signal` and waits for the exit; returns the status and how long it took.

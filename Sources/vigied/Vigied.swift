@@ -5,6 +5,7 @@ import ServiceLifecycle
 import VigieConfig
 import VigieCore
 import VigieDaemon
+import VigieLogging
 
 /// `vigied`: the Vigie aggregator daemon.
 @main
@@ -33,8 +34,10 @@ struct Vigied: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown log level '\(logLevel)'")
         }
+        // Journal priorities under systemd, readable lines elsewhere; repeats rate-limited.
+        let sink = ServiceLogHandler.Sink()
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = ServiceLogHandler(label: label, sink: sink)
             handler.logLevel = level
             return handler
         }
@@ -51,10 +54,16 @@ struct Vigied: AsyncParsableCommand {
 
         // The daemon binds inside the service group, after the group has taken over
         // SIGTERM/SIGINT, so a signal right after the ready line is a clean stop.
-        let daemon = try Daemon(configuration: configuration, logger: logger) { bound in
+        let daemon = try Daemon(configuration: configuration, logger: logger, systemd: SystemdNotifier()) { bound in
             print("vigied ready \(bound.summary)")
             fflush(nil)
         }
+        // SIGHUP (systemctl reload): re-read the configuration, keep running.
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP)
+        hangup.setEventHandler { daemon.requestReload() }
+        hangup.resume()
+        defer { hangup.cancel() }
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: daemon)],

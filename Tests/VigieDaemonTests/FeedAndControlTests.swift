@@ -88,7 +88,7 @@ struct FeedAndControlTests {
         (#"{"x":1}"#, "missing \"op\""),
         (#"{"op":"fly"}"#, "unknown op"),
         (#"{"op":"history"}"#, "\"kpi\" is missing"),
-        (#"{"op":"reload"}"#, "not available"),
+        (#"{"op":"ack"}"#, "rule"),
     ])
     func controlErrors(request: String, expected: String) async throws {
         let h = try DaemonHarness(toml: waitKPIs)

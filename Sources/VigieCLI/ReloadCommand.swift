@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+
+/// `vigie reload`: have vigied re-read its configuration file (as `systemctl reload` does
+/// with SIGHUP), and say what changed — or why the file was refused.
+public struct ReloadCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "reload",
+        abstract: "Re-read vigied's configuration file; a file with errors is refused and the running one kept.",
+        discussion: """
+            KPIs whose definition is unchanged keep their windows and alert states; a \
+            changed KPI starts empty; removed ones are dropped. [daemon], [endpoints] and \
+            [history] changes take effect at the next restart (listed under "restart \
+            needed"). Exit status: 0 reloaded; 65 the file was refused (every error is \
+            printed); 75 vigied is unreachable.
+            """
+    )
+
+    @Flag(help: "Print the control reply as JSON.")
+    var json = false
+
+    @OptionGroup var endpoints: EndpointOptions
+
+    public init() {}
+
+    public func run() throws {
+        let raw = try withControlClient(endpoints, command: "reload") {
+            try $0.requestRaw(["op": "reload"], timeoutMilliseconds: 30_000)
+        }
+        guard let reply = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else {
+            FileHandle.standardError.write(Data("vigie reload: the reply is not a JSON object\n".utf8))
+            throw ExitCode(76)
+        }
+        if json { print(String(decoding: raw, as: UTF8.self)) }
+        guard reply["ok"] as? Bool == true else {
+            let errors = reply["errors"] as? [String] ?? [reply["error"] as? String ?? "reload failed"]
+            var text = "vigie reload: configuration refused, vigied keeps running the previous one:\n"
+            for error in errors { text += "  \(error)\n" }
+            FileHandle.standardError.write(Data(text.utf8))
+            throw ExitCode(65)
+        }
+        if !json { print(Self.render(reply), terminator: "") }
+    }
+
+    static func render(_ reply: [String: Any]) -> String {
+        let kpis = reply["kpis"] as? [String: Any] ?? [:]
+        func list(_ key: String) -> [String] { kpis[key] as? [String] ?? [] }
+        var out = "reloaded \(reply["file"] as? String ?? "the configuration")\n"
+        for (key, label) in [
+            ("kept", "KPIs kept (windows and alert states carried over)"),
+            ("restarted", "KPIs changed (start empty)"), ("added", "KPIs added"), ("removed", "KPIs removed"),
+        ] {
+            let names = list(key)
+            guard !names.isEmpty else { continue }
+            // Kept KPIs are the usual case: a count; the others by name.
+            out += "  \(label): \(key == "kept" ? "\(names.count)" : names.joined(separator: ", "))\n"
+        }
+        out += "  alert rules: \(reply["rules"] as? Int ?? 0)"
+        out += (reply["notifiers_replaced"] as? Bool == true ? ", notifiers replaced" : "") + "\n"
+        if let restart = reply["needs_restart"] as? [String], !restart.isEmpty {
+            out += "  restart needed for: \(restart.joined(separator: " ")) (changed in the file, not applied)\n"
+        }
+        return out
+    }
+}

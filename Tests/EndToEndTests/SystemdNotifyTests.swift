@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+import VigieTesting
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A stand-in for systemd's notification socket: an `AF_UNIX` datagram socket the test
+/// binds (in a directory of its own, removed with it) and reads, as systemd does for
+/// `Type=notify` services.
+final class NotifySocket {
+    let path: String
+    private let directory: URL
+    private let fd: Int32
+    private(set) var received: [String] = []
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-notify-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        path = directory.appendingPathComponent("notify.sock").path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard rc == 0 else { throw HarnessError("bind \(path): \(errno)") }
+    }
+
+    deinit {
+        close(fd)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Reads datagrams for `seconds`, or until one contains `until`.
+    @discardableResult
+    func collect(for seconds: Double, until: String? = nil) -> [String] {
+        let end = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4_096)
+        while Date() < end {
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&entry, 1, 50) > 0 else { continue }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { continue }
+            let message = String(decoding: buffer[0..<n], as: UTF8.self)
+            received.append(message)
+            if let until, message.contains(until) { break }
+        }
+        return received
+    }
+}
+
+@Suite("systemd notify protocol (vigied binary)")
+struct SystemdNotifyTests {
+    static let kpis = """
+        [[kpi]]
+        name = "attente.mean"
+        metric = "guichet_attente"
+        aggregate = "mean"
+        window = "1m"
+        """
+
+    @Test func readyWatchdogStatusThenStopping() throws {
+        let notify = try NotifySocket()
+        let daemon = try DaemonProcess(
+            kpis: Self.kpis,
+            daemonSettings: #"heartbeat_interval = "200ms""#,
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000", "JOURNAL_STREAM": "8:12345"]
+        )
+        // Under the journal, log lines carry their syslog priority.
+        #expect(daemon.log.contains("<6>vigied ready endpoints="), "\(daemon.log)")
+        // The ready line was printed, so READY=1 is on its way or there.
+        notify.collect(for: 1.5)
+        let first = try #require(notify.received.first { !$0.hasPrefix("WATCHDOG=1") })
+        #expect(first.hasPrefix("READY=1\n"), "\(notify.received)")
+        #expect(first.contains("STATUS=ready: ingest="))
+        // Pinged every 100 ms (half of WATCHDOG_USEC): at least 8 in 1.5 s, allowing for a
+        // loaded CI machine; none before READY=1 matters to systemd, so none is checked.
+        let pings = notify.received.filter { $0 == "WATCHDOG=1" }.count
+        #expect(pings >= 8, "\(pings) pings: \(notify.received)")
+        let status = notify.received.last { $0.hasPrefix("STATUS=") && $0.contains("samples/s") }
+        #expect(status?.contains("alerts firing") == true, "\(notify.received)")
+
+        let stop = daemon.stop()
+        #expect(stop.status == 0)
+        notify.collect(for: 0.5, until: "STOPPING=1")
+        #expect(notify.received.contains { $0.hasPrefix("STOPPING=1") }, "\(notify.received.suffix(3))")
+    }
+
+    @Test func aWatchdogMeantForAnotherProcessIsNotPinged() throws {
+        // systemd sets WATCHDOG_PID to the main process; a child that inherited the
+        // variables (or a daemon started by a wrapper) must not answer for it.
+        let notify = try NotifySocket()
+        let daemon = try DaemonProcess(
+            kpis: Self.kpis,
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000", "WATCHDOG_PID": "1"]
+        )
+        notify.collect(for: 0.6)
+        daemon.stop()
+        #expect(notify.received.contains { $0.hasPrefix("READY=1") })
+        #expect(!notify.received.contains("WATCHDOG=1"), "\(notify.received)")
+    }
+}
