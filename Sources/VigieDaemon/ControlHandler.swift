@@ -334,8 +334,14 @@ final class ControlHandler {
         writer.bool(true)
         writer.key("epoch")
         writer.string(loop.epoch)
+        writer.key("version")
+        writer.string(VigieVersion.string)
         writer.key("uptime_s")
         writer.number((loop.uptimeSeconds * 1000).rounded() / 1000)
+        writer.key("config_file")
+        writer.string(loop.configurationForControl.sourcePath ?? "")
+        writer.key("config_loaded_at")
+        writer.string(Timestamps.rfc3339(nanoseconds: loop.configurationLoadedAt))
         writer.key("ingest_rate")
         writer.number((loop.ingestRate * 10).rounded() / 10)
         let fields: [(String, UInt64)] = [
@@ -358,6 +364,8 @@ final class ControlHandler {
             ("series_overflow", UInt64(counters.seriesOverflow)),
             ("series", UInt64(counters.series)),
             ("kpis", UInt64(loop.engine.kpis.count)),
+            ("reloads", s.reloads),
+            ("reloads_refused", s.reloadsRefused),
         ]
         for (name, value) in fields {
             writer.key(name)

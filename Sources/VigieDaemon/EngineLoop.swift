@@ -59,6 +59,8 @@ final class EngineLoop {
     private var producers = ByteKeyTable<AntiReplayWindow>(capacity: 256)
     var statistics = DaemonStatistics()
     let startedAt: Int64
+    /// When the running configuration was read (start, or the last reload applied).
+    private(set) var configurationLoadedAt: Int64
     private let startedMonotonic: UInt64
 
     /// Reused receive frames; grows to the largest message's frame count.
@@ -105,6 +107,7 @@ final class EngineLoop {
         self.clock = clock
         let now = clock.now()
         self.startedAt = now
+        self.configurationLoadedAt = now
         self.startedMonotonic = monotonicNanoseconds()
         self.parser = LineProtocolParser(limits: configuration.ingest.lineProtocolLimits)
         self.engine = KPIEngine(kpis: configuration.kpis, timeZone: configuration.daemon.timeZone, now: now)
@@ -278,6 +281,7 @@ final class EngineLoop {
         }
         history?.reconfigure(kpis: next.kpis)
         statistics.reloads += 1
+        configurationLoadedAt = clock.now()
         logger.notice(
             "configuration reloaded",
             metadata: [

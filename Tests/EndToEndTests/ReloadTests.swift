@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieCore
 import VigieTesting
 
 /// `vigie reload` and SIGHUP through the real binaries: a bad file is refused with every
@@ -95,6 +96,15 @@ struct ReloadTests {
         let last = try Self.snapshot(daemon)
         #expect(last["attente.count"] == 4)
         #expect(last["attente.mean"] == 21)  // (12 + 45 + 7 + 20) / 4
+        let stats = try BinaryRunner.run(
+            "vigie",
+            arguments: ["status", "--stats", "--json"] + daemon.endpointArguments
+        )
+        let counters = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any]
+        #expect(counters?["reloads"] as? Int == 1)
+        #expect(counters?["reloads_refused"] as? Int == 1)
+        #expect(counters?["config_file"] as? String == daemon.configPath)
+        #expect(counters?["version"] as? String == VigieVersion.string)
         #expect(daemon.stop().status == 0)
     }
 
