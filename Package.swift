@@ -48,14 +48,15 @@ let package = Package(
         .target(
             name: "VigieAgent",
             dependencies: [
-                "VigieCore", "VigieConfig", "VigieStore", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
+                "VigieCore", "VigieConfig", "VigieProcess", "VigieStore", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "VigieDaemon",
             dependencies: [
-                "VigieCore", "VigieConfig", "VigieStore", "ZeroMQ",
+                "VigieCore", "VigieConfig", "VigieProcess", "VigieStore", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -73,10 +74,12 @@ let package = Package(
         .target(
             name: "VigieTesting",
             dependencies: [
-                "VigieCore", "VigieConfig", "VigieDaemon", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
+                "VigieCore", "VigieConfig", "VigieDaemon", "VigieProcess", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
+        .target(name: "VigieProcess", dependencies: ["VigieCore"], swiftSettings: strict),
         .target(
             name: "VigieLogging",
             dependencies: [.product(name: "Logging", package: "swift-log")],

@@ -1,3 +1,5 @@
+import VigieCore
+
 /// The agent's own health, as line-protocol samples it appends to its spool (so they
 /// reach the daemon like any other sample, and the daemon's KPIs can watch agents).
 public enum AgentHealth {
@@ -47,7 +49,7 @@ public enum AgentHealth {
     /// `vigie_agent,agent=a1 spool_bytes=4096i,spool_unsent=2i,oldest_unsent_s=1.5,dropped_samples=0i,dropped_batches=0i,dead_letters=0i,connected=true`.
     public static func lines(agent: String, _ s: Snapshot) -> String {
         var escaped: [UInt8] = []
-        TagDefaults.escape(agent, into: &escaped)
+        LineTagDefaults.appendEscaped(agent, to: &escaped)
         let tag = String(decoding: escaped, as: UTF8.self)
         var text =
             "vigie_agent,agent=\(tag) spool_bytes=\(s.spoolBytes)i,spool_unsent=\(s.spoolUnsent)i,"

@@ -19,7 +19,7 @@ final class AgentLoop {
     private let controlSockets: [Socket]
     private var pending = PendingReplies()
     private var ackWriter = JSONWriter(capacity: 256)
-    private let defaults: [(key: String, value: String)]
+    private let defaults: LineTagDefaults
     private var nextHealth: UInt64
     private var startedAt = DispatchTime.now().uptimeNanoseconds
     private var syncFailureLogged = false
@@ -29,7 +29,7 @@ final class AgentLoop {
         self.runtime = runtime
         configuration = runtime.configuration
         logger = runtime.loopLogger
-        defaults = configuration.tags.map { ($0.key, $0.value) }
+        defaults = LineTagDefaults(configuration.tags.map { ($0.key, $0.value) })
         spool = try AgentSpool(
             configuration: configuration.spool,
             producerID: configuration.producerID,
@@ -184,24 +184,31 @@ final class AgentLoop {
         var storageError: String?
     }
 
-    /// Parses the payload frames line by line (rejecting bad lines with line:column),
-    /// adds the default tags and the receive time, and spools the accepted lines as
-    /// one record.
+    /// Parses the payload frames (rejecting bad lines with line:column, numbered across
+    /// frames), adds the default tags and the receive time to the accepted lines, and
+    /// spools them as one record.
     @discardableResult
     private func accept(frames: [UnsafeRawBufferPointer], receivedAt: Int64) -> Outcome {
         var outcome = Outcome()
         var payload: [UInt8] = []
         var lineNumber = 1
         for frame in frames {
-            var start = 0
-            while start < frame.count {
-                var end = start
-                while end < frame.count, frame[end] != 0x0A { end += 1 }
-                let line = UnsafeRawBufferPointer(rebasing: frame[start..<end])
-                acceptLine(line, number: lineNumber, receivedAt: receivedAt, into: &payload, &outcome)
-                lineNumber += 1
-                start = end + 1
-            }
+            guard let raw = frame.baseAddress, !frame.isEmpty else { continue }
+            let limit = UnsafePointer(raw.assumingMemoryBound(to: UInt8.self)) + frame.count
+            lineNumber =
+                parser.parse(frame, firstLineNumber: lineNumber) { line in
+                    outcome.accepted += 1
+                    if !payload.isEmpty { payload.append(0x0A) }
+                    defaults.append(
+                        line,
+                        end: LineTagDefaults.lineEnd(of: line, limit: limit),
+                        to: &payload,
+                        stamp: receivedAt
+                    )
+                } onError: { error in
+                    outcome.rejected += 1
+                    if outcome.errors.count < VGI1.maxListedErrors { outcome.errors.append(error) }
+                }.nextLineNumber
         }
         guard outcome.accepted > 0 else { return outcome }
         do {
@@ -214,41 +221,6 @@ final class AgentLoop {
             outcome.storageError = "\(error)"
         }
         return outcome
-    }
-
-    private func acceptLine(
-        _ line: UnsafeRawBufferPointer,
-        number: Int,
-        receivedAt: Int64,
-        into payload: inout [UInt8],
-        _ outcome: inout Outcome
-    ) {
-        var present: Set<[UInt8]> = []
-        var hasTimestamp = false
-        var ok = false
-        parser.parse(line, firstLineNumber: number) { parsed in
-            ok = true
-            hasTimestamp = parsed.timestamp != nil
-            for tag in parsed.tags {
-                var key: [UInt8] = []
-                tag.key.forEachByte { key.append($0) }
-                present.insert(key)
-            }
-        } onError: { error in
-            outcome.rejected += 1
-            if outcome.errors.count < VGI1.maxListedErrors { outcome.errors.append(error) }
-        }
-        guard ok else { return }
-        outcome.accepted += 1
-        let rewritten = TagDefaults.rewrite(
-            line: ArraySlice(line),
-            defaults: defaults,
-            presentKeys: present,
-            hasTimestamp: hasTimestamp,
-            receivedAt: receivedAt
-        )
-        if !payload.isEmpty { payload.append(0x0A) }
-        payload.append(contentsOf: rewritten)
     }
 
     // MARK: - Acknowledged ingest

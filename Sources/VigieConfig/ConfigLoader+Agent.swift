@@ -275,26 +275,13 @@ extension ConfigLoader {
             firstLines: &firstLines
         )
 
-        var type: String?
-        if !table.contains("type") {
-            table.reportMissing(
-                "type",
-                known: allKeys,
-                "missing type",
-                hint: "add type = \"exec\" (runs a command), \"http\" (probes a URL) or \"file\" (tails a file)",
-                onTable: true
-            )
-        } else if let text = table.string("type", example: "type = \"exec\"") {
-            if collectorTypes.contains(text) {
-                type = text
-            } else {
-                table.report(
-                    "type",
-                    "unknown collector type \"\(text)\"",
-                    hint: Suggestions.hint(for: text, among: collectorTypes, listName: "types")
-                )
-            }
-        }
+        let type = table.type(
+            among: collectorTypes,
+            of: "collector",
+            known: allKeys,
+            missingHint: "add type = \"exec\" (runs a command), \"http\" (probes a URL) or \"file\" (tails a file)",
+            onTable: true
+        )
         switch type {
         case "exec": table.rejectUnknownKeys(collectorCommonKeys + execCollectorKeys, context: "an exec [[collector]]")
         case "http": table.rejectUnknownKeys(collectorCommonKeys + httpCollectorKeys, context: "an http [[collector]]")

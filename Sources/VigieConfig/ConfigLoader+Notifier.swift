@@ -37,25 +37,12 @@ extension ConfigLoader {
             firstLines: &firstLines
         )
 
-        var type: String?
-        if !table.contains("type") {
-            table.reportMissing(
-                "type",
-                known: allKeys,
-                "missing type",
-                hint: "add type = \"exec\" (runs a command) or type = \"webhook\" (HTTP POST, Alertmanager format)"
-            )
-        } else if let text = table.string("type", example: "type = \"exec\"") {
-            if notifierTypes.contains(text) {
-                type = text
-            } else {
-                table.report(
-                    "type",
-                    "unknown notifier type \"\(text)\"",
-                    hint: Suggestions.hint(for: text, among: notifierTypes, listName: "types")
-                )
-            }
-        }
+        let type = table.type(
+            among: notifierTypes,
+            of: "notifier",
+            known: allKeys,
+            missingHint: "add type = \"exec\" (runs a command) or type = \"webhook\" (HTTP POST, Alertmanager format)"
+        )
         switch type {
         case "exec": table.rejectUnknownKeys(notifierCommonKeys + execNotifierKeys, context: "an exec [[notifier]]")
         case "webhook":

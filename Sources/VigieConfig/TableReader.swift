@@ -46,6 +46,31 @@ final class TableReader {
         if !misspelt { report(onTable ? nil : key, message, hint: hint) }
     }
 
+    /// The `type` of a `[[kind]]` table, one of `types`; nil (reported) when it is
+    /// missing, not a string or unknown (with the closest type as a hint).
+    func type(
+        among types: [String],
+        of kind: String,
+        known: [String],
+        missingHint: String,
+        onTable: Bool = false
+    ) -> String? {
+        guard contains("type") else {
+            reportMissing("type", known: known, "missing type", hint: missingHint, onTable: onTable)
+            return nil
+        }
+        guard let text = string("type", example: "type = \"exec\"") else { return nil }
+        guard types.contains(text) else {
+            report(
+                "type",
+                "unknown \(kind) type \"\(text)\"",
+                hint: Suggestions.hint(for: text, among: types, listName: "types")
+            )
+            return nil
+        }
+        return text
+    }
+
     // MARK: Typed values
 
     func string(_ key: String, example: String? = nil) -> String? {

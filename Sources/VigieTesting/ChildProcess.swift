@@ -1,4 +1,5 @@
 import Foundation
+import VigieProcess
 
 /// A child process spawned with `posix_spawn` and reaped with `waitpid`, for tests.
 ///
@@ -22,44 +23,41 @@ public final class ChildProcess: @unchecked Sendable {
         stderrPath: String? = nil,
         environment extra: [String: String] = [:]
     ) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, stdinPath ?? "/dev/null", O_RDONLY, 0)
-        if let stdoutFD {
-            posix_spawn_file_actions_adddup2(&actions, stdoutFD, 1)
-        } else {
+        // The runner's environment, with `extra` set (replacing any variable of that name).
+        // Signal dispositions the runner ignores (SIGPIPE, SIGHUP…) are reset to their
+        // defaults by the spawn, as a shell would.
+        var variables = ProcessInfo.processInfo.environment
+        for (key, value) in extra { variables[key] = value }
+        let spawned = SupervisedChild.spawn(
+            [path] + arguments,
+            environment: variables.map { "\($0.key)=\($0.value)" },
+            ownProcessGroup: false
+        ) { actions in
+            posix_spawn_file_actions_addopen(&actions, 0, stdinPath ?? "/dev/null", O_RDONLY, 0)
+            if let stdoutFD {
+                posix_spawn_file_actions_adddup2(&actions, stdoutFD, 1)
+            } else {
+                posix_spawn_file_actions_addopen(
+                    &actions,
+                    1,
+                    stdoutPath ?? "/dev/null",
+                    O_WRONLY | O_CREAT | O_TRUNC,
+                    0o644
+                )
+            }
             posix_spawn_file_actions_addopen(
                 &actions,
-                1,
-                stdoutPath ?? "/dev/null",
-                O_WRONLY | O_CREAT | O_TRUNC,
+                2,
+                stderrPath ?? "/dev/null",
+                O_WRONLY | O_CREAT | O_APPEND,
                 0o644
             )
         }
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        // Signals the test runner ignores (SIGPIPE, SIGHUP, …) must not stay ignored in
-        // the child: reset every disposition to its default, as a shell would.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        // The runner's environment, with `extra` set (replacing any variable of that name).
-        var variables = ProcessInfo.processInfo.environment
-        for (key, value) in extra { variables[key] = value }
-        let envp: [UnsafeMutablePointer<CChar>?] = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in envp { free(p) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, path, &actions, &attributes, argv, envp)
-        guard rc == 0 else { throw HarnessError("cannot spawn \(path): \(String(cString: strerror(rc)))") }
+        let child: pid_t
+        switch spawned {
+        case .success(let pid): child = pid
+        case .failure(let error): throw HarnessError("\(error)")
+        }
         pid = child
     }
 

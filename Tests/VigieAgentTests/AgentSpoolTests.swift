@@ -82,33 +82,6 @@ struct AgentSpoolTests {
         #expect(state.lastSequence == 60)
     }
 
-    @Test func tagDefaultsAreInsertedAfterTheTagsAndTheReceiveTimeAppended() {
-        let defaults: [(key: String, value: String)] = [("site", "nord"), ("department", "état civil")]
-        func rewrite(_ line: String, present: Set<String>, hasTimestamp: Bool) -> String {
-            String(
-                decoding: TagDefaults.rewrite(
-                    line: ArraySlice(Array(line.utf8)),
-                    defaults: defaults,
-                    presentKeys: Set(present.map { Array($0.utf8) }),
-                    hasTimestamp: hasTimestamp,
-                    receivedAt: 42
-                ),
-                as: UTF8.self
-            )
-        }
-        #expect(
-            rewrite("m value=1", present: [], hasTimestamp: false) == #"m,site=nord,department=état\ civil value=1 42"#
-        )
-        #expect(
-            rewrite("m,site=sud value=1 7", present: ["site"], hasTimestamp: true)
-                == #"m,site=sud,department=état\ civil value=1 7"#
-        )
-        #expect(
-            rewrite(#"my\ m,a=b\ c f="x y" 7"#, present: ["a"], hasTimestamp: true)
-                == #"my\ m,a=b\ c,site=nord,department=état\ civil f="x y" 7"#
-        )
-    }
-
     @Test func healthLinesAreByteExact() {
         var snapshot = AgentHealth.Snapshot(
             spoolBytes: 4_096,

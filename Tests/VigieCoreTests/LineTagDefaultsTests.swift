@@ -144,4 +144,30 @@ struct LineTagDefaultsTests {
         #expect(result.accepted == 2)
         #expect(String(decoding: output, as: UTF8.self) == "a,b=c v=1i 5\nb w=\"x y\"\n")
     }
+
+    /// The agent's use: defaults inserted after the line's own tags, and its receive
+    /// time appended to a line without a timestamp.
+    @Test func tagDefaultsAreInsertedAfterTheTagsAndTheReceiveTimeAppended() {
+        let defaults = LineTagDefaults([("site", "nord"), ("department", "état civil")])
+        func rewrite(_ line: String) -> String {
+            var output: [UInt8] = []
+            Array(line.utf8).withUnsafeBytes { bytes in
+                guard let raw = bytes.baseAddress else { return }
+                let limit = UnsafePointer(raw.assumingMemoryBound(to: UInt8.self)) + bytes.count
+                LineProtocolParser().parse(bytes) { parsed in
+                    defaults.append(
+                        parsed,
+                        end: LineTagDefaults.lineEnd(of: parsed, limit: limit),
+                        to: &output,
+                        stamp: 42
+                    )
+                } onError: { _ in
+                }
+            }
+            return String(decoding: output, as: UTF8.self)
+        }
+        #expect(rewrite("m value=1") == #"m,site=nord,department=état\ civil value=1 42"#)
+        #expect(rewrite("m,site=sud value=1 7") == #"m,site=sud,department=état\ civil value=1 7"#)
+        #expect(rewrite(#"my\ m,a=b\ c f="x y" 7"#) == #"my\ m,a=b\ c,site=nord,department=état\ civil f="x y" 7"#)
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import VigieCore
+import VigieProcess
 
 /// Runs one command for a collector: `posix_spawnp` of an argv (no shell) in its own
 /// process group, stdout and stderr into unlinked temporary files (a chatty child can
@@ -9,13 +10,7 @@ import VigieCore
 /// Blocks the calling collector thread until the child is gone.
 struct CollectorProcess {
     /// What became of one run.
-    enum Outcome: Equatable, Sendable {
-        case exited(Int32)
-        case signaled(Int32)
-        case timedOut
-        case abandoned
-        case spawnFailed(String)
-    }
+    typealias Outcome = ChildOutcome
 
     /// One finished run: how it ended, its stdout (at most `maxOutputBytes`) and the
     /// first KiB of its stderr.
@@ -39,9 +34,6 @@ struct CollectorProcess {
         timeout: Int64,
         stopping: () -> Bool
     ) -> Result {
-        guard let program = argv.first, !program.isEmpty else {
-            return Result(outcome: .spawnFailed("empty command"), stdout: [], stderr: "")
-        }
         guard let outFD = temporaryFile() else {
             return Result(
                 outcome: .spawnFailed("cannot create a temporary file: \(errorText(errno))"),
@@ -58,35 +50,17 @@ struct CollectorProcess {
             )
         }
         defer { close(errFD) }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, stdinPath ?? "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outFD, 1)
-        posix_spawn_file_actions_adddup2(&actions, errFD, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes,
-            Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP)
-        )
-        let cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgv { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, program, &actions, &attributes, cArgv, environ)
-        guard rc == 0 else {
-            return Result(outcome: .spawnFailed("cannot run \(program): \(errorText(rc))"), stdout: [], stderr: "")
+        let spawned = SupervisedChild.spawn(argv) { actions in
+            posix_spawn_file_actions_addopen(&actions, 0, stdinPath ?? "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_adddup2(&actions, outFD, 1)
+            posix_spawn_file_actions_adddup2(&actions, errFD, 2)
         }
-        let outcome = wait(for: pid, timeout: timeout, stopping: stopping)
+        let pid: pid_t
+        switch spawned {
+        case .success(let child): pid = child
+        case .failure(let error): return Result(outcome: .spawnFailed(error.description), stdout: [], stderr: "")
+        }
+        let outcome = SupervisedChild.wait(for: pid, timeout: timeout, stopping: stopping)
         let stdout = readAll(outFD, limit: maxOutputBytes)
         let stderrBytes = readAll(errFD, limit: maxErrorBytes)
         return Result(outcome: outcome, stdout: stdout, stderr: String(decoding: stderrBytes, as: UTF8.self))
@@ -126,45 +100,5 @@ struct CollectorProcess {
         return output
     }
 
-    private static func wait(for pid: pid_t, timeout: Int64, stopping: () -> Bool) -> Outcome {
-        let deadline = monotonicNanoseconds() &+ UInt64(max(0, timeout))
-        var killAt: UInt64?
-        var timedOut = false
-        var pause: UInt32 = 500
-        while true {
-            var raw: Int32 = 0
-            let reaped = waitpid(pid, &raw, WNOHANG)
-            if reaped == pid {
-                if timedOut { return .timedOut }
-                let signal = raw & 0x7F
-                return signal == 0 ? .exited((raw >> 8) & 0xFF) : .signaled(signal)
-            }
-            if reaped < 0 && errno != EINTR {
-                return .spawnFailed("waitpid: \(errorText(errno))")
-            }
-            if stopping() {
-                kill(-pid, SIGKILL)
-                kill(pid, SIGKILL)
-                while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
-                return .abandoned
-            }
-            let now = monotonicNanoseconds()
-            if let at = killAt {
-                if now >= at {
-                    kill(-pid, SIGKILL)
-                    kill(pid, SIGKILL)
-                    killAt = .max
-                }
-            } else if now >= deadline {
-                timedOut = true
-                kill(-pid, SIGTERM)
-                kill(pid, SIGTERM)
-                killAt = now + 1_000_000_000
-            }
-            usleep(pause)
-            pause = min(pause * 2, 10_000)
-        }
-    }
-
-    static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
+    static func errorText(_ code: Int32) -> String { SupervisedChild.errorText(code) }
 }

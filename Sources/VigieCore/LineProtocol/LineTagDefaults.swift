@@ -40,7 +40,7 @@ public struct LineTagDefaults: Sendable {
     public var isEmpty: Bool { entries.isEmpty }
 
     /// Appends `text` escaped as a tag key or value: `,`, `=` and space get a backslash.
-    static func appendEscaped(_ text: String, to output: inout [UInt8]) {
+    public static func appendEscaped(_ text: String, to output: inout [UInt8]) {
         for byte in text.utf8 {
             if byte == 0x2C || byte == 0x3D || byte == 0x20 { output.append(0x5C) }
             output.append(byte)
@@ -48,8 +48,15 @@ public struct LineTagDefaults: Sendable {
     }
 
     /// Appends `line` (accepted by the parser; `end` is one past its last content byte)
-    /// with the missing defaults inserted, without a newline.
-    public func append(_ line: ParsedLine, end: UnsafePointer<UInt8>, to output: inout [UInt8]) {
+    /// with the missing defaults inserted, without a newline. With `stamp`, a line
+    /// without a timestamp gets ` stamp` appended (the agent stamps its receive time: a
+    /// spooled batch may reach the daemon minutes later).
+    public func append(
+        _ line: ParsedLine,
+        end: UnsafePointer<UInt8>,
+        to output: inout [UInt8],
+        stamp: Int64? = nil
+    ) {
         let start = line.measurement.base
         var insertion = start + line.measurement.count
         for tag in line.tags {
@@ -62,6 +69,10 @@ public struct LineTagDefaults: Sendable {
             if !present { output.append(contentsOf: entry.encoded) }
         }
         output.append(contentsOf: UnsafeBufferPointer(start: insertion, count: end - insertion))
+        if let stamp, line.timestamp == nil {
+            output.append(0x20)
+            output.append(contentsOf: String(stamp).utf8)
+        }
     }
 
     /// Where the line that `line` was parsed from ends: one past its last byte before

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import VigieConfig
 import VigieCore
+import VigieProcess
 
 /// Runs an `exec` notifier's command for one transition: spawned with `posix_spawnp` in
 /// its own process group, the alert in `VIGIE_*` environment variables and its JSON on
@@ -18,13 +19,7 @@ struct ExecNotifier {
     private static let spawnLock = NSLock()
 
     /// What became of one run.
-    enum Outcome: Equatable {
-        case exited(Int32)
-        case signaled(Int32)
-        case timedOut
-        case abandoned
-        case spawnFailed(String)
-    }
+    typealias Outcome = ChildOutcome
 
     /// The environment of a run: `VIGIE_*` for the alert plus the daemon's `PATH`.
     static func environment(for event: NotifierEvent) -> [String] {
@@ -68,40 +63,22 @@ struct ExecNotifier {
         _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
         _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, readEnd, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes,
-            Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP)
-        )
-        let argv: [UnsafeMutablePointer<CChar>?] = configuration.command.map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        let envp: [UnsafeMutablePointer<CChar>?] = Self.environment(for: event).map { strdup($0) } + [nil]
-        defer { for p in envp { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, configuration.command[0], &actions, &attributes, argv, envp)
+        let spawned = SupervisedChild.spawn(configuration.command, environment: Self.environment(for: event)) {
+            posix_spawn_file_actions_adddup2(&$0, readEnd, 0)
+            posix_spawn_file_actions_addopen(&$0, 1, "/dev/null", O_WRONLY, 0)
+        }
         Self.spawnLock.unlock()
         close(readEnd)
-        guard rc == 0 else {
+        let pid: pid_t
+        switch spawned {
+        case .success(let child): pid = child
+        case .failure(let error):
             close(writeEnd)
-            return .spawnFailed("cannot run \(configuration.command[0]): \(String(cString: strerror(rc)))")
+            return .spawnFailed(error.description)
         }
         writeStdin(event.json, to: writeEnd)
         close(writeEnd)
-        return wait(for: pid, stopping: stopping)
+        return SupervisedChild.wait(for: pid, timeout: configuration.timeout, stopping: stopping)
     }
 
     /// Writes what fits in the pipe without blocking (a child that does not read its
@@ -120,46 +97,6 @@ struct ExecNotifier {
                     break
                 }
             }
-        }
-    }
-
-    private func wait(for pid: pid_t, stopping: () -> Bool) -> Outcome {
-        let deadline = monotonicNanoseconds() &+ UInt64(configuration.timeout)
-        var killAt: UInt64?
-        var timedOut = false
-        var pause: UInt32 = 500
-        while true {
-            var raw: Int32 = 0
-            let reaped = waitpid(pid, &raw, WNOHANG)
-            if reaped == pid {
-                if timedOut { return .timedOut }
-                let signal = raw & 0x7F
-                return signal == 0 ? .exited((raw >> 8) & 0xFF) : .signaled(signal)
-            }
-            if reaped < 0 && errno != EINTR {
-                return .spawnFailed("waitpid: \(String(cString: strerror(errno)))")
-            }
-            if stopping() {
-                kill(-pid, SIGKILL)
-                kill(pid, SIGKILL)
-                while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
-                return .abandoned
-            }
-            let now = monotonicNanoseconds()
-            if let at = killAt {
-                if now >= at {
-                    kill(-pid, SIGKILL)
-                    kill(pid, SIGKILL)
-                    killAt = .max
-                }
-            } else if now >= deadline {
-                timedOut = true
-                kill(-pid, SIGTERM)
-                kill(pid, SIGTERM)
-                killAt = now + 1_000_000_000
-            }
-            usleep(pause)
-            pause = min(pause * 2, 10_000)
         }
     }
 }
