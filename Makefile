@@ -6,7 +6,7 @@ DEMO_DIR ?= $(CURDIR)/.demo
 CONFIG ?= config/vigie.toml
 
 # Debian packages the build, the tests and the demo need.
-APT_PACKAGES := libzmq3-dev libsqlite3-dev python3-zmq tmux systemd
+APT_PACKAGES := libzmq3-dev libsqlite3-dev python3-zmq tmux systemd prometheus
 
 .PHONY: all deps build debug test demo bench bench-restart bench-agent lint clean
 

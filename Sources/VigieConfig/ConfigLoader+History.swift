@@ -40,4 +40,23 @@ extension ConfigLoader {
         }
         return table.duration(key, minimum: 3_600 * 1_000_000_000)
     }
+
+    static let httpKeys = ["listen"]
+
+    static func readHTTP(_ table: TableReader) -> HTTPConfiguration {
+        table.rejectUnknownKeys(httpKeys, context: "[http]")
+        var http = HTTPConfiguration()
+        if let text = table.string("listen", example: "listen = \"127.0.0.1:9464\"") {
+            if let listen = HostPort(parsing: text) {
+                http.listen = listen
+            } else {
+                table.report(
+                    "listen",
+                    "\"\(text)\" is not host:port",
+                    hint: "e.g. listen = \"127.0.0.1:9464\" (loopback) or \"[::1]:9464\"; port 0 picks a free one"
+                )
+            }
+        }
+        return http
+    }
 }

@@ -12,9 +12,9 @@ public enum ConfigLoader {
     public static let defaultPath = "/etc/vigie/vigie.toml"
 
     /// Top-level tables the loader reads.
-    static let readTables = ["daemon", "endpoints", "ingest", "history", "kpi", "alert", "notifier"]
-    /// Top-level tables accepted and left for later parts (security, the HTTP listener).
-    static let deferredTables = ["security", "http"]
+    static let readTables = ["daemon", "endpoints", "ingest", "history", "http", "kpi", "alert", "notifier"]
+    /// Top-level tables accepted and left for later parts (security).
+    static let deferredTables = ["security"]
 
     /// Loads and validates the file at `path`.
     ///
@@ -138,6 +138,9 @@ public enum ConfigLoader {
         }
         if let table = root.table("history", example: "[history] on its own line") {
             configuration.history = readHistory(table)
+        }
+        if let table = root.table("http", example: "[http] on its own line") {
+            configuration.http = readHTTP(table)
         }
         configuration.kpis = readKPIs(root, defaultMaxSeries: configuration.ingest.maxSeriesPerKPI)
         configuration.alerts = readAlerts(root, kpis: configuration.kpis)

@@ -5,7 +5,7 @@ import VigieCore
 /// Built by `ConfigLoader` from TOML (DESIGN.md, "KPIs and alerts (config)"). Every value
 /// here has passed validation: durations are positive where they must be, endpoints
 /// are well-formed, KPI and alert names are unique, every alert watches a configured
-/// KPI. The `[security]` and `[http]` tables are accepted but not read yet.
+/// KPI. The `[security]` table is accepted but not read yet.
 public struct VigieConfiguration: Sendable, Equatable {
     /// The `[daemon]` table: time zone, directories, publishing cadence.
     public var daemon: DaemonConfiguration
@@ -15,6 +15,8 @@ public struct VigieConfiguration: Sendable, Equatable {
     public var ingest: IngestConfiguration
     /// The `[history]` table: whether history is kept, and for how long.
     public var history: HistoryConfiguration
+    /// The `[http]` table: the `/metrics` listener.
+    public var http: HTTPConfiguration = HTTPConfiguration()
     /// The `[[kpi]]` tables, in file order.
     public var kpis: [KPIDefinition]
     /// The `[[alert]]` tables, in file order; each names a KPI of `kpis`.

@@ -5,6 +5,8 @@ public struct BoundEndpoints: Sendable, Equatable {
     public var push: [String] = []
     public var feed: [String] = []
     public var control: [String] = []
+    /// The `/metrics` listener as bound (`host:port`), if `[http] listen` is set.
+    public var http: String?
 
     public init() {}
 
@@ -12,5 +14,6 @@ public struct BoundEndpoints: Sendable, Equatable {
     public var summary: String {
         "ingest=\(ingest.joined(separator: ",")) push=\(push.joined(separator: ",")) "
             + "feed=\(feed.joined(separator: ",")) control=\(control.joined(separator: ","))"
+            + (http.map { " http=\($0)" } ?? "")
     }
 }

@@ -14,6 +14,7 @@ final class ControlHandler {
     /// Operations this version serves.
     static let operations = [
         "snapshot", "stats", "config", "alerts", "ack", "silence", "unsilence", "history", "events", "reload",
+        "metrics", "health",
     ]
     /// Operations of the protocol that later versions serve.
     static let plannedOperations: [String] = []
@@ -28,6 +29,8 @@ final class ControlHandler {
     private var replayTime: Int64?
     /// Position a mutating op's reply waits for.
     private var heldPosition: UInt64?
+    /// A reply that is not JSON (`metrics`), sent instead of the writer's bytes.
+    private var rawReply: [UInt8]?
 
     init(loop: EngineLoop) {
         self.loop = loop
@@ -51,6 +54,7 @@ final class ControlHandler {
         let envelope = 0..<bodyIndex
         loop.statistics.controlRequests += 1
         heldPosition = nil
+        rawReply = nil
         let request = frames[bodyIndex].bytes
         if let op = Self.historyOp(request) {
             guard let problem = loop.forwardToHistory(socket, envelope: envelope, frames: frames, request: request)
@@ -68,7 +72,7 @@ final class ControlHandler {
                 let sent = try frames[f].withUnsafeBytes { try socket.send($0, more: true, dontWait: true) }
                 if !sent { return }
             }
-            try writer.bytes.withUnsafeBytes { _ = try socket.send($0, more: false, dontWait: true) }
+            try (rawReply ?? writer.bytes).withUnsafeBytes { _ = try socket.send($0, more: false, dontWait: true) }
         } catch {
             loop.statistics.repliesDropped += 1
         }
@@ -113,6 +117,8 @@ final class ControlHandler {
         case "silence": silence(object)
         case "unsilence": unsilence(object)
         case "reload": reload()
+        case "metrics": metrics()
+        case "health": health()
         default:
             if Self.plannedOperations.contains(op) {
                 fail("op \"\(op)\" is not available in this version of vigied")
@@ -162,6 +168,30 @@ final class ControlHandler {
         writer.key("needs_restart")
         writer.beginArray()
         for section in outcome.needsRestart { writer.string(section) }
+        writer.endArray()
+        writer.endObject()
+    }
+
+    /// `metrics`: the Prometheus text exposition (not JSON), for `/metrics`.
+    private func metrics() {
+        guard let metrics = loop.metrics else {
+            return fail("metrics are off: set [http] listen in the configuration")
+        }
+        writer.reset()
+        rawReply = metrics.render(loop.metricsView())
+    }
+
+    /// `health`: `{"ok":true,"healthy":…,"problems":[…]}`, for `/healthz`.
+    private func health() {
+        let problems = loop.healthProblems
+        writer.beginObject()
+        writer.key("ok")
+        writer.bool(true)
+        writer.key("healthy")
+        writer.bool(problems.isEmpty)
+        writer.key("problems")
+        writer.beginArray()
+        for problem in problems { writer.string(problem) }
         writer.endArray()
         writer.endObject()
     }

@@ -4,6 +4,7 @@ import ServiceLifecycle
 import Synchronization
 import VigieConfig
 import VigieCore
+import VigieHTTP
 import ZeroMQ
 
 /// The `vigied` aggregator: binds the endpoints of the configuration and runs the engine
@@ -24,6 +25,11 @@ public final class Daemon: Service, Sendable {
     private let lifecycle = Mutex(LifecycleState())
     private let onReady: (@Sendable (BoundEndpoints) -> Void)?
     private let systemd: SystemdNotifier?
+    /// The `[http]` listener and what it serves; nil without `[http] listen`.
+    private let metrics: DaemonMetrics?
+    private let listener = Mutex<HTTPListener?>(nil)
+    /// The engine's inproc control endpoint (for `/metrics` and `/healthz`).
+    private let internalControl = "inproc://vigie-control-\(UUID().uuidString)"
 
     private struct LifecycleState: Sendable {
         var started = false
@@ -52,6 +58,7 @@ public final class Daemon: Service, Sendable {
         self.logger = logger
         self.clock = clock
         self.context = try ZMQContext(ioThreads: 1, defaultLinger: 0)
+        self.metrics = configuration.http.listen == nil ? nil : DaemonMetrics()
     }
 
     /// Binds every endpoint and starts the engine thread.
@@ -73,6 +80,8 @@ public final class Daemon: Service, Sendable {
         let clock = self.clock
         let context = self.context
         let systemd = self.systemd
+        let metrics = self.metrics
+        let internalControl = self.internalControl
         let thread = Thread { [self] in
             let loop: EngineLoop
             do {
@@ -81,7 +90,9 @@ public final class Daemon: Service, Sendable {
                     context: context,
                     logger: logger,
                     clock: clock,
-                    systemd: systemd
+                    systemd: systemd,
+                    internalControl: internalControl,
+                    metrics: metrics
                 )
                 do {
                     try loop.recover()
@@ -110,7 +121,16 @@ public final class Daemon: Service, Sendable {
         thread.start()
         ready.wait()
         switch outcome.withLock({ $0 }) {
-        case .success(let bound):
+        case .success(var bound):
+            if let listen = configuration.http.listen {
+                do {
+                    bound.http = try startHTTP(listen)
+                } catch {
+                    stop()
+                    waitUntilStoppedBlocking()
+                    throw DaemonError(message: "[http] listen \(listen): \(error)")
+                }
+            }
             logger.info("vigied ready", metadata: ["endpoints": "\(bound.summary)"])
             onReady?(bound)
             systemd?.notify("READY=1\nSTATUS=ready: \(bound.summary)")
@@ -120,6 +140,51 @@ public final class Daemon: Service, Sendable {
             throw error
         case .none:
             throw DaemonError(message: "engine thread did not report")
+        }
+    }
+
+    /// Serves `/metrics` (the `metrics` control op: Prometheus text) and `/healthz` (the
+    /// `health` op: 200 when the engine answers and the log is healthy, else 503), asking
+    /// the engine thread over its inproc control socket. Returns the bound `host:port`.
+    private func startHTTP(_ listen: HostPort) throws -> String {
+        let context = self.context
+        let endpoint = internalControl
+        let server = try HTTPListener(host: listen.host, port: listen.port) { path in
+            switch path {
+            case "/metrics":
+                guard let body = Self.ask(context, endpoint, #"{"op":"metrics"}"#) else {
+                    return HTTPReply(status: 503, text: "the engine did not answer within 2 s\n")
+                }
+                return HTTPReply(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
+            case "/healthz":
+                guard let body = Self.ask(context, endpoint, #"{"op":"health"}"#),
+                    let reply = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+                else { return HTTPReply(status: 503, text: "unhealthy: the engine did not answer within 2 s\n") }
+                let problems = reply["problems"] as? [String] ?? []
+                return problems.isEmpty
+                    ? HTTPReply(status: 200, text: "ok\n")
+                    : HTTPReply(status: 503, text: "unhealthy: " + problems.joined(separator: "; ") + "\n")
+            default:
+                return HTTPReply(status: 404, text: "not found: try /metrics or /healthz\n")
+            }
+        }
+        listener.withLock { $0 = server }
+        let host = listen.host.contains(":") ? "[\(listen.host)]" : listen.host
+        return "\(host):\(server.port)"
+    }
+
+    /// One control request over the inproc endpoint (a fresh REQ socket: this runs on
+    /// the HTTP thread pool); nil when no reply came within 2 s.
+    private static func ask(_ context: ZMQContext, _ endpoint: String, _ request: String) -> [UInt8]? {
+        guard let socket = try? context.makeSocket(.req) else { return nil }
+        defer { socket.close(linger: 0) }
+        do {
+            try socket.setReceiveTimeout(2_000)
+            try socket.connect(endpoint)
+            _ = try socket.send(request)
+            return try socket.receiveMultipart()?.last?.bytes
+        } catch {
+            return nil
         }
     }
 
@@ -165,7 +230,17 @@ public final class Daemon: Service, Sendable {
         lifecycle.withLock { $0.finished }
     }
 
+    /// Blocks until the engine thread has finished (start-up failures only).
+    private func waitUntilStoppedBlocking() {
+        while !isStopped { usleep(10_000) }
+    }
+
     private func finish() {
+        // The HTTP pool may hold a request socket: stop it before the context terminates.
+        listener.withLock { server in
+            server?.stop()
+            server = nil
+        }
         terminateContext()
         let waiters = lifecycle.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.finished = true

@@ -90,6 +90,11 @@ final class EngineLoop {
     /// systemd notifications (watchdog pings and status) from this thread; nil when not
     /// under systemd.
     private let systemd: SystemdNotifier?
+    /// The Prometheus view (`metrics` op, for the `[http]` listener); nil without one.
+    let metrics: DaemonMetrics?
+    /// Time of the last batch of each producer (by its `producers` slot), ns; reset when
+    /// the producer table is restored (start, reload).
+    private(set) var producerLastSeen: [Int64] = []
     /// Next watchdog ping, monotonic ns (the wall clock may be a test's manual clock).
     private var nextWatchdogPing: UInt64 = 0
 
@@ -98,10 +103,13 @@ final class EngineLoop {
         context: ZMQContext,
         logger: Logger,
         clock: any WallClock,
-        systemd: SystemdNotifier? = nil
+        systemd: SystemdNotifier? = nil,
+        internalControl: String? = nil,
+        metrics: DaemonMetrics? = nil
     ) throws {
         self.context = context
         self.systemd = systemd
+        self.metrics = metrics
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
@@ -162,13 +170,13 @@ final class EngineLoop {
                 try feedSocket.bind(endpoint)
                 bound.feed.append(try feedSocket.lastEndpoint)
             }
-            for endpoint in configuration.endpoints.control {
+            for endpoint in configuration.endpoints.control + (internalControl.map { [$0] } ?? []) {
                 let socket = try context.makeSocket(.router)
                 opened.append(socket)
                 try socket.setMaxMessageSize(1 << 20)
                 try socket.setLinger(0)
                 try socket.bind(endpoint)
-                bound.control.append(try socket.lastEndpoint)
+                if endpoint != internalControl { bound.control.append(try socket.lastEndpoint) }
                 controlSockets.append(socket)
             }
             self.feed = FeedPublisher(socket: feedSocket, epoch: FeedPublisher.makeEpoch(now: now))
@@ -349,7 +357,14 @@ final class EngineLoop {
         }
         // A checkpoint can cover log bytes that never reached the disk (it is synced, the
         // log may not have been): continue after both.
-        let writer = try WALWriter(directory: walDirectory, startLSN: max(report.endLSN, from), syncPolicy: policy)
+        var observer: (@Sendable (UInt64) -> Void)?
+        if let metrics { observer = { metrics.recordFsync(nanoseconds: $0) } }
+        let writer = try WALWriter(
+            directory: walDirectory,
+            startLSN: max(report.endLSN, from),
+            syncPolicy: policy,
+            syncObserver: observer
+        )
         wal = writer
         checkpointLSN = from
         nextCheckpointAt = clock.now() + configuration.daemon.checkpointInterval
@@ -412,7 +427,11 @@ final class EngineLoop {
         guard let historySocket else { return historyUnavailable ?? "history is not available" }
         guard let index = controlSockets.firstIndex(where: { $0 === socket }) else { return "unknown control socket" }
         do {
-            try historySocket.send(String(index), more: true, dontWait: true)
+            // The first frame decides: a PAIR with no room (or no peer) takes none of the
+            // message; once it takes the first frame it takes the rest.
+            guard try historySocket.send(String(index), more: true, dontWait: true) else {
+                return "the history thread is busy; retry"
+            }
             for f in envelope {
                 try frames[f].withUnsafeBytes { _ = try historySocket.send($0, more: true, dontWait: true) }
             }
@@ -514,6 +533,7 @@ final class EngineLoop {
             let restoredProducers = try ByteKeyTable<AntiReplayWindow>(restoringStateFrom: &producerSection)
             let report = try engine.restoreState(from: &engineSection)
             producers = restoredProducers
+            producerLastSeen = []
             if !alertSection.isEmpty {
                 var r = BinaryReader(alertSection)
                 let alertReport = try alerts.evaluator.restoreState(from: &r)
@@ -737,6 +757,24 @@ final class EngineLoop {
     }
 
     var feedSequence: UInt64 { feed.sequence }
+    /// Records producer slot `index`'s last batch time (grows once per new producer).
+    private func noteSeen(producer index: Int, at now: Int64) {
+        while producerLastSeen.count <= index { producerLastSeen.append(0) }
+        producerLastSeen[index] = now
+    }
+
+    /// Replies waiting for the log to become durable.
+    var heldReplies: Int { pending.count }
+    /// The producers table, for the metrics view.
+    var producerTable: ByteKeyTable<AntiReplayWindow> { producers }
+    /// What makes the daemon unhealthy (`/healthz`): a failed log sync, a log that
+    /// cannot take writes. Empty when healthy.
+    var healthProblems: [String] {
+        var problems: [String] = []
+        if let failure = wal?.syncFailure { problems.append("write-ahead log sync failed: \(failure)") }
+        if wal == nil { problems.append("recovering") }
+        return problems
+    }
     var feedPublisher: FeedPublisher { feed }
     var configurationForControl: VigieConfiguration { configuration }
 
@@ -923,6 +961,7 @@ final class EngineLoop {
             nextLine = result.nextLine
         }
         producers[index].markApplied(sequence)
+        noteSeen(producer: index, at: now)
         statistics.batchesAcked += 1
         VGI1.encodeAck(accepted: accepted, rejected: rejected, duplicate: false, errors: lineErrors, into: &ackWriter)
         holdAck(

@@ -25,6 +25,8 @@ final class HistoryRecorder: Sendable {
     let position = Atomic<UInt64>(0)
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
+    /// Signalled once the query thread has connected its PAIR socket.
+    private let connected = DispatchSemaphore(value: 0)
     /// Counters for `stats`.
     let recordsRead = Atomic<UInt64>(0)
     let rollupsWritten = Atomic<UInt64>(0)
@@ -65,7 +67,8 @@ final class HistoryRecorder: Sendable {
         kpis.withLock { $0 = new }
     }
 
-    /// Starts the rollup thread and the query thread.
+    /// Starts the rollup thread and the query thread; returns once the query thread is
+    /// connected (at most 5 s), so queries sent after start-up reach it.
     func start(context: ZMQContext) {
         let rollups = Thread { [self] in
             self.run()
@@ -79,6 +82,7 @@ final class HistoryRecorder: Sendable {
         }
         queries.name = "vigie-history-q"
         queries.start()
+        _ = connected.wait(timeout: .now() + 5)
     }
 
     /// Asks both threads to stop (the rollup thread writes what is durable first);
@@ -100,9 +104,11 @@ final class HistoryRecorder: Sendable {
             try socket.setLinger(0)
             try socket.connect(endpoint)
         } catch {
+            connected.signal()
             logger.error("history query thread could not connect to the engine", metadata: ["error": "\(error)"])
             return
         }
+        connected.signal()
         defer { socket.close(linger: 0) }
         var poller = Poller()
         poller.register(socket)

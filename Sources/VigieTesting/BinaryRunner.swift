@@ -63,7 +63,8 @@ public enum BinaryRunner {
         binDirectory(filePath: filePath).appendingPathComponent(name)
     }
 
-    /// Runs `name` with `arguments`, feeding `stdin` (or /dev/null), and waits at most `timeout` seconds.
+    /// Runs `name` (a built executable, or an absolute path such as `/usr/bin/promtool`)
+    /// with `arguments`, feeding `stdin` (or /dev/null), and waits at most `timeout` seconds.
     ///
     /// Standard input, output and error go through temporary files (no pipes, no reader
     /// threads), and the child is reaped with `waitpid` (see `ChildProcess`). A run that
@@ -75,7 +76,7 @@ public enum BinaryRunner {
         timeout: Double = 30,
         filePath: String = #filePath
     ) throws -> BinaryRunResult {
-        let url = locate(name, filePath: filePath)
+        let url = name.hasPrefix("/") ? URL(fileURLWithPath: name) : locate(name, filePath: filePath)
         guard FileManager.default.isExecutableFile(atPath: url.path) else { throw BinaryRunnerError.notFound(url) }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -123,5 +123,26 @@ struct SectionParsingTests {
         )
         #expect(config.kpis.isEmpty)
         #expect(config.alerts.isEmpty)
+        #expect(config.http.listen == HostPort(host: "127.0.0.1", port: 9_090))
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1:9464", HostPort(host: "127.0.0.1", port: 9_464)),
+        ("[::1]:9464", HostPort(host: "::1", port: 9_464)),
+        ("localhost:0", HostPort(host: "localhost", port: 0)),
+    ])
+    func httpListenParses(text: String, expected: HostPort) throws {
+        let config = try ConfigLoader.parse("[http]\nlisten = \"\(text)\"")
+        #expect(config.http.listen == expected)
+        #expect(config.http.listen?.description == text)
+    }
+
+    @Test(arguments: ["9464", "127.0.0.1:", "127.0.0.1:70000", "::1:9464", ":9464"])
+    func badHTTPListenIsReportedWithItsLine(text: String) {
+        let errors = configErrors("[http]\nlisten = \"\(text)\"")
+        #expect(errors.count == 1)
+        #expect(errors.first?.line == 2)
+        #expect(errors.first?.key == "http.listen")
+        #expect(errors.first?.message == "\"\(text)\" is not host:port")
     }
 }

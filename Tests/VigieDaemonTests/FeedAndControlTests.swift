@@ -89,6 +89,7 @@ struct FeedAndControlTests {
         (#"{"op":"fly"}"#, "unknown op"),
         (#"{"op":"history"}"#, "\"kpi\" is missing"),
         (#"{"op":"ack"}"#, "rule"),
+        (#"{"op":"metrics"}"#, "metrics are off"),
     ])
     func controlErrors(request: String, expected: String) async throws {
         let h = try DaemonHarness(toml: waitKPIs)

@@ -53,6 +53,13 @@ final class NotifierQueue<Element: Sendable>: @unchecked Sendable {
         return !closed
     }
 
+    /// Elements waiting (for `/metrics`).
+    var depth: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return elements.count - head
+    }
+
     /// True once `close()` was called.
     var isClosed: Bool {
         condition.lock()

@@ -52,9 +52,18 @@ final class WALSyncer: Sendable {
     private let notifyWrite: Int32
     private let exited = DispatchSemaphore(value: 0)
     private let started = Atomic<Bool>(false)
+    /// Told each sync cycle's duration in ns (metrics), on the syncing thread.
+    private let observer: (@Sendable (UInt64) -> Void)?
 
-    init(policy: WALSyncPolicy, directory: String, startLSN: UInt64, current: SegmentFiles.File) throws {
+    init(
+        policy: WALSyncPolicy,
+        directory: String,
+        startLSN: UInt64,
+        current: SegmentFiles.File,
+        observer: (@Sendable (UInt64) -> Void)? = nil
+    ) throws {
         self.policy = policy
+        self.observer = observer
         self.directory = directory
         flushed = Atomic(startLSN)
         requested = Atomic(startLSN)
@@ -202,6 +211,8 @@ final class WALSyncer: Sendable {
             for file in snapshot.retired { SystemCalls.closeFile(file.fd) }
             return snapshot.failure == nil
         }
+        let started = Self.monotonicNanoseconds()
+        defer { observer?(Self.monotonicNanoseconds() - started) }
         do {
             for (index, file) in snapshot.retired.enumerated() {
                 do {

@@ -102,7 +102,14 @@ public final class WALWriter {
     /// - Throws: ``StoreError`` if the directory or segment cannot be created, or if the
     ///   log already holds bytes at or past `startLSN` (recovery was skipped, or the
     ///   LSN is wrong): the writer never overwrites records.
-    public init(directory: String, startLSN: UInt64, segmentBytes: Int = 64 << 20, syncPolicy: WALSyncPolicy) throws {
+    ///   - syncObserver: told the duration (ns) of each sync cycle, on the syncer thread.
+    public init(
+        directory: String,
+        startLSN: UInt64,
+        segmentBytes: Int = 64 << 20,
+        syncPolicy: WALSyncPolicy,
+        syncObserver: (@Sendable (UInt64) -> Void)? = nil
+    ) throws {
         self.directory = directory
         self.segmentBytes = max(segmentBytes, WALFormat.segmentHeaderSize + 1)
         self.syncPolicy = syncPolicy
@@ -124,7 +131,8 @@ public final class WALWriter {
                 policy: syncPolicy,
                 directory: directory,
                 startLSN: startLSN,
-                current: .init(fd: fd, path: path)
+                current: .init(fd: fd, path: path),
+                observer: syncObserver
             )
         } catch {
             SystemCalls.closeFile(fd)
