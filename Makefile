@@ -2,13 +2,20 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+# Binaries `make install`/`make deb` take (built by `make build` unless given).
+BIN_DIR ?= .build/release
+VERSION := $(shell sed -n 's/.*static let string = "\(.*\)"/\1/p' Sources/VigieCore/VigieVersion.swift)
+DEB_DIR ?= .build/deb
+DEB_COMPRESSION ?= xz
 DEMO_DIR ?= $(CURDIR)/.demo
 CONFIG ?= config/vigie.toml
 
 # Debian packages the build, the tests and the demo need.
 APT_PACKAGES := libzmq3-dev libsqlite3-dev python3-zmq tmux systemd prometheus
 
-.PHONY: all deps build debug test demo bench bench-restart bench-agent lint clean
+.PHONY: all deps build debug test demo bench bench-restart bench-agent lint clean install stage deb deb-package
 
 all: build
 
@@ -63,3 +70,49 @@ bench-agent: build
 
 clean:
 	rm -rf .build $(DEMO_DIR)
+
+## install: build, then install binaries, units, man pages, completions and the example
+##   configs into $(DESTDIR)$(PREFIX) and $(DESTDIR)$(SYSCONFDIR)/vigie (an existing
+##   config is never overwritten). Creates no user and enables nothing.
+install: build stage
+	@echo "installed under $(DESTDIR)$(PREFIX); vigied.service runs as user vigie:"
+	@echo "  useradd --system --home-dir /var/lib/vigie --shell /usr/sbin/nologin vigie"
+
+## stage: the install step alone, from $(BIN_DIR) (make stage BIN_DIR=.build/debug DESTDIR=/tmp/x)
+stage:
+	@set -e; bindir="$(DESTDIR)$(PREFIX)/bin"; share="$(DESTDIR)$(PREFIX)/share"; \
+	etc="$(DESTDIR)$(SYSCONFDIR)/vigie"; \
+	if [ "$(PREFIX)" = /usr ]; then units="$(DESTDIR)/lib/systemd/system"; \
+	else units="$(DESTDIR)$(PREFIX)/lib/systemd/system"; fi; \
+	install -d "$$bindir" "$$share/man/man1" "$$share/doc/vigie" "$$units" "$$etc/collectors" \
+	  "$$share/bash-completion/completions" "$$share/zsh/vendor-completions" "$$share/fish/vendor_completions.d"; \
+	for b in vigied vigie vigie-agent; do install -s -m 755 "$(BIN_DIR)/$$b" "$$bindir/$$b"; \
+	  "$(BIN_DIR)/$$b" --experimental-dump-help | python3 scripts/manpage.py "$(VERSION)" > "$$share/man/man1/$$b.1"; \
+	  gzip -9nf "$$share/man/man1/$$b.1"; done; \
+	"$(BIN_DIR)/vigie" completions bash > "$$share/bash-completion/completions/vigie"; \
+	"$(BIN_DIR)/vigie" completions zsh > "$$share/zsh/vendor-completions/_vigie"; \
+	"$(BIN_DIR)/vigie" completions fish > "$$share/fish/vendor_completions.d/vigie.fish"; \
+	for u in vigied.service vigie-agent.service; do \
+	  sed -e "s#/usr/bin/#$(PREFIX)/bin/#g" -e "s#/etc/vigie/#$(SYSCONFDIR)/vigie/#g" "systemd/$$u" > "$$units/$$u"; \
+	  chmod 644 "$$units/$$u"; done; \
+	for c in vigie.toml agent.toml; do \
+	  if [ -e "$$etc/$$c" ]; then echo "kept existing $$etc/$$c (example: config/$$c)"; \
+	  else install -m 644 "config/$$c" "$$etc/$$c"; fi; done; \
+	for c in config/collectors/*; do [ -e "$$etc/collectors/$${c##*/}" ] || install -m 755 "$$c" "$$etc/collectors/"; done; \
+	install -m 644 README.md "$$share/doc/vigie/README.md"; \
+	[ ! -d docs ] || install -m 644 docs/*.md "$$share/doc/vigie/"
+
+## deb: build, then $(DEB_DIR)/vigie_$(VERSION)_<arch>.deb with dpkg-deb (creates the
+##   vigie user on install; enables and starts nothing)
+deb: build
+	@$(MAKE) -s deb-package
+
+deb-package:
+	@set -e; root="$(DEB_DIR)/root"; rm -rf "$$root"; mkdir -p "$$root/DEBIAN"; \
+	$(MAKE) -s stage DESTDIR="$$root" PREFIX=/usr SYSCONFDIR=/etc BIN_DIR="$(BIN_DIR)" > /dev/null; \
+	arch=$$(dpkg --print-architecture); size=$$(du -sk "$$root" | cut -f1); \
+	sed -e "s/@VERSION@/$(VERSION)/" -e "s/@ARCH@/$$arch/" -e "s/@SIZE@/$$size/" packaging/debian/control > "$$root/DEBIAN/control"; \
+	install -m 644 packaging/debian/conffiles "$$root/DEBIAN/conffiles"; \
+	install -m 755 packaging/debian/postinst packaging/debian/postrm "$$root/DEBIAN/"; \
+	dpkg-deb --root-owner-group -Z$(DEB_COMPRESSION) --build "$$root" "$(DEB_DIR)/vigie_$(VERSION)_$$arch.deb" > /dev/null; \
+	echo "$(DEB_DIR)/vigie_$(VERSION)_$$arch.deb"

@@ -14,7 +14,8 @@ public struct VigieCommand: AsyncParsableCommand {
         version: VigieVersion.string,
         subcommands: [
             PushCommand.self, WatchCommand.self, StatusCommand.self, AlertsCommand.self, AckCommand.self,
-            SilenceCommand.self, UnsilenceCommand.self, ReloadCommand.self, HistoryCommand.self, EventsCommand.self,
+            SilenceCommand.self, UnsilenceCommand.self, ReloadCommand.self, CompletionsCommand.self,
+            HistoryCommand.self, EventsCommand.self,
             ParseCommand.self,
             CheckConfigCommand.self,
             BenchCommand.self,

@@ -172,6 +172,48 @@ final class ControlHandler {
         writer.endObject()
     }
 
+    /// The parts of `stats` that `vigie status` shows as the daemon's health: endpoints,
+    /// alert counts, and the producers most recently seen (at most 20).
+    private func writeHealth() {
+        let bound = loop.bound
+        writer.key("endpoints")
+        writer.beginObject()
+        for (name, list) in [
+            ("ingest", bound.ingest), ("push", bound.push), ("feed", bound.feed), ("control", bound.control),
+        ] {
+            writer.key(name)
+            writer.beginArray()
+            for endpoint in list { writer.string(endpoint) }
+            writer.endArray()
+        }
+        writer.endObject()
+        let counts = loop.alerts.stateCounts(now: now())
+        writer.key("alerts_firing")
+        writer.integer(counts.firing)
+        writer.key("alerts_pending")
+        writer.integer(counts.pending)
+        let table = loop.producerTable
+        let seen = loop.producerLastSeen
+        let recent = table.allKeys.indices.filter { $0 < seen.count && seen[$0] > 0 }
+            .sorted { seen[$0] > seen[$1] }
+            .prefix(20)
+        writer.key("producers_total")
+        writer.integer(table.count)
+        writer.key("producers")
+        writer.beginArray()
+        for index in recent {
+            writer.beginObject()
+            writer.key("id")
+            writer.string(String(decoding: table.allKeys[index], as: UTF8.self))
+            writer.key("last_seen")
+            writer.string(Timestamps.rfc3339(nanoseconds: seen[index]))
+            writer.key("sequence")
+            writer.integer(table[index].highest)
+            writer.endObject()
+        }
+        writer.endArray()
+    }
+
     /// `metrics`: the Prometheus text exposition (not JSON), for `/metrics`.
     private func metrics() {
         guard let metrics = loop.metrics else {
@@ -402,6 +444,7 @@ final class ControlHandler {
             writer.integer(value)
         }
         loop.writeStorageStats(into: &writer)
+        writeHealth()
         writer.key("notifications_held")
         writer.integer(loop.alerts.notificationsHeld)
         writer.key("notifiers")

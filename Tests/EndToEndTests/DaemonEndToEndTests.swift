@@ -107,6 +107,14 @@ struct DaemonEndToEndTests {
         #expect(table.status == 0)
         #expect(table.stdout.contains("guichet.attente"))
         #expect(table.stdout.contains("12.50 min"))
+        // The daemon's health first.
+        #expect(table.stdout.hasPrefix("vigied \(VigieVersion.string), up "), "\(table.stdout)")
+        #expect(table.stdout.contains("config \(daemon.configPath) (loaded "))
+        #expect(table.stdout.contains("endpoints: ingest tcp://127.0.0.1:"))
+        #expect(table.stdout.contains("2 accepted, 1 rejected"))
+        #expect(table.stdout.contains("log: fsync batch, durable to "))
+        #expect(table.stdout.contains("alerts: 0 firing, 0 pending"))
+        #expect(table.stdout.contains("producers: 2; last seen: "))
 
         let (code, seconds) = daemon.stop(signal: SIGTERM)
         #expect(code == 0, "\(daemon.log)")
