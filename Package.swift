@@ -100,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "vigied",
             dependencies: [
-                "VigieDaemon", "VigieConfig", "VigieCore", "VigieLogging",
+                "VigieDaemon", "VigieConfig", "VigieCore", "VigieLogging", "VigieProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "vigie-agent",
             dependencies: [
-                "VigieAgent", "VigieConfig", "VigieCore", "VigieLogging",
+                "VigieAgent", "VigieConfig", "VigieCore", "VigieLogging", "VigieProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import VigieConfig
 import VigieCore
+import VigieProcess
 import ZeroMQ
 
 /// The agent's loop thread: owns the local sockets, the spool, the replies held until
@@ -23,6 +24,8 @@ final class AgentLoop {
     private var nextHealth: UInt64
     private var startedAt = DispatchTime.now().uptimeNanoseconds
     private var syncFailureLogged = false
+    /// `WATCHDOG=1` from this loop (every turn is at most 100 ms apart).
+    private var watchdog = SystemdNotifier.WatchdogClock()
 
     /// Opens the spool, binds the sockets, starts the forwarder.
     init(runtime: AgentRuntime) throws {
@@ -128,6 +131,7 @@ final class AgentLoop {
                 _ = submission.bytes.withUnsafeBytes { accept(frames: [$0], receivedAt: submission.receivedAt) }
             }
             tick()
+            watchdog.pingIfDue(runtime.systemd)
         }
         shutDown()
     }

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import VigieConfig
 import VigieCore
+import VigieProcess
 import ZeroMQ
 
 #if canImport(Glibc)
@@ -40,6 +41,8 @@ public struct AgentEndpoints: Sendable, Equatable {
 public final class AgentRuntime: Sendable {
     /// The configuration it runs.
     public let configuration: AgentConfiguration
+    /// systemd notifications (nil when not under systemd).
+    let systemd: SystemdNotifier?
     private let logger: Logger
     private let clock: any WallClock
     private let healthInterval: Int64
@@ -66,14 +69,17 @@ public final class AgentRuntime: Sendable {
     /// - Parameters:
     ///   - healthInterval: time between two health reports, ns (default 10 s).
     ///   - collectors: answers the per-collector part of the status request.
+    ///   - systemd: the loop thread sends `WATCHDOG=1` through it (under systemd).
     /// - Throws: if the context or the wakeup pipe cannot be created.
     public init(
         configuration: AgentConfiguration,
         logger: Logger,
         clock: any WallClock = SystemClock(),
         healthInterval: Int64 = 10_000_000_000,
-        collectors: (any CollectorStatusProvider)? = nil
+        collectors: (any CollectorStatusProvider)? = nil,
+        systemd: SystemdNotifier? = nil
     ) throws {
+        self.systemd = systemd
         self.configuration = configuration
         self.logger = logger
         self.clock = clock

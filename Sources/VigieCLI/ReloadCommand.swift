@@ -9,9 +9,9 @@ public struct ReloadCommand: ParsableCommand {
         abstract: "Re-read vigied's configuration file; a file with errors is refused and the running one kept.",
         discussion: """
             KPIs whose definition is unchanged keep their windows and alert states; a \
-            changed KPI starts empty; removed ones are dropped. [daemon], [endpoints] and \
-            [history] changes take effect at the next restart (listed under "restart \
-            needed"). Exit status: 0 reloaded; 65 the file was refused (every error is \
+            changed KPI starts empty; removed ones are dropped. Endpoints added to \
+            [endpoints] are bound and removed ones closed; [daemon], [history] and [http] \
+            changes take effect at the next restart (listed under "restart needed"). Exit status: 0 reloaded; 65 the file was refused (every error is \
             printed); 75 vigied is unreachable.
             """
     )
@@ -57,6 +57,7 @@ public struct ReloadCommand: ParsableCommand {
         }
         out += "  alert rules: \(reply["rules"] as? Int ?? 0)"
         out += (reply["notifiers_replaced"] as? Bool == true ? ", notifiers replaced" : "") + "\n"
+        for change in reply["endpoints"] as? [String] ?? [] { out += "  \(change)\n" }
         if let restart = reply["needs_restart"] as? [String], !restart.isEmpty {
             out += "  restart needed for: \(restart.joined(separator: " ")) (changed in the file, not applied)\n"
         }

@@ -165,6 +165,10 @@ final class ControlHandler {
         writer.integer(outcome.rules)
         writer.key("notifiers_replaced")
         writer.bool(outcome.notifiersReplaced)
+        writer.key("endpoints")
+        writer.beginArray()
+        for change in outcome.endpointChanges { writer.string(change) }
+        writer.endArray()
         writer.key("needs_restart")
         writer.beginArray()
         for section in outcome.needsRestart { writer.string(section) }

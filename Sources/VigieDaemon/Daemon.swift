@@ -5,6 +5,7 @@ import Synchronization
 import VigieConfig
 import VigieCore
 import VigieHTTP
+import VigieProcess
 import ZeroMQ
 
 /// The `vigied` aggregator: binds the endpoints of the configuration and runs the engine

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import VigieConfig
 import VigieCore
+import VigieProcess
 import VigieStore
 import ZeroMQ
 
@@ -11,7 +12,7 @@ import ZeroMQ
 /// of `run` polls the sockets, drains ready messages (receive → parse → apply in place,
 /// reusing frames and scratch buffers), then publishes due KPI values and heartbeats.
 final class EngineLoop {
-    let bound: BoundEndpoints
+    private(set) var bound: BoundEndpoints
     private var configuration: VigieConfiguration
     private let logger: Logger
     private let clock: any WallClock
@@ -22,6 +23,8 @@ final class EngineLoop {
     private let feed: FeedPublisher
     private var poller = Poller()
     private var pollRoles: [(role: Role, socket: Socket?)] = []
+    /// Bumped whenever `poller` is rebuilt (a reload changed the endpoints).
+    private var pollGeneration = 0
 
     private enum Role { case ingest, push, control, walSync, history }
 
@@ -95,8 +98,8 @@ final class EngineLoop {
     /// Time of the last batch of each producer (by its `producers` slot), ns; reset when
     /// the producer table is restored (start, reload).
     private(set) var producerLastSeen: [Int64] = []
-    /// Next watchdog ping, monotonic ns (the wall clock may be a test's manual clock).
-    private var nextWatchdogPing: UInt64 = 0
+    /// Watchdog pings, on the monotonic clock (the wall clock may be a test's manual clock).
+    private var watchdog = SystemdNotifier.WatchdogClock()
 
     init(
         configuration: VigieConfiguration,
@@ -143,22 +146,14 @@ final class EngineLoop {
         var opened: [Socket] = []
         do {
             for endpoint in configuration.endpoints.ingest {
-                let socket = try context.makeSocket(.router)
+                let socket = try Self.bindSocket(.ingest, endpoint, context: context, configuration: configuration)
                 opened.append(socket)
-                try socket.setRouterMandatory(true)
-                try socket.setRouterHandover(true)
-                try socket.setMaxMessageSize(configuration.ingest.maxMessageSize)
-                try socket.setLinger(0)
-                try socket.bind(endpoint)
                 bound.ingest.append(try socket.lastEndpoint)
                 ingestSockets.append(socket)
             }
             for endpoint in configuration.endpoints.push {
-                let socket = try context.makeSocket(.pull)
+                let socket = try Self.bindSocket(.push, endpoint, context: context, configuration: configuration)
                 opened.append(socket)
-                try socket.setMaxMessageSize(configuration.ingest.maxMessageSize)
-                try socket.setLinger(0)
-                try socket.bind(endpoint)
                 bound.push.append(try socket.lastEndpoint)
                 pushSockets.append(socket)
             }
@@ -171,11 +166,8 @@ final class EngineLoop {
                 bound.feed.append(try feedSocket.lastEndpoint)
             }
             for endpoint in configuration.endpoints.control + (internalControl.map { [$0] } ?? []) {
-                let socket = try context.makeSocket(.router)
+                let socket = try Self.bindSocket(.control, endpoint, context: context, configuration: configuration)
                 opened.append(socket)
-                try socket.setMaxMessageSize(1 << 20)
-                try socket.setLinger(0)
-                try socket.bind(endpoint)
                 if endpoint != internalControl { bound.control.append(try socket.lastEndpoint) }
                 controlSockets.append(socket)
             }
@@ -205,6 +197,130 @@ final class EngineLoop {
         }
     }
 
+    /// A socket of `role` (ingest ROUTER, push PULL or control ROUTER) bound to `endpoint`.
+    private static func bindSocket(
+        _ role: Role,
+        _ endpoint: String,
+        context: ZMQContext,
+        configuration: VigieConfiguration
+    ) throws -> Socket {
+        let socket = try context.makeSocket(role == .push ? .pull : .router)
+        do {
+            switch role {
+            case .ingest:
+                try socket.setRouterMandatory(true)
+                try socket.setRouterHandover(true)
+                try socket.setMaxMessageSize(configuration.ingest.maxMessageSize)
+            case .push:
+                try socket.setMaxMessageSize(configuration.ingest.maxMessageSize)
+            default:
+                try socket.setMaxMessageSize(1 << 20)
+            }
+            try socket.setLinger(0)
+            try socket.bind(endpoint)
+        } catch {
+            socket.close(linger: 0)
+            throw error
+        }
+        return socket
+    }
+
+    /// Binds the endpoints `next` adds and closes those it removes, for ingest, push,
+    /// control and the feed; unchanged endpoints keep their sockets and peers. All new
+    /// binds happen first: if one fails, the new sockets are closed and nothing changes.
+    /// Replies still held for a closed socket are dropped (its peers are gone anyway).
+    ///
+    /// - Returns: what changed, e.g. `bound ingest ipc:///run/vigie/ingest2.sock`.
+    private func rebind(to next: EndpointsConfiguration) throws -> [String] {
+        let old = configuration.endpoints
+        var changes: [String] = []
+        var added: [(Role, String, Socket)] = []
+        var feedBound: [(endpoint: String, resolved: String)] = []
+        do {
+            for (role, before, after) in [
+                (Role.ingest, old.ingest, next.ingest), (.push, old.push, next.push),
+                (.control, old.control, next.control),
+            ] {
+                for endpoint in after where !before.contains(endpoint) {
+                    let socket = try Self.bindSocket(role, endpoint, context: context, configuration: configuration)
+                    added.append((role, endpoint, socket))
+                }
+            }
+            for endpoint in next.feed where !old.feed.contains(endpoint) {
+                try feed.socket.bind(endpoint)
+                feedBound.append((endpoint, try feed.socket.lastEndpoint))
+            }
+        } catch {
+            for (_, _, socket) in added { socket.close(linger: 0) }
+            for entry in feedBound { try? feed.socket.unbind(entry.resolved) }
+            throw error
+        }
+        // Close what was removed: sockets stay in their arrays (closed) so the indices
+        // held replies and history queries refer to remain valid.
+        for (role, before, after, list) in [
+            (Role.ingest, old.ingest, next.ingest, ingestSockets), (.push, old.push, next.push, pushSockets),
+            (.control, old.control, next.control, controlSockets),
+        ] {
+            for (index, endpoint) in before.enumerated() where !after.contains(endpoint) && index < list.count {
+                list[index].close(linger: 0)
+                changes.append("closed \(role) \(endpoint)")
+            }
+        }
+        for (index, endpoint) in old.feed.enumerated() where !next.feed.contains(endpoint) {
+            try? feed.socket.unbind(index < bound.feed.count ? bound.feed[index] : endpoint)
+            changes.append("closed feed \(endpoint)")
+        }
+        for (role, endpoint, socket) in added {
+            switch role {
+            case .ingest:
+                ingestSockets.append(socket)
+                replySockets.append(socket)
+            case .push: pushSockets.append(socket)
+            default:
+                controlSockets.append(socket)
+                replySockets.append(socket)
+            }
+            changes.append("bound \(role) \(endpoint)")
+        }
+        for entry in feedBound { changes.append("bound feed \(entry.endpoint)") }
+        // Each role's endpoints in the configured order, as resolved (wildcard ports).
+        func resolved(_ endpoints: [String], _ before: [String], _ earlier: [String]) -> [String] {
+            endpoints.compactMap { endpoint in
+                if let index = before.firstIndex(of: endpoint), index < earlier.count { return earlier[index] }
+                if let entry = feedBound.first(where: { $0.endpoint == endpoint }) { return entry.resolved }
+                return added.first { $0.1 == endpoint }.flatMap { try? $0.2.lastEndpoint }
+            }
+        }
+        bound.ingest = resolved(next.ingest, old.ingest, bound.ingest)
+        bound.push = resolved(next.push, old.push, bound.push)
+        bound.feed = resolved(next.feed, old.feed, bound.feed)
+        bound.control = resolved(next.control, old.control, bound.control)
+        rebuildPoller()
+        return changes
+    }
+
+    /// Registers every open socket again, in `run`'s order: ingest, push, control, the
+    /// log's notification descriptor, the history socket.
+    private func rebuildPoller() {
+        pollGeneration &+= 1
+        poller = Poller()
+        pollRoles = []
+        for (role, sockets) in [(Role.ingest, ingestSockets), (.push, pushSockets), (.control, controlSockets)] {
+            for socket in sockets where !socket.isClosed {
+                poller.register(socket)
+                pollRoles.append((role, socket))
+            }
+        }
+        if let wal {
+            poller.register(fileDescriptor: wal.notificationFD)
+            pollRoles.append((.walSync, nil))
+        }
+        if let historySocket {
+            poller.register(historySocket)
+            pollRoles.append((.history, historySocket))
+        }
+    }
+
     // MARK: - Reload
 
     /// What a reload did, for the `reload` reply and the log.
@@ -217,6 +333,8 @@ final class EngineLoop {
         var removed: [String] = []
         var rules = 0
         var notifiersReplaced = false
+        /// Endpoints bound and closed, e.g. `bound ingest ipc:///run/vigie/ingest2.sock`.
+        var endpointChanges: [String] = []
         /// Settings that changed in the file but take effect only at the next start.
         var needsRestart: [String] = []
         var ok: Bool { errors.isEmpty }
@@ -228,7 +346,8 @@ final class EngineLoop {
     /// the state is carried over through the checkpoint codec, so KPIs (and rules) whose
     /// definition is unchanged keep their windows (and alert states), changed ones start
     /// empty, removed ones are dropped; acks, silences and producers' sequence numbers are
-    /// kept. `[daemon]` and `[endpoints]` changes are reported and wait for a restart.
+    /// kept. Endpoints added to `[endpoints]` are bound and removed ones closed;
+    /// `[daemon]`, `[history]` and `[http]` changes are reported and wait for a restart.
     func reloadConfiguration() -> ReloadOutcome {
         var outcome = ReloadOutcome()
         systemd?.reloading()
@@ -252,11 +371,21 @@ final class EngineLoop {
         var daemon = next.daemon
         daemon.stateDir = configuration.daemon.stateDir  // --state-dir overrides the file
         if daemon != configuration.daemon { outcome.needsRestart.append("[daemon]") }
-        if next.endpoints != configuration.endpoints { outcome.needsRestart.append("[endpoints]") }
         if next.history != configuration.history { outcome.needsRestart.append("[history]") }
+        if next.http != configuration.http { outcome.needsRestart.append("[http]") }
         next.daemon = configuration.daemon
-        next.endpoints = configuration.endpoints
         next.history = configuration.history
+        next.http = configuration.http
+        if next.endpoints != configuration.endpoints {
+            do {
+                outcome.endpointChanges = try rebind(to: next.endpoints)
+            } catch {
+                outcome.errors = ["[endpoints]: \(error); nothing was changed"]
+                statistics.reloadsRefused += 1
+                logger.error("reload refused: an endpoint could not be bound", metadata: ["error": "\(error)"])
+                return outcome
+            }
+        }
 
         let previous = configuration
         let oldKPIs = Dictionary(previous.kpis.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -617,7 +746,10 @@ final class EngineLoop {
             do {
                 let ready = try poller.poll(timeoutMilliseconds: Int(min(wait, 100)))
                 if ready > 0 {
+                    let generation = pollGeneration
                     for (index, entry) in pollRoles.enumerated() where poller.isReadable(at: index) {
+                        // A reload rebound the sockets: what was ready is polled again.
+                        guard generation == pollGeneration else { break }
                         if let socket = entry.socket {
                             if entry.role == .history {
                                 drainHistoryReplies(socket)
@@ -733,11 +865,7 @@ final class EngineLoop {
     /// least every 100 ms, so a missing ping means the engine is stuck (systemd then
     /// kills and restarts the service).
     private func pingWatchdog() {
-        guard let systemd, let interval = systemd.watchdogPingInterval else { return }
-        let now = monotonicNanoseconds()
-        guard now >= nextWatchdogPing else { return }
-        systemd.notify("WATCHDOG=1")
-        nextWatchdogPing = now + interval
+        watchdog.pingIfDue(systemd)
     }
 
     /// systemd's one-line status: ingest rate and alerts.

@@ -7,7 +7,7 @@ import ZeroMQ
 /// Engine thread only. PUB never blocks: a slow subscriber loses messages at its
 /// high-water mark (and can detect the gap from `seq`).
 final class FeedPublisher {
-    private let socket: Socket
+    let socket: Socket
     /// Id of this daemon run, on every message.
     let epoch: String
     /// Sequence number of the last message published (0: none yet).

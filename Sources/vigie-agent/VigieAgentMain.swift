@@ -4,6 +4,8 @@ import Logging
 import VigieAgent
 import VigieConfig
 import VigieCore
+import VigieLogging
+import VigieProcess
 
 /// `vigie-agent --config FILE` (what `vigie agent` executes): runs until SIGTERM or SIGINT.
 @main
@@ -32,8 +34,16 @@ struct VigieAgentMain: ParsableCommand {
             FileHandle.standardError.write(Data("vigie agent: \(error)\n".utf8))
             throw ExitCode(78)
         }
-        var logger = Logger(label: "vigie-agent")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        // Journal priorities under systemd, readable lines elsewhere; repeats rate-limited.
+        let sink = ServiceLogHandler.Sink()
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = ServiceLogHandler(label: label, sink: sink)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "vigie-agent")
+        let systemd = SystemdNotifier()
 
         let collectorState = configuration.spool.directory + "/collectors"
         try? FileManager.default.createDirectory(atPath: collectorState, withIntermediateDirectories: true)
@@ -54,7 +64,8 @@ struct VigieAgentMain: ParsableCommand {
             runtime = try AgentRuntime(
                 configuration: configuration,
                 logger: logger,
-                collectors: SchedulerStatus(scheduler: scheduler)
+                collectors: SchedulerStatus(scheduler: scheduler),
+                systemd: systemd
             )
             bound = try runtime.start()
         } catch {
@@ -63,11 +74,12 @@ struct VigieAgentMain: ParsableCommand {
         }
         box.runtime = runtime
         scheduler.start()
-        print(
-            "vigie agent ready ingest=\(bound.ingest.joined(separator: ",")) push=\(bound.push.joined(separator: ",")) "
-                + "control=\(bound.control.joined(separator: ","))"
-        )
+        let summary =
+            "ingest=\(bound.ingest.joined(separator: ",")) push=\(bound.push.joined(separator: ",")) "
+            + "control=\(bound.control.joined(separator: ","))"
+        print("vigie agent ready " + summary)
         fflush(nil)
+        systemd?.notify("READY=1\nSTATUS=ready: \(summary)")
 
         // SIGTERM/SIGINT: stop collectors, then the runtime (it persists its state).
         let stop = DispatchSemaphore(value: 0)
@@ -82,6 +94,7 @@ struct VigieAgentMain: ParsableCommand {
         while stop.wait(timeout: .now() + 0.5) == .timedOut {
             if runtime.isStopped { break }
         }
+        systemd?.notify("STOPPING=1\nSTATUS=stopping: syncing the spool")
         scheduler.stop()
         runtime.stop()
         while !runtime.waitUntilStopped(timeout: 15) {}

@@ -6,6 +6,7 @@ import VigieConfig
 import VigieCore
 import VigieDaemon
 import VigieLogging
+import VigieProcess
 
 /// `vigied`: the Vigie aggregator daemon.
 @main

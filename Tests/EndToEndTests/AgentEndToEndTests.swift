@@ -25,7 +25,7 @@ struct AgentEndToEndTests {
         let child: ChildProcess
         var endpoints: [String: String] = [:]
 
-        init(config: String, log: String) throws {
+        init(config: String, log: String, environment: [String: String] = [:]) throws {
             var fds: [Int32] = [0, 0]
             guard pipe(&fds) == 0 else { throw HarnessError("pipe failed") }
             defer { close(fds[0]) }
@@ -33,7 +33,8 @@ struct AgentEndToEndTests {
                 path: BinaryRunner.locate("vigie").path,
                 arguments: ["agent", "--config", config],
                 stdoutFD: fds[1],
-                stderrPath: log
+                stderrPath: log,
+                environment: environment
             )
             close(fds[1])
             var line: [UInt8] = []

@@ -139,4 +139,40 @@ struct ReloadTests {
         #expect(daemon.log.contains("configuration reloaded"))
         #expect(daemon.stop().status == 0)
     }
+
+    @Test func endpointsAddedAreBoundAndRemovedOnesClosed() throws {
+        let daemon = try DaemonProcess(kpis: Self.kpis)
+        let extra = "ipc://" + daemon.directory.appendingPathComponent("ingest2.sock").path
+        func pushVia(_ endpoint: String) throws -> Int32 {
+            try BinaryRunner.run(
+                "vigie",
+                arguments: ["push", "--ingest", endpoint, "--timeout", "1s", "guichet_attente", "5"]
+            ).status
+        }
+        #expect(try pushVia(extra) == 75)
+
+        try Self.rewrite(daemon) {
+            $0.replacingOccurrences(
+                of: #"ingest = ["tcp://127.0.0.1:*"]"#,
+                with: #"ingest = ["tcp://127.0.0.1:*", "\#(extra)"]"#
+            )
+        }
+        let added = try BinaryRunner.run("vigie", arguments: ["reload", "--json"] + daemon.endpointArguments)
+        #expect(added.status == 0, "\(added.stderr)")
+        let reply = try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any]
+        #expect(reply?["endpoints"] as? [String] == ["bound ingest \(extra)"])
+        #expect(try pushVia(extra) == 0)
+        #expect(try pushVia(daemon.endpoints["ingest"] ?? "") == 0)  // the first endpoint kept its socket
+
+        try Self.rewrite(daemon) {
+            $0.replacingOccurrences(of: #", "\#(extra)""#, with: "")
+        }
+        let removed = try BinaryRunner.run("vigie", arguments: ["reload"] + daemon.endpointArguments)
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(removed.stdout.contains("closed ingest \(extra)"))
+        #expect(try pushVia(extra) == 75)
+        #expect(try pushVia(daemon.endpoints["ingest"] ?? "") == 0)
+        #expect(try Self.snapshot(daemon)["attente.count"] == 3)
+        #expect(daemon.stop().status == 0)
+    }
 }

@@ -105,4 +105,40 @@ struct SystemdNotifyTests {
         #expect(notify.received.contains { $0.hasPrefix("READY=1") })
         #expect(!notify.received.contains("WATCHDOG=1"), "\(notify.received)")
     }
+
+    @Test func theAgentNotifiesReadyWatchdogAndStopping() throws {
+        let notify = try NotifySocket()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-agent-notify-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("agent.toml").path
+        try """
+        [agent]
+        name = "notify"
+        upstream = "tcp://127.0.0.1:1"
+
+        [spool]
+        directory = "\(directory.appendingPathComponent("spool").path)"
+
+        [listen]
+        ingest = ["tcp://127.0.0.1:*"]
+        push = []
+        control = ["tcp://127.0.0.1:*"]
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let log = directory.appendingPathComponent("agent.log").path
+        let agent = try AgentEndToEndTests.AgentProcess(
+            config: config,
+            log: log,
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000", "JOURNAL_STREAM": "8:1"]
+        )
+        notify.collect(for: 1.0)
+        #expect(notify.received.first { $0.hasPrefix("READY=1") }?.contains("STATUS=ready: ingest=tcp://") == true)
+        #expect(notify.received.filter { $0 == "WATCHDOG=1" }.count >= 5, "\(notify.received)")
+        agent.stop()
+        notify.collect(for: 0.5, until: "STOPPING=1")
+        #expect(notify.received.contains { $0.hasPrefix("STOPPING=1") })
+        // Its log lines carry journal priorities too.
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(text.split(separator: "\n").contains { $0.hasPrefix("<") }, "\(text)")
+    }
 }

@@ -64,7 +64,8 @@ struct SystemdUnitTests {
     @Test func agentUnitHasTheRequiredSettings() throws {
         let lines = Self.lines(try Self.unit("vigie-agent.service"))
         for setting in [
-            "ExecStart=/usr/bin/vigie agent --config /etc/vigie/agent.toml", "Restart=on-failure",
+            "Type=notify", "WatchdogSec=30s", "ExecStart=/usr/bin/vigie agent --config /etc/vigie/agent.toml",
+            "Restart=on-failure",
             "DynamicUser=yes", "StateDirectory=vigie-agent", "RuntimeDirectory=vigie-agent",
             "RuntimeDirectoryMode=0750", "ConfigurationDirectory=vigie", "ProtectSystem=strict", "ProtectHome=yes",
             "PrivateTmp=yes", "NoNewPrivileges=yes", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",

@@ -13,7 +13,8 @@ import Musl
 /// vigied sends `READY=1` once its endpoints are bound and recovery is done, `STATUS=…`
 /// with the ingest rate and alerts, `WATCHDOG=1` from the engine thread (so a stuck
 /// engine stops the pings and systemd restarts the service), `RELOADING=1` with
-/// `MONOTONIC_USEC` then `READY=1` around a reload, and `STOPPING=1` on stop.
+/// `MONOTONIC_USEC` then `READY=1` around a reload, and `STOPPING=1` on stop; the agent
+/// the same from its loop thread (no reload).
 ///
 /// Sends never block (`MSG_DONTWAIT`): a full or vanished socket loses a notification,
 /// never stalls the engine. Thread-safe (the descriptor is only written to).
@@ -45,6 +46,23 @@ public final class SystemdNotifier: Sendable {
     }
 
     deinit { close(fd) }
+
+    /// A ping schedule for a loop thread: call ``pingIfDue()`` every turn.
+    public struct WatchdogClock: Sendable {
+        private var next: UInt64 = 0
+        public init() {}
+
+        /// Sends `WATCHDOG=1` when half `WATCHDOG_USEC` has passed since the last ping.
+        public mutating func pingIfDue(_ notifier: SystemdNotifier?) {
+            guard let notifier, let interval = notifier.watchdogPingInterval else { return }
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let ns = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+            guard ns >= next else { return }
+            notifier.notify("WATCHDOG=1")
+            next = ns + interval
+        }
+    }
 
     /// `WATCHDOG_USEC` halved, if it is meant for this process (`WATCHDOG_PID` unset or ours).
     static func watchdogInterval(_ environment: [String: String]) -> UInt64? {
