@@ -117,6 +117,7 @@ final class ControlHandler {
         case "silence": silence(object)
         case "unsilence": unsilence(object)
         case "reload": reload()
+        case "freeze" where Self.freezeEnabled: freeze(object["seconds"])
         case "metrics": metrics()
         case "health": health()
         default:
@@ -216,6 +217,19 @@ final class ControlHandler {
             writer.endObject()
         }
         writer.endArray()
+    }
+
+    /// `freeze` blocks the engine thread (the watchdog test's fault): served only when
+    /// vigied runs with `VIGIE_TEST_FREEZE=1` in its environment, never otherwise.
+    static let freezeEnabled = ProcessInfo.processInfo.environment["VIGIE_TEST_FREEZE"] == "1"
+
+    private func freeze(_ value: Any?) {
+        let seconds = min(max((value as? Double) ?? 1, 0), 10)
+        usleep(UInt32(seconds * 1_000_000))
+        writer.beginObject()
+        writer.key("ok")
+        writer.bool(true)
+        writer.endObject()
     }
 
     /// `metrics`: the Prometheus text exposition (not JSON), for `/metrics`.

@@ -114,4 +114,65 @@ struct MetricsEndpointTests {
         #expect(try httpGet(http, "/nope").status == 404)
         #expect(daemon.stop().status == 0)
     }
+
+    /// A free loopback TCP port (bound then released; Prometheus needs a number).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let rc = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 ? getsockname(fd, $0, &length) : -1
+            }
+        }
+        guard rc == 0 else { throw HarnessError("no free port: \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aRealPrometheusScrapesKPIValues() async throws {
+        let daemon = try DaemonProcess(kpis: Self.toml)
+        let http = try #require(daemon.endpoints["http"])
+        _ = try BinaryRunner.run(
+            "vigie",
+            arguments: ["push", "guichet_attente", "33", "-t", "site=nord"] + daemon.endpointArguments
+        )
+        let directory = daemon.directory.appendingPathComponent("prometheus")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let config = directory.appendingPathComponent("prometheus.yml").path
+        try """
+        global:
+          scrape_interval: 1s
+        scrape_configs:
+          - job_name: vigied
+            static_configs:
+              - targets: ["\(http)"]
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let port = try Self.freePort()
+        let prometheus = try ChildProcess(
+            path: "/usr/bin/prometheus",
+            arguments: [
+                "--config.file=\(config)", "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
+                "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+            ],
+            stderrPath: directory.appendingPathComponent("prometheus.log").path
+        )
+        defer {
+            prometheus.signal(SIGTERM)
+            _ = prometheus.wait(timeout: 10)
+        }
+        var found = ""
+        for _ in 0..<40 where !found.contains("\"nord\"") {
+            try await Task.sleep(for: .milliseconds(500))
+            found = (try? httpGet("127.0.0.1:\(port)", "/api/v1/query?query=vigie_kpi_value"))?.body ?? ""
+        }
+        #expect(found.contains(#""__name__":"vigie_kpi_value""#), "\(found)")
+        #expect(found.contains(#""kpi":"attente.p90""#) && found.contains(#""site":"nord""#), "\(found)")
+        let targets = (try? httpGet("127.0.0.1:\(port)", "/api/v1/targets"))?.body ?? ""
+        #expect(targets.contains(#""health":"up""#), "\(targets)")
+        #expect(daemon.stop().status == 0)
+    }
 }

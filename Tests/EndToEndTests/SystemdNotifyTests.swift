@@ -86,6 +86,15 @@ struct SystemdNotifyTests {
         let status = notify.received.last { $0.hasPrefix("STATUS=") && $0.contains("samples/s") }
         #expect(status?.contains("alerts firing") == true, "\(notify.received)")
 
+        // SIGHUP: RELOADING=1 with the monotonic time, then READY=1 again.
+        let before = notify.received.count
+        daemon.send(SIGHUP)
+        notify.collect(for: 3, until: "STATUS=reloaded")
+        let reload = notify.received.dropFirst(before).filter { $0 != "WATCHDOG=1" }
+        let reloading = reload.firstIndex { $0.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") }
+        let ready = reload.firstIndex { $0.hasPrefix("READY=1\nSTATUS=reloaded") }
+        #expect(reloading != nil && ready != nil && reloading! < ready!, "\(reload)")
+
         let stop = daemon.stop()
         #expect(stop.status == 0)
         notify.collect(for: 0.5, until: "STOPPING=1")
@@ -140,5 +149,39 @@ struct SystemdNotifyTests {
         // Its log lines carry journal priorities too.
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(text.split(separator: "\n").contains { $0.hasPrefix("<") }, "\(text)")
+    }
+
+    @Test func aFrozenEngineStopsThePings() throws {
+        let notify = try NotifySocket()
+        let daemon = try DaemonProcess(
+            kpis: Self.kpis,
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000", "VIGIE_TEST_FREEZE": "1"]
+        )
+        notify.collect(for: 0.5)
+        #expect(notify.received.contains("WATCHDOG=1"))
+        // Freeze the engine thread for 1.5 s from a control request (sent from a child so
+        // the test can watch the socket meanwhile).
+        let freezer = try ChildProcess(
+            path: "/usr/bin/python3",
+            arguments: [
+                "-c",
+                """
+                import zmq, sys
+                s = zmq.Context().socket(zmq.REQ); s.connect(sys.argv[1])
+                s.send(b'{"op":"freeze","seconds":1.5}'); s.recv()
+                """,
+                daemon.endpoints["control"] ?? "",
+            ]
+        )
+        usleep(200_000)  // the request reaches the engine
+        let quietFrom = notify.received.count
+        notify.collect(for: 1.0)
+        let duringFreeze = notify.received.dropFirst(quietFrom).filter { $0 == "WATCHDOG=1" }.count
+        #expect(duringFreeze == 0, "pings while the engine was frozen: \(duringFreeze)")
+        #expect(freezer.wait(timeout: 10) == 0)
+        let resumedFrom = notify.received.count
+        notify.collect(for: 0.6)
+        #expect(notify.received.dropFirst(resumedFrom).contains("WATCHDOG=1"), "the pings come back")
+        #expect(daemon.stop().status == 0)
     }
 }

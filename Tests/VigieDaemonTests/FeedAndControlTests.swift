@@ -90,6 +90,7 @@ struct FeedAndControlTests {
         (#"{"op":"history"}"#, "\"kpi\" is missing"),
         (#"{"op":"ack"}"#, "rule"),
         (#"{"op":"metrics"}"#, "metrics are off"),
+        (#"{"op":"freeze"}"#, "unknown op"),
     ])
     func controlErrors(request: String, expected: String) async throws {
         let h = try DaemonHarness(toml: waitKPIs)
