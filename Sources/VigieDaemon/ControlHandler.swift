@@ -118,7 +118,7 @@ final class ControlHandler {
         case "unsilence": unsilence(object)
         case "reload": reload()
         case "freeze" where Self.freezeEnabled: freeze(object["seconds"])
-        case "metrics": metrics()
+        case "metrics": metrics(handOver: object["hand_over"] as? Bool == true)
         case "health": health()
         default:
             if Self.plannedOperations.contains(op) {
@@ -232,13 +232,25 @@ final class ControlHandler {
         writer.endObject()
     }
 
-    /// `metrics`: the Prometheus text exposition (not JSON), for `/metrics`.
-    private func metrics() {
+    /// `metrics`: the Prometheus text exposition (not JSON). With `"hand_over":true`
+    /// (the `/metrics` listener, in this process) only the view is read here and the
+    /// reply is `{"ok":true}`: the listener's thread renders it, so a scrape of thousands
+    /// of series costs the engine thread only the reading.
+    private func metrics(handOver: Bool) {
         guard let metrics = loop.metrics else {
             return fail("metrics are off: set [http] listen in the configuration")
         }
+        let view = loop.metricsView()
+        guard !handOver else {
+            metrics.handOver(view)
+            writer.beginObject()
+            writer.key("ok")
+            writer.bool(true)
+            writer.endObject()
+            return
+        }
         writer.reset()
-        rawReply = metrics.render(loop.metricsView())
+        rawReply = metrics.render(view)
     }
 
     /// `health`: `{"ok":true,"healthy":…,"problems":[…]}`, for `/healthz`.

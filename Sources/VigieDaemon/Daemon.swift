@@ -150,10 +150,14 @@ public final class Daemon: Service, Sendable {
     private func startHTTP(_ listen: HostPort) throws -> String {
         let context = self.context
         let endpoint = internalControl
+        let metrics = self.metrics
         let server = try HTTPListener(host: listen.host, port: listen.port) { path in
             switch path {
             case "/metrics":
-                guard let body = Self.ask(context, endpoint, #"{"op":"metrics"}"#) else {
+                // The engine reads a consistent view and hands it over; this thread renders.
+                guard Self.ask(context, endpoint, #"{"op":"metrics","hand_over":true}"#) != nil,
+                    let body = metrics?.renderHandedOver()
+                else {
                     return HTTPReply(status: 503, text: "the engine did not answer within 2 s\n")
                 }
                 return HTTPReply(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)

@@ -15,6 +15,8 @@ public final class DaemonMetrics: Sendable {
     /// `vigie_wal_fsync_seconds`: each group-commit `fdatasync`.
     let fsyncSeconds: DurationHistogram
     private let state = Mutex(MirrorState())
+    /// The view the engine handed over for the HTTP thread to render.
+    private let handedOver = Mutex<View?>(nil)
 
     struct MirrorState {
         var counters: [String: (Counter, Int64)] = [:]
@@ -56,9 +58,26 @@ public final class DaemonMetrics: Sendable {
     }
 
     /// One view of everything, as the engine thread sees it now.
-    struct View {
+    struct View: Sendable {
         var counters: [(name: String, labels: [(String, String)], help: String, value: Int64)]
         var gauges: [(name: String, labels: [(String, String)], help: String, value: Double)]
+    }
+
+    /// Keeps `view` for ``renderHandedOver()`` (engine thread: the registry work is then
+    /// done by the HTTP thread, not the engine).
+    func handOver(_ view: View) {
+        handedOver.withLock { $0 = view }
+    }
+
+    /// Renders the view the engine handed over last, once; nil if none is waiting.
+    public func renderHandedOver() -> [UInt8]? {
+        guard
+            let view = handedOver.withLock({ state -> View? in
+                defer { state = nil }
+                return state
+            })
+        else { return nil }
+        return render(view)
     }
 
     /// Mirrors `view` into the registry and returns the exposition text.
