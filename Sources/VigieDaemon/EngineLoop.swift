@@ -20,6 +20,9 @@ final class EngineLoop {
     private var ingestSockets: [Socket] = []
     private var pushSockets: [Socket] = []
     private var controlSockets: [Socket] = []
+    /// Each configured ingest, push and control endpoint's socket, by "role endpoint"
+    /// (a reload closes a removed endpoint's socket through this).
+    private var socketsByEndpoint: [String: Socket] = [:]
     private let feed: FeedPublisher
     private var poller = Poller()
     private var pollRoles: [(role: Role, socket: Socket?)] = []
@@ -150,12 +153,14 @@ final class EngineLoop {
                 opened.append(socket)
                 bound.ingest.append(try socket.lastEndpoint)
                 ingestSockets.append(socket)
+                socketsByEndpoint["ingest \(endpoint)"] = socket
             }
             for endpoint in configuration.endpoints.push {
                 let socket = try Self.bindSocket(.push, endpoint, context: context, configuration: configuration)
                 opened.append(socket)
                 bound.push.append(try socket.lastEndpoint)
                 pushSockets.append(socket)
+                socketsByEndpoint["push \(endpoint)"] = socket
             }
             let feedSocket = try context.makeSocket(.pub)
             opened.append(feedSocket)
@@ -168,7 +173,10 @@ final class EngineLoop {
             for endpoint in configuration.endpoints.control + (internalControl.map { [$0] } ?? []) {
                 let socket = try Self.bindSocket(.control, endpoint, context: context, configuration: configuration)
                 opened.append(socket)
-                if endpoint != internalControl { bound.control.append(try socket.lastEndpoint) }
+                if endpoint != internalControl {
+                    bound.control.append(try socket.lastEndpoint)
+                    socketsByEndpoint["control \(endpoint)"] = socket
+                }
                 controlSockets.append(socket)
             }
             self.feed = FeedPublisher(socket: feedSocket, epoch: FeedPublisher.makeEpoch(now: now))
@@ -257,12 +265,11 @@ final class EngineLoop {
         }
         // Close what was removed: sockets stay in their arrays (closed) so the indices
         // held replies and history queries refer to remain valid.
-        for (role, before, after, list) in [
-            (Role.ingest, old.ingest, next.ingest, ingestSockets), (.push, old.push, next.push, pushSockets),
-            (.control, old.control, next.control, controlSockets),
+        for (role, before, after) in [
+            (Role.ingest, old.ingest, next.ingest), (.push, old.push, next.push), (.control, old.control, next.control),
         ] {
-            for (index, endpoint) in before.enumerated() where !after.contains(endpoint) && index < list.count {
-                list[index].close(linger: 0)
+            for endpoint in before where !after.contains(endpoint) {
+                socketsByEndpoint.removeValue(forKey: "\(role) \(endpoint)")?.close(linger: 0)
                 changes.append("closed \(role) \(endpoint)")
             }
         }
@@ -271,6 +278,7 @@ final class EngineLoop {
             changes.append("closed feed \(endpoint)")
         }
         for (role, endpoint, socket) in added {
+            socketsByEndpoint["\(role) \(endpoint)"] = socket
             switch role {
             case .ingest:
                 ingestSockets.append(socket)

@@ -173,6 +173,25 @@ struct ReloadTests {
         #expect(try pushVia(extra) == 75)
         #expect(try pushVia(daemon.endpoints["ingest"] ?? "") == 0)
         #expect(try Self.snapshot(daemon)["attente.count"] == 3)
+
+        // Add it back, then remove the first one: each reload closes the right socket.
+        let first = try #require(daemon.endpoints["ingest"])
+        try Self.rewrite(daemon) {
+            $0.replacingOccurrences(of: #"ingest = ["tcp://127.0.0.1:*"]"#, with: #"ingest = ["\#(extra)"]"#)
+        }
+        let swapped = try BinaryRunner.run("vigie", arguments: ["reload"] + daemon.endpointArguments)
+        #expect(swapped.status == 0, "\(swapped.stderr)")
+        #expect(try pushVia(extra) == 0)
+        #expect(try pushVia(first) == 75)
+        // Two more: a TCP endpoint after it, then it removed (its socket, not another one).
+        for list in [#"["\#(extra)", "tcp://127.0.0.1:*"]"#, #"["tcp://127.0.0.1:*"]"#] {
+            try Self.rewrite(daemon) {
+                $0.replacing(#/ingest = \[[^\]]*\]/#, with: "ingest = \(list)")
+            }
+            let run = try BinaryRunner.run("vigie", arguments: ["reload"] + daemon.endpointArguments)
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        #expect(try pushVia(extra) == 75)
         #expect(daemon.stop().status == 0)
     }
 }
