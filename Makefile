@@ -66,7 +66,7 @@ bench-restart: build
 
 ## bench-agent: p99 of `vigie push --agent` with the daemon down
 bench-agent: build
-	@bash Benchmarks/agent-push.sh 200
+	@bash Benchmarks/agent-push.sh 300
 
 clean:
 	rm -rf .build $(DEMO_DIR)

@@ -24,7 +24,35 @@ public struct EndpointOptions: ParsableArguments {
 
     public init() {}
 
+    /// The same choices as a plain value.
+    var choice: EndpointChoice {
+        EndpointChoice(config: config, ingest: ingest, push: push, feed: feed, control: control)
+    }
+
     /// The resolved endpoints; a connect address for wildcard binds (`*` → 127.0.0.1).
+    func resolved() throws -> (ingest: String, push: String, feed: String, control: String) {
+        try choice.resolved()
+    }
+
+    /// A bind address made connectable: `tcp://*:7600` and `tcp://0.0.0.0:7600` → `tcp://127.0.0.1:7600`.
+    static func connectable(_ endpoint: String) -> String {
+        for wildcard in ["tcp://*:", "tcp://0.0.0.0:"] where endpoint.hasPrefix(wildcard) {
+            return "tcp://127.0.0.1:" + endpoint.dropFirst(wildcard.count)
+        }
+        return endpoint
+    }
+}
+
+/// The endpoint options as a plain value, for code that runs without ArgumentParser
+/// (`vigie push`'s fast path).
+struct EndpointChoice: Equatable, Sendable {
+    var config: String?
+    var ingest: String?
+    var push: String?
+    var feed: String?
+    var control: String?
+
+    /// See ``EndpointOptions``: option, then environment, then `--config`, then defaults.
     func resolved() throws -> (ingest: String, push: String, feed: String, control: String) {
         let env = ProcessInfo.processInfo.environment
         var fromConfig = EndpointsConfiguration()
@@ -36,7 +64,7 @@ public struct EndpointOptions: ParsableArguments {
             }
         }
         func pick(_ option: String?, _ key: String, _ list: [String], _ fallback: String) -> String {
-            Self.connectable(option ?? env[key] ?? list.first ?? fallback)
+            EndpointOptions.connectable(option ?? env[key] ?? list.first ?? fallback)
         }
         let defaults = EndpointsConfiguration()
         return (
@@ -45,13 +73,5 @@ public struct EndpointOptions: ParsableArguments {
             pick(feed, "VIGIE_FEED", fromConfig.feed, defaults.feed.first ?? "tcp://127.0.0.1:7602"),
             pick(control, "VIGIE_CONTROL", fromConfig.control, defaults.control.first ?? "tcp://127.0.0.1:7603")
         )
-    }
-
-    /// A bind address made connectable: `tcp://*:7600` and `tcp://0.0.0.0:7600` → `tcp://127.0.0.1:7600`.
-    static func connectable(_ endpoint: String) -> String {
-        for wildcard in ["tcp://*:", "tcp://0.0.0.0:"] where endpoint.hasPrefix(wildcard) {
-            return "tcp://127.0.0.1:" + endpoint.dropFirst(wildcard.count)
-        }
-        return endpoint
     }
 }
