@@ -11,11 +11,14 @@ DEB_DIR ?= .build/deb
 DEB_COMPRESSION ?= xz
 DEMO_DIR ?= $(CURDIR)/.demo
 CONFIG ?= config/vigie.toml
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_MERGE ?=
 
 # Debian packages the build, the tests and the demo need.
 APT_PACKAGES := libzmq3-dev libsqlite3-dev python3-zmq tmux systemd prometheus
 
-.PHONY: all deps build debug test demo bench bench-restart bench-agent lint clean install stage deb deb-package
+.PHONY: all deps build debug test fuzz demo bench bench-restart bench-alert bench-agent lint clean install stage deb deb-package
 
 all: build
 
@@ -47,10 +50,12 @@ debug: deps
 test: deps lint
 	$(SWIFT) build --build-tests
 	VIGIE_BIN_DIR=$(CURDIR)/.build/debug timeout --signal=KILL 1500 $(SWIFT) test --skip-build --parallel
+	SWIFT=$(SWIFT) bash scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS)
 
 ## lint: swift-format (.swift-format: swift-nio's settings), warnings fail
 lint:
-	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks \
+		Fuzz/Package.swift Fuzz/Sources
 
 ## demo: build, start vigied with config/vigie.toml, feed it simulated traffic, watch live
 demo: build
@@ -63,6 +68,15 @@ bench: deps
 ## bench-restart: time a restart with 1,000,000+ samples in the WAL since the last checkpoint
 bench-restart: build
 	@bash Benchmarks/restart.sh 1000000
+
+## fuzz: each libFuzzer target for FUZZ_SECONDS (default 600) on its corpus; `make fuzz
+##   FUZZ_MERGE=merge` then minimizes the findings into Fuzz/Corpus (commit them)
+fuzz: deps
+	SWIFT=$(SWIFT) bash scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_MERGE)
+
+## bench-alert: push → alert on the feed, idle and beside 50,000 samples/s
+bench-alert: build
+	@bash Benchmarks/alert-latency.sh 50000 20s
 
 ## bench-agent: p99 of `vigie push --agent` with the daemon down
 bench-agent: build

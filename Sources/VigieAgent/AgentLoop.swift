@@ -44,7 +44,7 @@ final class AgentLoop {
         func bind(_ type: SocketType, _ list: [String], _ record: (String) -> Void) throws -> [Socket] {
             var sockets: [Socket] = []
             for endpoint in list {
-                try Self.prepareIPCDirectory(endpoint)
+                try EndpointsConfiguration.prepareIPCDirectory(endpoint)
                 let socket = try context.makeSocket(type)
                 opened.append(socket)
                 try socket.setLinger(0)
@@ -77,19 +77,6 @@ final class AgentLoop {
                 "ingest": "\(bound.ingest)", "push": "\(bound.push)", "control": "\(bound.control)",
                 "upstream": "\(configuration.upstream)", "spool": "\(spool.segmentDirectory)",
             ]
-        )
-    }
-
-    /// For `ipc://path`: creates the parent directory (mode 0750) if missing.
-    static func prepareIPCDirectory(_ endpoint: String) throws {
-        guard endpoint.hasPrefix("ipc://") else { return }
-        let path = String(endpoint.dropFirst("ipc://".count))
-        let parent = (path as NSString).deletingLastPathComponent
-        guard !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) else { return }
-        try FileManager.default.createDirectory(
-            atPath: parent,
-            withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o750]
         )
     }
 

@@ -107,6 +107,9 @@ final class ForwarderLoop {
     private let producer: [UInt8]
 
     private var socket: Socket?
+    /// With CURVE: the PAIR socket receiving the upstream socket's handshake failures.
+    private var monitor: Socket?
+    private var monitors = 0
     private var helloSent = false
     /// The daemon's anti-replay window (DESIGN.md: 1,024 sequence numbers).
     private static let replayWindow: UInt64 = 1_024
@@ -165,6 +168,7 @@ final class ForwarderLoop {
                 connect(now: now)
             }
             guard let socket else { continue }
+            if handshakeRefused() { continue }
             if !helloSent {
                 helloSent = send(socket, [VGI1.magic, VGI1.hello, producer])
             }
@@ -189,6 +193,8 @@ final class ForwarderLoop {
         }
         socket?.close(linger: 0)
         socket = nil
+        monitor?.close(linger: 0)
+        monitor = nil
         publish { $0.connected = false }
     }
 
@@ -201,6 +207,24 @@ final class ForwarderLoop {
             try socket.setImmediate(true)
             try socket.setSendHighWaterMark(Int32(clamping: max(16, configuration.window * 2)))
             try socket.setReconnectInterval(100)
+            if let curve = configuration.upstreamCurve {
+                try socket.setCurveClient(
+                    serverKey: curve.serverPublicKey,
+                    publicKey: curve.publicKey,
+                    secretKey: curve.secretKey
+                )
+                // A refused key is final for this socket: watch for it, then back off.
+                monitors += 1
+                let endpoint = "inproc://vigie-agent-upstream-monitor-\(monitors)"
+                try socket.startMonitor(
+                    endpoint: endpoint,
+                    events: [.handshakeFailedAuth, .handshakeFailedProtocol, .handshakeFailedNoDetail]
+                )
+                let pair = try context.makeSocket(.pair)
+                try pair.setLinger(0)
+                try pair.connect(endpoint)
+                monitor = pair
+            }
             try socket.connect(configuration.upstream)
             self.socket = socket
         } catch {
@@ -216,9 +240,28 @@ final class ForwarderLoop {
 
     /// Drops the socket; the next connect (after a backoff delay with jitter, if
     /// `backingOff`) says HELLO again and resends from the acknowledged position.
+    /// True (and the socket recreated after a backoff) when the daemon refused this
+    /// agent's CURVE key or handshake: libzmq would retry it every 100 ms forever.
+    private func handshakeRefused() -> Bool {
+        guard let monitor, let event = try? monitor.receiveMonitorEvent(dontWait: true) else { return false }
+        let why =
+            event.event == .handshakeFailedAuth
+            ? "the daemon refused this agent's key (ZAP \(event.value)): is NAME.key in its authorized-keys directory?"
+            : "CURVE handshake with the daemon failed (\(event)): check server_key"
+        lastError = why
+        logger.error(
+            "upstream handshake refused: backing off",
+            metadata: ["upstream": "\(configuration.upstream)", "why": "\(why)"]
+        )
+        reconnect(backingOff: true)
+        return true
+    }
+
     private func reconnect(backingOff: Bool) {
         socket?.close(linger: 0)
         socket = nil
+        monitor?.close(linger: 0)
+        monitor = nil
         welcomed = false
         helloSent = false
         unattributedErrors.removeAll()

@@ -16,7 +16,11 @@ func withControlClient<R>(
         context.shutdown()
         try? context.terminate()
     }
-    let client = try ControlClient(context: context, endpoint: try endpoints.resolved().control)
+    let client = try ControlClient(
+        context: context,
+        endpoint: try endpoints.resolved().control,
+        curve: try endpoints.curve()
+    )
     defer { client.close() }
     do {
         return try body(client)
@@ -126,6 +130,7 @@ public struct AlertsCommand: ParsableCommand {
         }
         let sub = try context.makeSocket(.sub)
         try sub.setLinger(0)
+        try endpoints.curve()?.apply(to: sub)
         try sub.subscribe("alert.")
         try sub.connect(try endpoints.resolved().feed)
         defer { sub.close() }

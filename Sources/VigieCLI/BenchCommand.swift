@@ -63,6 +63,7 @@ public struct BenchCommand: ParsableCommand {
         guard rate >= 0 else { throw ValidationError("--rate must be 0 (unlimited) or a number of samples/s") }
         let payloads = Self.makePayloads(measurement: measurement, batch: batch, series: series, count: 256)
         let resolved = try endpoints.resolved()
+        let curve = try endpoints.curve()
         let context = try ZMQContext(defaultLinger: 0)
         defer {
             context.shutdown()
@@ -75,17 +76,34 @@ public struct BenchCommand: ParsableCommand {
                 context: context,
                 endpoint: resolved.ingest,
                 payloads: payloads,
-                durationNs: durationNs
+                durationNs: durationNs,
+                curve: curve
             )
         case "push":
-            result = try runPush(context: context, endpoint: resolved.push, payloads: payloads, durationNs: durationNs)
+            result = try runPush(
+                context: context,
+                endpoint: resolved.push,
+                payloads: payloads,
+                durationNs: durationNs,
+                curve: curve
+            )
         case "alert":
-            result = try runAlertLatency(
+            var timed = try runAlertLatency(
                 context: context,
                 ingest: resolved.ingest,
                 feed: resolved.feed,
-                durationNs: durationNs
+                durationNs: durationNs,
+                curve: curve
             )
+            // The daemon's own part (sample received → transition published), since it started.
+            if let client = try? ControlClient(context: context, endpoint: resolved.control, curve: curve),
+                let stats = try? client.request(["op": "stats"]),
+                let latency = stats["alert_latency"] as? [String: Any]
+            {
+                timed.daemonP50 = latency["p50_ms"] as? Double
+                timed.daemonP99 = latency["p99_ms"] as? Double
+            }
+            result = timed
         default:
             throw ValidationError("--mode must be 'acked', 'push' or 'alert'")
         }
@@ -112,13 +130,15 @@ public struct BenchCommand: ParsableCommand {
         context: ZMQContext,
         endpoint: String,
         payloads: [[UInt8]],
-        durationNs: Int64
+        durationNs: Int64,
+        curve: CurveClientKeys?
     ) throws -> BenchResult {
         let client = try IngestClient(
             context: context,
             endpoint: endpoint,
             producer: IngestClient.oneShotProducerID("bench"),
-            lingerMilliseconds: 0
+            lingerMilliseconds: 0,
+            curve: curve
         )
         defer { client.close() }
         var sentAt = [UInt64](repeating: 0, count: window * 2 + 1)
@@ -193,11 +213,13 @@ public struct BenchCommand: ParsableCommand {
         context: ZMQContext,
         ingest: String,
         feed: String,
-        durationNs: Int64
+        durationNs: Int64,
+        curve: CurveClientKeys?
     ) throws
         -> BenchResult
     {
         let sub = try context.makeSocket(.sub)
+        try curve?.apply(to: sub)
         try sub.setLinger(0)
         try sub.subscribe("alert.bench_alerte")
         try sub.connect(feed)
@@ -206,7 +228,8 @@ public struct BenchCommand: ParsableCommand {
             context: context,
             endpoint: ingest,
             producer: IngestClient.oneShotProducerID("bench-alert"),
-            lingerMilliseconds: 0
+            lingerMilliseconds: 0,
+            curve: curve
         )
         defer { client.close() }
         usleep(300_000)  // let the subscription reach the daemon
@@ -260,9 +283,11 @@ public struct BenchCommand: ParsableCommand {
         context: ZMQContext,
         endpoint: String,
         payloads: [[UInt8]],
-        durationNs: Int64
+        durationNs: Int64,
+        curve: CurveClientKeys?
     ) throws -> BenchResult {
         let socket = try context.makeSocket(.push)
+        try curve?.apply(to: socket)
         try socket.setLinger(5_000)
         try socket.setSendHighWaterMark(1_000)
         try socket.connect(endpoint)
@@ -298,6 +323,9 @@ struct BenchResult {
     var seconds: Double
     var p50: Double?
     var p99: Double?
+    /// `--mode alert`: the daemon's own receipt → feed latency (its `stats`).
+    var daemonP50: Double?
+    var daemonP99: Double?
 
     var rate: Double { seconds > 0 ? Double(samples) / seconds : 0 }
 
@@ -306,8 +334,17 @@ struct BenchResult {
             "\(mode): \(samples) samples in \(batches) batches, "
             + String(format: "%.2f s: %.0f samples/s", seconds, rate)
         if mode == "alert", let p50, let p99 {
-            return "alert: \(samples) alert transitions timed: push → feed latency p50 "
+            var line =
+                "alert: \(samples) alert transitions timed: push → feed latency p50 "
                 + String(format: "%.2f ms, p99 %.2f ms", p50, p99)
+            if let daemonP50, let daemonP99 {
+                line += String(
+                    format: "; in vigied, sample received → published: p50 %.3f ms, p99 %.3f ms",
+                    daemonP50,
+                    daemonP99
+                )
+            }
+            return line
         }
         if let p50, let p99 { s += String(format: "; ACK latency p50 %.2f ms, p99 %.2f ms", p50, p99) }
         if mode == "push" { s += " (sent; fire-and-forget: check `vigie status --stats` for what was applied)" }
@@ -334,6 +371,12 @@ struct BenchResult {
         w.number(p50)
         w.key("ack_p99_ms")
         w.number(p99)
+        if mode == "alert" {
+            w.key("daemon_p50_ms")
+            w.number(daemonP50)
+            w.key("daemon_p99_ms")
+            w.number(daemonP99)
+        }
         w.endObject()
         return w.string
     }

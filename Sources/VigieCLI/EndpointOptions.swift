@@ -22,17 +22,44 @@ public struct EndpointOptions: ParsableArguments {
     @Option(help: "Control endpoint (ROUTER, JSON). Env: VIGIE_CONTROL.")
     var control: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The daemon's CURVE public key (Z85) or public certificate file. Env: VIGIE_SERVER_KEY.",
+            valueName: "key-or-file"
+        )
+    )
+    var serverKey: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "This client's secret certificate (vigie keygen) for CURVE endpoints. Env: VIGIE_KEY.",
+            valueName: "file"
+        )
+    )
+    var key: String?
+
     public init() {}
 
     /// The same choices as a plain value.
     var choice: EndpointChoice {
-        EndpointChoice(config: config, ingest: ingest, push: push, feed: feed, control: control)
+        EndpointChoice(
+            config: config,
+            ingest: ingest,
+            push: push,
+            feed: feed,
+            control: control,
+            serverKey: serverKey,
+            key: key
+        )
     }
 
     /// The resolved endpoints; a connect address for wildcard binds (`*` → 127.0.0.1).
     func resolved() throws -> (ingest: String, push: String, feed: String, control: String) {
         try choice.resolved()
     }
+
+    /// CURVE client keys (`--server-key`, `--key`), or nil for plain endpoints.
+    func curve() throws -> CurveClientKeys? { try choice.curve() }
 
     /// A bind address made connectable: `tcp://*:7600` and `tcp://0.0.0.0:7600` → `tcp://127.0.0.1:7600`.
     static func connectable(_ endpoint: String) -> String {
@@ -51,6 +78,13 @@ struct EndpointChoice: Equatable, Sendable {
     var push: String?
     var feed: String?
     var control: String?
+    var serverKey: String?
+    var key: String?
+
+    /// CURVE client keys (`--server-key`, `--key`), or nil for plain endpoints.
+    func curve() throws -> CurveClientKeys? {
+        try CurveClientKeys.resolve(serverKey: serverKey, keyFile: key)
+    }
 
     /// See ``EndpointOptions``: option, then environment, then `--config`, then defaults.
     func resolved() throws -> (ingest: String, push: String, feed: String, control: String) {

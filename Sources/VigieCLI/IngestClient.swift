@@ -74,8 +74,15 @@ final class IngestClient {
     let socket: Socket
     let producer: [UInt8]
 
-    init(context: ZMQContext, endpoint: String, producer: [UInt8], lingerMilliseconds: Int32 = 200) throws {
+    init(
+        context: ZMQContext,
+        endpoint: String,
+        producer: [UInt8],
+        lingerMilliseconds: Int32 = 200,
+        curve: CurveClientKeys? = nil
+    ) throws {
         socket = try context.makeSocket(.dealer)
+        try curve?.apply(to: socket)
         try socket.setImmediate(true)
         try socket.setLinger(lingerMilliseconds)
         try socket.setSendHighWaterMark(100_000)
@@ -154,8 +161,9 @@ final class IngestClient {
 final class ControlClient {
     private let socket: Socket
 
-    init(context: ZMQContext, endpoint: String) throws {
+    init(context: ZMQContext, endpoint: String, curve: CurveClientKeys? = nil) throws {
         socket = try context.makeSocket(.dealer)
+        try curve?.apply(to: socket)
         try socket.setLinger(0)
         try socket.setImmediate(true)
         try socket.connect(endpoint)

@@ -76,6 +76,8 @@ extension PushRequest {
         case "--push": endpoints.push = value
         case "--feed": endpoints.feed = value
         case "--control": endpoints.control = value
+        case "--server-key": endpoints.serverKey = value
+        case "--key": endpoints.key = value
         case "--agent": agent = value
         default: return false
         }

@@ -44,6 +44,7 @@ struct PushRequest: Equatable, Sendable {
             if !quiet { print("nothing to push") }
             return
         }
+        let curve = try endpoints.curve()
         let context = try ZMQContext(defaultLinger: 0)
         defer {
             if terminatesContext {
@@ -64,7 +65,8 @@ struct PushRequest: Equatable, Sendable {
                 context,
                 producerID,
                 timeoutNs,
-                &tally
+                &tally,
+                curve: nil
             )
             if case .timedOut(_, let message) = outcome { throw fail(75, message) }
         } else {
@@ -77,7 +79,8 @@ struct PushRequest: Equatable, Sendable {
                 context,
                 producerID,
                 timeoutNs,
-                &tally
+                &tally,
+                curve: curve
             )
             if case .timedOut(let pending, let message) = outcome {
                 guard spoolToAgent else { throw fail(75, message) }
@@ -95,7 +98,8 @@ struct PushRequest: Equatable, Sendable {
                     context,
                     producerID,
                     timeoutNs,
-                    &tally
+                    &tally,
+                    curve: nil
                 )
                 if case .timedOut(_, let agentMessage) = handed {
                     throw fail(75, message + "; and the agent: " + agentMessage)
@@ -141,9 +145,10 @@ struct PushRequest: Equatable, Sendable {
         _ context: ZMQContext,
         _ producerID: [UInt8],
         _ timeoutNs: Int64,
-        _ tally: inout Tally
+        _ tally: inout Tally,
+        curve: CurveClientKeys?
     ) throws -> Outcome {
-        let client = try IngestClient(context: context, endpoint: endpoint, producer: producerID)
+        let client = try IngestClient(context: context, endpoint: endpoint, producer: producerID, curve: curve)
         defer { client.close() }
         let timeoutMs = Int(timeoutNs / 1_000_000)
         let first = sequence

@@ -77,7 +77,12 @@ public struct SimulateCommand: ParsableCommand {
             try? context.terminate()
         }
         let producer = IngestClient.oneShotProducerID("simulate")
-        let client = try IngestClient(context: context, endpoint: try endpoints.resolved().ingest, producer: producer)
+        let client = try IngestClient(
+            context: context,
+            endpoint: try endpoints.resolved().ingest,
+            producer: producer,
+            curve: try endpoints.curve()
+        )
         defer { client.close() }
         var sequence: UInt64 = 0
         var totals = (accepted: 0, rejected: 0)

@@ -93,7 +93,20 @@ public struct StatusCommand: ParsableCommand {
             if let last = wal["last_checkpoint"] as? [String: Any] { out += ", last \(ago(last["at"] as? String))" }
             out += ")\n"
         }
-        out += "alerts: \(int("alerts_firing")) firing, \(int("alerts_pending")) pending\n"
+        out += "alerts: \(int("alerts_firing")) firing, \(int("alerts_pending")) pending"
+        if let latency = stats["alert_latency"] as? [String: Any], let p50 = latency["p50_ms"] as? Double,
+            let p99 = latency["p99_ms"] as? Double
+        {
+            let count = latency["count"] as? Int ?? 0
+            out += String(format: "; sample → feed p50 %.2f ms, p99 %.2f ms over %d transition(s)", p50, p99, count)
+        }
+        out += "\n"
+        if let security = stats["security"] as? [String: Any], security["curve"] as? Bool == true {
+            out += "security: CURVE on, \(int("authorized_keys", in: security)) authorized key(s); "
+            out += "\(int("handshakes_admitted", in: security)) handshake(s) admitted, "
+            out += "\(int("handshakes_denied", in: security)) denied; "
+            out += "\(int("samples_outside_prefixes", in: security)) sample(s) outside their key's prefixes\n"
+        }
         let producers = stats["producers"] as? [[String: Any]] ?? []
         out += "producers: \(int("producers_total"))"
         if !producers.isEmpty {

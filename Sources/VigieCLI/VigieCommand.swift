@@ -14,7 +14,7 @@ public struct VigieCommand: AsyncParsableCommand {
         version: VigieVersion.string,
         subcommands: [
             PushCommand.self, WatchCommand.self, StatusCommand.self, AlertsCommand.self, AckCommand.self,
-            SilenceCommand.self, UnsilenceCommand.self, ReloadCommand.self, CompletionsCommand.self,
+            SilenceCommand.self, UnsilenceCommand.self, ReloadCommand.self, KeygenCommand.self, CompletionsCommand.self,
             HistoryCommand.self, EventsCommand.self,
             ParseCommand.self,
             CheckConfigCommand.self,

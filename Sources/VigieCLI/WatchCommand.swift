@@ -50,13 +50,15 @@ public struct WatchCommand: ParsableCommand {
             context.shutdown()
             try? context.terminate()
         }
+        let curve = try endpoints.curve()
         let sub = try context.makeSocket(.sub)
         try sub.setLinger(0)
+        try curve?.apply(to: sub)
         try sub.connect(resolved.feed)
         try sub.subscribe("kpi." + prefix)
         try sub.subscribe("alert.")
         try sub.subscribe("hb")
-        let control = try ControlClient(context: context, endpoint: resolved.control)
+        let control = try ControlClient(context: context, endpoint: resolved.control, curve: curve)
         defer {
             control.close()
             sub.close()

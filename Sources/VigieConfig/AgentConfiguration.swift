@@ -21,6 +21,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// Tags added to every line that lacks them (`site`, `department`, `host`…), in
     /// this order.
     public var tags: [TagDefault]
+    /// `server_key` and `key_file`: CURVE towards the daemon (SECURITY.md); nil: plain.
+    public var upstreamCurve: CurveClientCredentials?
 
     /// `[spool]`
     public var spool: AgentSpoolConfiguration

@@ -9,6 +9,7 @@ extension ConfigLoader {
     static let agentTables = ["agent", "spool", "listen", "collector"]
     static let agentKeys = [
         "name", "producer_id", "upstream", "window", "ack_timeout", "backoff_initial", "backoff_max", "tags",
+        "server_key", "key_file",
     ]
     static let spoolKeys = ["directory", "max_bytes", "segment_bytes", "fsync", "fsync_interval"]
     static let listenKeys = ["ingest", "push", "control"]
@@ -121,6 +122,7 @@ extension ConfigLoader {
                 configuration.upstream = upstream
             }
         }
+        readUpstreamCurve(table, into: &configuration)
         if let window = table.integer("window", in: 1...1_024, unit: "batches in flight") {
             configuration.window = window
         }
@@ -424,5 +426,36 @@ extension ConfigLoader {
             path: path,
             format: .csv(measurement: measurement, tags: tags, fields: fields, timestamp: timestamp)
         )
+    }
+
+    /// `server_key` (the daemon's Z85 public key or public certificate file) and
+    /// `key_file` (this agent's secret certificate): both or neither.
+    static func readUpstreamCurve(_ table: TableReader, into configuration: inout AgentConfiguration) {
+        let server = table.nonEmptyString("server_key", example: "server_key = \"/etc/vigie-agent/vigied.key\"")
+        let key = table.nonEmptyString("key_file", example: "key_file = \"/etc/vigie-agent/mairie-nord.key_secret\"")
+        switch (server, key) {
+        case (nil, nil):
+            return
+        case (.some, nil):
+            table.report(
+                "server_key",
+                "server_key without key_file",
+                hint: "add key_file = \"/etc/vigie-agent/NAME.key_secret\" (vigie keygen NAME)"
+            )
+        case (nil, .some):
+            table.report(
+                "key_file",
+                "key_file without server_key",
+                hint: "add server_key = \"/etc/vigie-agent/vigied.key\" (the daemon's public certificate)"
+            )
+        case (.some(let server), .some(let key)):
+            do {
+                configuration.upstreamCurve = try CurveClientCredentials.load(serverKey: server, keyFile: key)
+            } catch let error as CurveClientCredentials.CredentialError {
+                table.report(error.option == .serverKey ? "server_key" : "key_file", error.message)
+            } catch {
+                table.report("key_file", "\(error)")
+            }
+        }
     }
 }

@@ -54,8 +54,11 @@ extension ConfigLoader {
     static let endpointKeys = ["ingest", "push", "feed", "control"]
 
     static func readEndpoints(_ table: TableReader) -> EndpointsConfiguration {
-        table.rejectUnknownKeys(endpointKeys, context: "[endpoints]")
+        table.rejectUnknownKeys(endpointKeys + ["feed_hwm"], context: "[endpoints]")
         var endpoints = EndpointsConfiguration()
+        if let hwm = table.integer("feed_hwm", in: 1...10_000_000, unit: "messages per subscriber") {
+            endpoints.feedHighWaterMark = hwm
+        }
         let lists = readEndpointLists(table, keys: endpointKeys, section: "endpoints", example: "tcp://127.0.0.1:7600")
         if let list = lists["ingest"] { endpoints.ingest = list }
         if let list = lists["push"] { endpoints.push = list }

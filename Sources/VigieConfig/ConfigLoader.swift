@@ -12,9 +12,11 @@ public enum ConfigLoader {
     public static let defaultPath = "/etc/vigie/vigie.toml"
 
     /// Top-level tables the loader reads.
-    static let readTables = ["daemon", "endpoints", "ingest", "history", "http", "kpi", "alert", "notifier"]
+    static let readTables = [
+        "daemon", "endpoints", "ingest", "history", "http", "security", "kpi", "alert", "notifier",
+    ]
     /// Top-level tables accepted and left for later parts (security).
-    static let deferredTables = ["security"]
+    static let deferredTables: [String] = []
 
     /// Loads and validates the file at `path`.
     ///
@@ -141,6 +143,9 @@ public enum ConfigLoader {
         }
         if let table = root.table("http", example: "[http] on its own line") {
             configuration.http = readHTTP(table)
+        }
+        if let table = root.table("security", example: "[security] on its own line") {
+            configuration.security = readSecurity(table)
         }
         configuration.kpis = readKPIs(root, defaultMaxSeries: configuration.ingest.maxSeriesPerKPI)
         configuration.alerts = readAlerts(root, kpis: configuration.kpis)

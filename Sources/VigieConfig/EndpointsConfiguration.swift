@@ -1,3 +1,5 @@
+import Foundation
+
 /// The `[endpoints]` table: the ZeroMQ endpoints each daemon socket binds to.
 ///
 /// Each is a list, so one socket can listen on loopback TCP and on an ipc path at once.
@@ -13,6 +15,10 @@ public struct EndpointsConfiguration: Sendable, Equatable {
     public var feed: [String]
     /// ROUTER of JSON control requests. Default `tcp://127.0.0.1:7603`.
     public var control: [String]
+    /// Messages queued per feed subscriber (`feed_hwm`, the PUB socket's high-water
+    /// mark). A subscriber that falls this far behind loses messages (it sees the gap in
+    /// `seq`); the engine never waits for it and memory stays bounded. Default 10,000.
+    public var feedHighWaterMark = 10_000
 
     /// Creates an `[endpoints]` table; the defaults bind to loopback only (DESIGN.md).
     public init(
@@ -29,4 +35,21 @@ public struct EndpointsConfiguration: Sendable, Equatable {
 
     /// Every endpoint of every socket, in the order ingest, push, feed, control.
     public var all: [String] { ingest + push + feed + control }
+}
+
+extension EndpointsConfiguration {
+    /// For `ipc://path`: creates the socket's directory, mode 0750, if it is missing (an
+    /// existing directory is left as it is: systemd's `RuntimeDirectory=` or the admin's).
+    /// Only the owner and its group can then reach the socket.
+    public static func prepareIPCDirectory(_ endpoint: String) throws {
+        guard endpoint.hasPrefix("ipc://") else { return }
+        let path = String(endpoint.dropFirst("ipc://".count))
+        let parent = (path as NSString).deletingLastPathComponent
+        guard !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) else { return }
+        try FileManager.default.createDirectory(
+            atPath: parent,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o750]
+        )
+    }
 }

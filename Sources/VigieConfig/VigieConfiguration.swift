@@ -17,6 +17,8 @@ public struct VigieConfiguration: Sendable, Equatable {
     public var history: HistoryConfiguration
     /// The `[http]` table: the `/metrics` listener.
     public var http: HTTPConfiguration = HTTPConfiguration()
+    /// The `[security]` table: CURVE and the authorized keys.
+    public var security = SecurityConfiguration()
     /// The `[[kpi]]` tables, in file order.
     public var kpis: [KPIDefinition]
     /// The `[[alert]]` tables, in file order; each names a KPI of `kpis`.

@@ -24,6 +24,12 @@ final class ControlHandler {
     /// Operations that change state: logged to the write-ahead log before they are
     /// carried out, their reply held until the log is durable.
     static let mutatingOperations: Set<String> = ["ack", "silence", "unsilence"]
+    /// Over a CURVE endpoint, these need a key with `role = "operator"` (SECURITY.md).
+    static let operatorOperations: Set<String> = mutatingOperations.union(["reload"])
+    /// The authenticated peer of the request being served: nil on a plain endpoint
+    /// (loopback, ipc: trusted by where it is), else its key name and whether it is an
+    /// operator's.
+    private var peer: (name: String, isOperator: Bool)?
 
     /// While replaying the log: the recorded time, and no logging again.
     private var replayTime: Int64?
@@ -47,11 +53,17 @@ final class ControlHandler {
         respond(to: Array(bytes))
     }
 
-    func handle(socket: Socket, frames: [Message], frameCount: Int) {
+    func handle(socket: Socket, frames: [Message], frameCount: Int, curve: Bool = false) {
         let n = abs(frameCount)
         guard n >= 2 else { return }  // a routing id alone: nothing to answer
         let bodyIndex = n - 1
         let envelope = 0..<bodyIndex
+        peer = nil
+        if curve {
+            let name = frames[bodyIndex].metadata("User-Id") ?? ""
+            let key = loop.configurationForControl.security.authorized.keys.first { $0.name == name }
+            peer = (name, key?.isOperator ?? false)
+        }
         loop.statistics.controlRequests += 1
         heldPosition = nil
         rawReply = nil
@@ -99,6 +111,12 @@ final class ControlHandler {
         }
         guard let op = object["op"] as? String else {
             return fail("missing \"op\": one of \(Self.operations.joined(separator: ", "))")
+        }
+        if let peer, !peer.isOperator, Self.operatorOperations.contains(op) {
+            return fail(
+                "op \"\(op)\" needs an operator key on this endpoint; key \"\(peer.name)\" is an agent's "
+                    + "(vigie keygen NAME --operator, or use the local ipc/loopback control socket)"
+            )
         }
         if Self.mutatingOperations.contains(op), replayTime == nil {
             // Logged before it is carried out: replay after a crash does it again.
@@ -197,6 +215,22 @@ final class ControlHandler {
         writer.integer(counts.firing)
         writer.key("alerts_pending")
         writer.integer(counts.pending)
+        writer.key("alert_latency")
+        loop.alertLatency.write(into: &writer)
+        let security = loop.configurationForControl.security
+        writer.key("security")
+        writer.beginObject()
+        writer.key("curve")
+        writer.bool(security.curve)
+        writer.key("authorized_keys")
+        writer.integer(security.authorized.keys.count)
+        writer.key("handshakes_admitted")
+        writer.integer(loop.zap?.admitted.load(ordering: .relaxed) ?? 0)
+        writer.key("handshakes_denied")
+        writer.integer(loop.zap?.denied.load(ordering: .relaxed) ?? 0)
+        writer.key("samples_outside_prefixes")
+        writer.integer(loop.statistics.samplesOutsidePrefixes)
+        writer.endObject()
         let table = loop.producerTable
         let seen = loop.producerLastSeen
         let recent = table.allKeys.indices.filter { $0 < seen.count && seen[$0] > 0 }

@@ -14,6 +14,8 @@ public final class DaemonMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     /// `vigie_wal_fsync_seconds`: each group-commit `fdatasync`.
     let fsyncSeconds: DurationHistogram
+    /// `vigie_alert_latency_seconds`: breaching sample received → alert on the feed.
+    let alertLatencySeconds: DurationHistogram
     private let state = Mutex(MirrorState())
     /// The view the engine handed over for the HTTP thread to render.
     private let handedOver = Mutex<View?>(nil)
@@ -35,6 +37,22 @@ public final class DaemonMetrics: Sendable {
                 .milliseconds(100), .milliseconds(250), .seconds(1),
             ]
         )
+        alertLatencySeconds = registry.makeDurationHistogram(
+            descriptor: Self.descriptor(
+                "vigie_alert_latency_seconds",
+                "From receiving the sample that changed an alert's state to publishing the transition on the feed"
+            ),
+            buckets: [
+                .microseconds(10), .microseconds(25), .microseconds(50), .microseconds(100),
+                .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+                .milliseconds(5), .milliseconds(10), .milliseconds(100),
+            ]
+        )
+    }
+
+    /// Records one alert transition's latency (engine thread, once per transition).
+    func recordAlertLatency(nanoseconds: UInt64) {
+        alertLatencySeconds.recordNanoseconds(Int64(clamping: nanoseconds))
     }
 
     /// Records one `fdatasync` (any thread).

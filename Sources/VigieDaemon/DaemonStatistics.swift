@@ -9,6 +9,8 @@ public struct DaemonStatistics: Sendable, Equatable {
     public var reloadsRefused: UInt64 = 0
     /// Lines rejected by the parser or an ingest policy.
     public var samplesRejected: UInt64 = 0
+    /// Of those, lines an authenticated key wrote outside its metric prefixes.
+    public var samplesOutsidePrefixes: UInt64 = 0
     /// (sample, KPI) placements refused because the sample was too old for the window.
     public var samplesLate: UInt64 = 0
     /// Batches acknowledged (fresh and duplicate).

@@ -32,7 +32,28 @@ extension EngineLoop {
         gauge("vigie_ingest_rate", "Samples accepted per second over the last heartbeat", ingestRate)
         counter("vigie_samples_accepted_total", "Samples accepted (acknowledged ingest and push)", s.samplesAccepted)
         let rejected = "Samples not applied, by reason"
-        counter("vigie_samples_rejected_total", rejected, s.samplesRejected, [("reason", "invalid")])
+        counter(
+            "vigie_samples_rejected_total",
+            rejected,
+            s.samplesRejected - min(s.samplesRejected, s.samplesOutsidePrefixes),
+            [("reason", "invalid")]
+        )
+        counter("vigie_samples_rejected_total", rejected, s.samplesOutsidePrefixes, [("reason", "outside_prefixes")])
+        if let zap {
+            let handshakes = "CURVE handshakes by ZAP verdict"
+            counter(
+                "vigie_auth_handshakes_total",
+                handshakes,
+                zap.admitted.load(ordering: .relaxed),
+                [("result", "admitted")]
+            )
+            counter(
+                "vigie_auth_handshakes_total",
+                handshakes,
+                zap.denied.load(ordering: .relaxed),
+                [("result", "denied")]
+            )
+        }
         counter("vigie_samples_rejected_total", rejected, UInt64(counters.late), [("reason", "late")])
         counter("vigie_samples_rejected_total", rejected, UInt64(counters.seriesOverflow), [("reason", "series_limit")])
         counter("vigie_batches_acked_total", "Batches acknowledged (duplicates included)", s.batchesAcked)

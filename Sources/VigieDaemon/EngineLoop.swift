@@ -63,7 +63,26 @@ final class EngineLoop {
     private var nextAlertTick: Int64
     private var parser: LineProtocolParser
     private var producers = ByteKeyTable<AntiReplayWindow>(capacity: 256)
+    /// The ZAP handler admitting CURVE clients (`[security] curve = true`), else nil.
+    let zap: ZAPHandler?
+    /// Sockets that are CURVE servers: their peers' producer ids are scoped by the
+    /// authenticated name, and lines outside the key's prefixes are rejected.
+    private var curveSockets: Set<ObjectIdentifier> = []
+    /// Allowed metric prefixes by authenticated name (empty list: any metric).
+    private var keyPrefixes = ByteKeyTable<[[UInt8]]>(capacity: 16)
+    /// Scratch for "name 0x1F producer id", the producer key of a CURVE peer.
+    private var scopedProducer: [UInt8] = []
+    /// Payload frames of the current message with lines outside the peer's prefixes
+    /// commented out (`#`), by frame index, when `frameFiltered[f]`; reused buffers.
+    private var filteredFrames: [[UInt8]] = []
+    private var frameFiltered: [Bool] = []
+    /// Some `frameFiltered` entry is set (cleared before each message).
+    private var anyFrameFiltered = false
     var statistics = DaemonStatistics()
+    /// Receipt of a breaching sample → its alert on the feed (`stats`, `/metrics`).
+    private(set) var alertLatency = AlertLatency()
+    /// Monotonic time the message now being evaluated for alerts was received; 0 outside.
+    private var alertReceipt: UInt64 = 0
     let startedAt: Int64
     /// When the running configuration was read (start, or the last reload applied).
     private(set) var configurationLoadedAt: Int64
@@ -145,6 +164,17 @@ final class EngineLoop {
         self.nextPublishCheck = now
         self.lastRateAt = now
 
+        // ZAP first: libzmq asks it from the first CURVE handshake on.
+        if configuration.security.curve {
+            let zap = ZAPHandler(context: context, keys: configuration.security.authorized, logger: logger)
+            try zap.start()
+            self.zap = zap
+        } else {
+            self.zap = nil
+        }
+        scopedProducer.reserveCapacity(256)
+        keyPrefixes = Self.prefixTable(configuration.security.authorized)
+
         var bound = BoundEndpoints()
         var opened: [Socket] = []
         do {
@@ -164,11 +194,24 @@ final class EngineLoop {
             }
             let feedSocket = try context.makeSocket(.pub)
             opened.append(feedSocket)
-            try feedSocket.setSendHighWaterMark(10_000)
+            let feedHWM = Int32(clamping: configuration.endpoints.feedHighWaterMark)
+            try feedSocket.setSendHighWaterMark(feedHWM)
             try feedSocket.setLinger(0)
+            // CURVE is a socket option: CURVE feed endpoints get a PUB socket of their own.
+            var curveFeed: Socket?
+            if configuration.security.curve {
+                let socket = try context.makeSocket(.pub)
+                opened.append(socket)
+                try socket.setSendHighWaterMark(feedHWM)
+                try socket.setLinger(0)
+                try Self.makeCurveServer(socket, configuration.security)
+                curveFeed = socket
+            }
             for endpoint in configuration.endpoints.feed {
-                try feedSocket.bind(endpoint)
-                bound.feed.append(try feedSocket.lastEndpoint)
+                let socket = configuration.security.requiresCurve(endpoint) ? (curveFeed ?? feedSocket) : feedSocket
+                try EndpointsConfiguration.prepareIPCDirectory(endpoint)
+                try socket.bind(endpoint)
+                bound.feed.append(try socket.lastEndpoint)
             }
             for endpoint in configuration.endpoints.control + (internalControl.map { [$0] } ?? []) {
                 let socket = try Self.bindSocket(.control, endpoint, context: context, configuration: configuration)
@@ -179,10 +222,18 @@ final class EngineLoop {
                 }
                 controlSockets.append(socket)
             }
-            self.feed = FeedPublisher(socket: feedSocket, epoch: FeedPublisher.makeEpoch(now: now))
+            self.feed = FeedPublisher(
+                socket: feedSocket,
+                curveSocket: curveFeed,
+                epoch: FeedPublisher.makeEpoch(now: now)
+            )
         } catch {
             for socket in opened { socket.close(linger: 0) }
+            zap?.stop()
             throw error
+        }
+        for socket in ingestSockets + pushSockets + controlSockets where (try? socket.curveServer) == true {
+            curveSockets.insert(ObjectIdentifier(socket))
         }
         self.bound = bound
         self.walDirectory = configuration.daemon.stateDir + "/wal"
@@ -200,7 +251,14 @@ final class EngineLoop {
             pollRoles.append((.control, socket))
         }
         alerts.notifiers.start()
-        alerts.onTransition = { [unowned self] message in
+        wireTransitions(alerts)
+    }
+
+    /// Each transition, right after it went out on the feed: its latency (when a
+    /// received sample caused it), then the log record for history.
+    private func wireTransitions(_ coordinator: AlertCoordinator) {
+        coordinator.onTransition = { [unowned self] message in
+            if self.alertReceipt != 0 { self.recordAlertLatency(monotonicNanoseconds() &- self.alertReceipt) }
             self.logAlertTransition(message, now: self.clock.now())
         }
     }
@@ -225,12 +283,35 @@ final class EngineLoop {
                 try socket.setMaxMessageSize(1 << 20)
             }
             try socket.setLinger(0)
+            if configuration.security.requiresCurve(endpoint) {
+                try makeCurveServer(socket, configuration.security)
+            }
+            try EndpointsConfiguration.prepareIPCDirectory(endpoint)
             try socket.bind(endpoint)
         } catch {
             socket.close(linger: 0)
             throw error
         }
         return socket
+    }
+
+    /// Makes `socket` a CURVE server with the daemon's key, authenticated by the ZAP handler.
+    private static func makeCurveServer(_ socket: Socket, _ security: SecurityConfiguration) throws {
+        guard let secret = security.serverCertificate?.secretKey else {
+            throw DaemonError(message: "[security] curve = true but no secret key was loaded")
+        }
+        try socket.setCurveServer(true)
+        try socket.setCurveSecretKey(secret)
+        try socket.setZAPDomain(ZAPHandler.domain)
+    }
+
+    /// Allowed metric prefixes by key name, for the ingest path.
+    private static func prefixTable(_ keys: AuthorizedKeys) -> ByteKeyTable<[[UInt8]]> {
+        var table = ByteKeyTable<[[UInt8]]>(capacity: max(16, keys.keys.count))
+        for key in keys.keys {
+            _ = Array(key.name.utf8).withUnsafeBytes { table.insert($0, value: key.prefixes.map { Array($0.utf8) }) }
+        }
+        return table
     }
 
     /// Binds the endpoints `next` adds and closes those it removes, for ingest, push,
@@ -255,12 +336,16 @@ final class EngineLoop {
                 }
             }
             for endpoint in next.feed where !old.feed.contains(endpoint) {
-                try feed.socket.bind(endpoint)
-                feedBound.append((endpoint, try feed.socket.lastEndpoint))
+                let socket = feed.socket(curve: configuration.security.requiresCurve(endpoint))
+                try EndpointsConfiguration.prepareIPCDirectory(endpoint)
+                try socket.bind(endpoint)
+                feedBound.append((endpoint, try socket.lastEndpoint))
             }
         } catch {
             for (_, _, socket) in added { socket.close(linger: 0) }
-            for entry in feedBound { try? feed.socket.unbind(entry.resolved) }
+            for entry in feedBound {
+                try? feed.socket(curve: configuration.security.requiresCurve(entry.endpoint)).unbind(entry.resolved)
+            }
             throw error
         }
         // Close what was removed: sockets stay in their arrays (closed) so the indices
@@ -274,11 +359,13 @@ final class EngineLoop {
             }
         }
         for (index, endpoint) in old.feed.enumerated() where !next.feed.contains(endpoint) {
-            try? feed.socket.unbind(index < bound.feed.count ? bound.feed[index] : endpoint)
+            try? feed.socket(curve: configuration.security.requiresCurve(endpoint))
+                .unbind(index < bound.feed.count ? bound.feed[index] : endpoint)
             changes.append("closed feed \(endpoint)")
         }
         for (role, endpoint, socket) in added {
             socketsByEndpoint["\(role) \(endpoint)"] = socket
+            if (try? socket.curveServer) == true { curveSockets.insert(ObjectIdentifier(socket)) }
             switch role {
             case .ingest:
                 ingestSockets.append(socket)
@@ -384,6 +471,21 @@ final class EngineLoop {
         next.daemon = configuration.daemon
         next.history = configuration.history
         next.http = configuration.http
+        // CURVE itself needs a restart (sockets are CURVE servers or not from their
+        // creation); the authorized keys are taken at once.
+        if next.endpoints.feedHighWaterMark != configuration.endpoints.feedHighWaterMark {
+            outcome.needsRestart.append("[endpoints] feed_hwm")
+            next.endpoints.feedHighWaterMark = configuration.endpoints.feedHighWaterMark
+        }
+        var security = configuration.security
+        if next.security.curve != security.curve || next.security.curveOnLoopback != security.curveOnLoopback
+            || next.security.serverCertificate != security.serverCertificate
+        {
+            outcome.needsRestart.append("[security]")
+        }
+        security.authorizedKeysDirectory = next.security.authorizedKeysDirectory
+        security.authorized = next.security.authorized
+        next.security = security
         if next.endpoints != configuration.endpoints {
             do {
                 outcome.endpointChanges = try rebind(to: next.endpoints)
@@ -461,10 +563,10 @@ final class EngineLoop {
             store: alerts.store,
             notifiers: notifiers
         )
-        coordinator.onTransition = { [unowned self] message in
-            self.logAlertTransition(message, now: self.clock.now())
-        }
+        wireTransitions(coordinator)
         alerts = coordinator
+        zap?.replace(next.security.authorized)
+        keyPrefixes = Self.prefixTable(next.security.authorized)
         watchedKPIs = Set(next.kpis.indices.filter { coordinator.evaluator.watches(kpi: next.kpis[$0].name) })
         resetState()
     }
@@ -819,6 +921,7 @@ final class EngineLoop {
         for socket in ingestSockets + controlSockets { socket.close(linger: 1_000) }
         for socket in pushSockets { socket.close(linger: 0) }
         feed.close()
+        zap?.stop()
         alerts.notifiers.stop()
     }
 
@@ -919,17 +1022,27 @@ final class EngineLoop {
     var epoch: String { feed.epoch }
 
     /// Evaluates the rules on every watched KPI series the last message changed, right
-    /// after its ACK: an alert reaches the feed within the same loop turn.
-    private func evaluateAlerts() {
+    /// after its ACK: an alert reaches the feed within the same loop turn. `receivedAt`
+    /// (monotonic) is when that message was received, for ``alertLatency``.
+    private func evaluateAlerts(receivedAt: UInt64) {
         guard !alerts.isEmpty else { return }
         let now = clock.now()
         let changed = engine.takeChangedForAlerts(now: now)
-        if !changed.isEmpty { alerts.evaluate(changed, now: now, feed: feed) }
+        guard !changed.isEmpty else { return }
+        alertReceipt = receivedAt
+        defer { alertReceipt = 0 }
+        alerts.evaluate(changed, now: now, feed: feed)
+    }
+
+    private func recordAlertLatency(_ nanoseconds: UInt64) {
+        alertLatency.record(nanoseconds: nanoseconds)
+        metrics?.recordAlertLatency(nanoseconds: nanoseconds)
     }
 
     // MARK: - Receiving
 
     private func drain(_ socket: Socket, role: Role) {
+        let curve = !curveSockets.isEmpty && curveSockets.contains(ObjectIdentifier(socket))
         for _ in 0..<Self.drainBudget {
             let count: Int
             do {
@@ -941,14 +1054,20 @@ final class EngineLoop {
                 logger.warning("receive failed", metadata: ["error": "\(error)"])
                 return
             }
+            // One clock read per message, and only when rules exist.
+            let receivedAt = alerts.isEmpty ? 0 : monotonicNanoseconds()
             switch role {
             case .ingest:
-                handleIngest(socket: socket, frameCount: count)
-                evaluateAlerts()
+                handleIngest(socket: socket, frameCount: count, curve: curve)
+                evaluateAlerts(receivedAt: receivedAt)
+                // Waking the syncer only now keeps its thread off the CPU until the
+                // batch's alerts are on the feed; the ACK waits for the sync either way.
+                wal?.requestSync()
             case .push:
-                handlePush(frameCount: count)
-                evaluateAlerts()
-            case .control: control.handle(socket: socket, frames: frames, frameCount: count)
+                handlePush(frameCount: count, curve: curve)
+                evaluateAlerts(receivedAt: receivedAt)
+                wal?.requestSync()
+            case .control: control.handle(socket: socket, frames: frames, frameCount: count, curve: curve)
             case .walSync, .history: return
             }
         }
@@ -976,40 +1095,71 @@ final class EngineLoop {
 
     // MARK: - Acknowledged ingest
 
-    private func handleIngest(socket: Socket, frameCount: Int) {
+    private func handleIngest(socket: Socket, frameCount: Int, curve: Bool) {
         let n = abs(frameCount)
         guard n >= 1 else { return }
-        // Envelope: routing id, then an empty delimiter when the client is a REQ socket.
-        let bodyStart = n > 1 && frames[1].count == 0 ? 2 : 1
-        if frameCount < 0 {
-            return replyError(socket, bodyStart: bodyStart, "too many frames (more than \(Self.maxFrames))")
+        let bodyStart = VGI1Request.bodyStart(frameCount: n, secondFrameIsEmpty: n > 1 && frames[1].count == 0)
+        // The frames stay untouched until the decision is made: reading them in place is safe.
+        let request = VGI1Request.decode(
+            frameCount: n,
+            truncated: frameCount < 0,
+            bodyStart: bodyStart,
+            limit: Self.maxFrames
+        ) { frames[$0].unsafeBytes }
+        if case .invalid(let refusal) = request { return replyError(socket, bodyStart: bodyStart, refusal.message) }
+        // A CURVE peer's producer id lives under its authenticated name (DESIGN.md).
+        var prefixes: [[UInt8]] = []
+        if curve {
+            guard authenticatedProducerKey(bodyStart: bodyStart, prefixes: &prefixes) else {
+                return replyError(socket, bodyStart: bodyStart, "no authenticated identity on this connection")
+            }
         }
-        guard n - bodyStart >= 2 else {
-            return replyError(socket, bodyStart: bodyStart, "expected frames \"VGI1\", command, …")
-        }
-        let magicOK = frames[bodyStart].withUnsafeBytes { VGI1.matches($0, VGI1.magic) }
-        guard magicOK else {
-            return replyError(socket, bodyStart: bodyStart, "first frame must be \"VGI1\"")
-        }
-        let command = frames[bodyStart + 1]
-        if command.withUnsafeBytes({ VGI1.matches($0, VGI1.push) }) {
-            handlePushRequest(socket: socket, bodyStart: bodyStart, frameCount: n)
-        } else if command.withUnsafeBytes({ VGI1.matches($0, VGI1.hello) }) {
-            handleHello(socket: socket, bodyStart: bodyStart, frameCount: n)
-        } else {
-            replyError(socket, bodyStart: bodyStart, "unknown command \(quoted(command)) (expected PUSH or HELLO)")
+        switch request {
+        case .push(let sequence):
+            handlePushRequest(
+                socket: socket,
+                bodyStart: bodyStart,
+                frameCount: n,
+                sequence: sequence,
+                curve: curve,
+                prefixes: prefixes
+            )
+        case .hello: handleHello(socket: socket, bodyStart: bodyStart, curve: curve)
+        case .invalid: break
         }
     }
 
-    private func handleHello(socket: Socket, bodyStart: Int, frameCount: Int) {
-        guard frameCount == bodyStart + 3 else {
-            return replyError(socket, bodyStart: bodyStart, "HELLO takes exactly one frame: the producer id")
+    /// Fills `scopedProducer` with "User-Id 0x1F producer id" for a CURVE peer, and
+    /// `prefixes` with its key's allowed metric prefixes; false without a User-Id.
+    private func authenticatedProducerKey(bodyStart: Int, prefixes: inout [[UInt8]]) -> Bool {
+        scopedProducer.removeAll(keepingCapacity: true)
+        let named = frames[bodyStart].withMetadata("User-Id") { name -> Bool in
+            guard let name, name.count > 0 else { return false }
+            scopedProducer.append(contentsOf: name)
+            if let slot = keyPrefixes.index(of: name) { prefixes = keyPrefixes[slot] }
+            return true
         }
+        guard named else { return false }
+        scopedProducer.append(0x1F)
+        frames[bodyStart + 2].withUnsafeBytes { scopedProducer.append(contentsOf: $0) }
+        return true
+    }
+
+    /// Calls `body` with the producer table key: the id as sent, or the scoped one.
+    private func withProducerKey<R>(
+        bodyStart: Int,
+        curve: Bool,
+        _ body: (UnsafeRawBufferPointer) throws -> R
+    ) rethrows -> R {
+        curve ? try scopedProducer.withUnsafeBytes(body) : try frames[bodyStart + 2].withUnsafeBytes(body)
+    }
+
+    private func handleHello(socket: Socket, bodyStart: Int, curve: Bool) {
         let producer = frames[bodyStart + 2]
-        guard producer.count >= 1, producer.count <= VGI1.maxProducerIDLength else {
-            return replyError(socket, bodyStart: bodyStart, "producer id must be 1 to 128 bytes")
-        }
-        let highest = producer.withUnsafeBytes { key in producers.index(of: key).map { producers[$0].highest } } ?? 0
+        let highest =
+            withProducerKey(bodyStart: bodyStart, curve: curve) { key in
+                producers.index(of: key).map { producers[$0].highest }
+            } ?? 0
         // The producer may forget what WELCOME reports applied: only once it is durable.
         holdReply(socket, bodyStart: bodyStart, position: wal?.flushedLSN ?? 0) { reply in
             reply.appendFrame(VGI1.magic)
@@ -1019,26 +1169,17 @@ final class EngineLoop {
         }
     }
 
-    private func handlePushRequest(socket: Socket, bodyStart: Int, frameCount: Int) {
-        guard frameCount >= bodyStart + 5 else {
-            return replyError(
-                socket,
-                bodyStart: bodyStart,
-                "PUSH needs a producer id, a sequence number and at least one payload frame"
-            )
-        }
+    /// A decoded `PUSH` (``VGI1Request``): producer id and payload frames are checked.
+    private func handlePushRequest(
+        socket: Socket,
+        bodyStart: Int,
+        frameCount: Int,
+        sequence: UInt64,
+        curve: Bool,
+        prefixes: [[UInt8]]
+    ) {
         let producer = frames[bodyStart + 2]
-        guard producer.count >= 1, producer.count <= VGI1.maxProducerIDLength else {
-            return replyError(socket, bodyStart: bodyStart, "producer id must be 1 to 128 bytes")
-        }
-        guard let sequence = frames[bodyStart + 3].withUnsafeBytes({ VGI1.parseSequence($0) }) else {
-            return replyError(
-                socket,
-                bodyStart: bodyStart,
-                "sequence number must be ASCII decimal 1…9223372036854775807"
-            )
-        }
-        var slot = producer.withUnsafeBytes { producers.index(of: $0) }
+        var slot = withProducerKey(bodyStart: bodyStart, curve: curve) { producers.index(of: $0) }
         if slot == nil {
             guard producers.count < configuration.ingest.maxProducers else {
                 return replyError(
@@ -1047,7 +1188,9 @@ final class EngineLoop {
                     "too many producers (limit \(configuration.ingest.maxProducers)); reuse a stable producer id"
                 )
             }
-            slot = producer.withUnsafeBytes { producers.insert($0, value: AntiReplayWindow()) }
+            slot = withProducerKey(bodyStart: bodyStart, curve: curve) {
+                producers.insert($0, value: AntiReplayWindow())
+            }
         }
         guard let index = slot else { return }
         switch producers[index].verdict(for: sequence) {
@@ -1070,26 +1213,29 @@ final class EngineLoop {
         let now = clock.now()
         // Log first: a batch the log cannot take is refused whole, nothing applied.
         guard let wal else { return replyError(socket, bodyStart: bodyStart, "vigied is not ready (recovering)") }
+        lineErrors.removeAll(keepingCapacity: true)
+        clearFilteredFrames()
+        let outside = prefixes.isEmpty ? 0 : filterPrefixes(prefixes, frames: (bodyStart + 4)..<frameCount)
+        statistics.samplesRejected += UInt64(outside)
         do {
-            try producer.withUnsafeBytes {
+            try withProducerKey(bodyStart: bodyStart, curve: curve) {
                 try wal.beginRecord(kind: .ingest, receivedAt: now, sequence: sequence, producer: $0)
             }
             for f in (bodyStart + 4)..<frameCount {
-                try frames[f].withUnsafeBytes { try wal.appendFrame($0) }
+                try withPayload(f) { try wal.appendFrame($0) }
             }
             wal.endRecord()
             try wal.flush()
         } catch {
             return refuseForStorage(socket, bodyStart: bodyStart, error)
         }
-        wal.requestSync()
+        // The sync request waits until the batch's alerts are out (see drain).
         let position = wal.flushedLSN
-        lineErrors.removeAll(keepingCapacity: true)
         var accepted = 0
-        var rejected = 0
+        var rejected = outside
         var nextLine = 1
         for f in (bodyStart + 4)..<frameCount {
-            let result = frames[f].withUnsafeBytes {
+            let result = withPayload(f) {
                 applyPayload($0, firstLine: nextLine, now: now, collectErrors: true)
             }
             accepted += result.accepted
@@ -1099,6 +1245,7 @@ final class EngineLoop {
         producers[index].markApplied(sequence)
         noteSeen(producer: index, at: now)
         statistics.batchesAcked += 1
+        if outside > 0 { lineErrors.sort { $0.line < $1.line } }
         VGI1.encodeAck(accepted: accepted, rejected: rejected, duplicate: false, errors: lineErrors, into: &ackWriter)
         holdAck(
             socket,
@@ -1165,13 +1312,25 @@ final class EngineLoop {
 
     // MARK: - Fire-and-forget push
 
-    private func handlePush(frameCount: Int) {
+    private func handlePush(frameCount: Int, curve: Bool) {
         let n = abs(frameCount)
         statistics.pushMessages += 1
         let now = clock.now()
+        lineErrors.removeAll(keepingCapacity: true)
+        clearFilteredFrames()
+        if curve, n > 0 {
+            var prefixes: [[UInt8]] = []
+            let named = frames[0].withMetadata("User-Id") { name -> Bool in
+                guard let name, name.count > 0 else { return false }
+                if let slot = keyPrefixes.index(of: name) { prefixes = keyPrefixes[slot] }
+                return true
+            }
+            guard named else { return }
+            if !prefixes.isEmpty { statistics.samplesRejected += UInt64(filterPrefixes(prefixes, frames: 0..<n)) }
+        }
         do {
-            _ = try logRecord(kind: .push, at: now) { wal in
-                for f in 0..<n { try frames[f].withUnsafeBytes { try wal.appendFrame($0) } }
+            _ = try logRecord(kind: .push, at: now, requestingSync: false) { wal in
+                for f in 0..<n { try withPayload(f) { try wal.appendFrame($0) } }
             }
         } catch {
             // Fire-and-forget has no reply: the message is dropped, counted and logged.
@@ -1181,10 +1340,63 @@ final class EngineLoop {
         }
         var nextLine = 1
         for f in 0..<n {
-            nextLine = frames[f].withUnsafeBytes {
+            nextLine = withPayload(f) {
                 applyPayload($0, firstLine: nextLine, now: now, collectErrors: false).nextLine
             }
         }
+    }
+
+    // MARK: - Metric prefixes of authenticated keys
+
+    /// Calls `body` with payload frame `f` as received, or as filtered by ``filterPrefixes``.
+    private func withPayload<R>(_ f: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if anyFrameFiltered, f < frameFiltered.count, frameFiltered[f] {
+            return try filteredFrames[f].withUnsafeBytes(body)
+        }
+        return try frames[f].withUnsafeBytes(body)
+    }
+
+    private func clearFilteredFrames() {
+        guard anyFrameFiltered else { return }
+        for f in frameFiltered.indices { frameFiltered[f] = false }
+        anyFrameFiltered = false
+    }
+
+    /// Comments out (`#`) every line of frames `range` whose metric starts with none of
+    /// `prefixes`, in a copy of the frame: the log, the engine, replay and history then
+    /// skip it, and line numbers stay those of the original. Each such line is rejected
+    /// with a reason (listed in the ACK). Returns how many.
+    private func filterPrefixes(_ prefixes: [[UInt8]], frames range: Range<Int>) -> Int {
+        while frameFiltered.count < range.upperBound {
+            frameFiltered.append(false)
+            filteredFrames.append([])
+        }
+        var outside = 0
+        var nextLine = 1
+        for f in range {
+            nextLine = frames[f].withUnsafeBytes { payload -> Int in
+                guard let start = payload.baseAddress else { return nextLine }
+                return parser.parse(payload, firstLineNumber: nextLine) { line in
+                    guard !prefixes.contains(where: { line.measurement.hasPrefix($0) }) else { return }
+                    if !frameFiltered[f] {
+                        filteredFrames[f].removeAll(keepingCapacity: true)
+                        filteredFrames[f].append(contentsOf: payload)
+                        frameFiltered[f] = true
+                        anyFrameFiltered = true
+                    }
+                    filteredFrames[f][UnsafeRawPointer(line.measurement.base) - start] = UInt8(ascii: "#")
+                    outside += 1
+                    statistics.samplesOutsidePrefixes += 1
+                    recordLineError(
+                        line.lineNumber,
+                        "metric \"\(line.measurement.string)\" is outside this key's prefixes ("
+                            + prefixes.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ") + ")"
+                    )
+                } onError: { _ in
+                }.nextLineNumber
+            }
+        }
+        return outside
     }
 
     // MARK: - Replies
@@ -1300,9 +1512,14 @@ final class EngineLoop {
     }
 
     /// Appends one record without a producer (push batches, operator actions, alert
-    /// transitions: `frames` adds its frames), writes it and asks for a sync; returns
-    /// the log position its reply must wait for.
-    private func logRecord(kind: WALRecordKind, at now: Int64, frames: (WALWriter) throws -> Void) throws -> UInt64 {
+    /// transitions: `frames` adds its frames), writes it and asks for a sync unless told
+    /// not to (the caller then does); returns the log position its reply must wait for.
+    private func logRecord(
+        kind: WALRecordKind,
+        at now: Int64,
+        requestingSync: Bool = true,
+        frames: (WALWriter) throws -> Void
+    ) throws -> UInt64 {
         guard let wal else { throw DaemonError(message: "vigied is not ready (recovering)") }
         try wal.beginRecord(
             kind: kind,
@@ -1313,7 +1530,7 @@ final class EngineLoop {
         try frames(wal)
         wal.endRecord()
         try wal.flush()
-        wal.requestSync()
+        if requestingSync { wal.requestSync() }
         return wal.flushedLSN
     }
 
@@ -1358,11 +1575,6 @@ final class EngineLoop {
         } catch {
             statistics.repliesDropped += 1
         }
-    }
-
-    private func quoted(_ message: Message) -> String {
-        let text = String(decoding: message.bytes.prefix(32), as: UTF8.self)
-        return "\"\(text)\""
     }
 }
 

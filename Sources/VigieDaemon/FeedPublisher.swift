@@ -7,7 +7,11 @@ import ZeroMQ
 /// Engine thread only. PUB never blocks: a slow subscriber loses messages at its
 /// high-water mark (and can detect the gap from `seq`).
 final class FeedPublisher {
+    /// The PUB socket of the plain endpoints.
     let socket: Socket
+    /// The PUB socket of the CURVE endpoints (`[security] curve = true`): CURVE is a
+    /// socket option, so they need a socket of their own. Every message goes to both.
+    let curveSocket: Socket?
     /// Id of this daemon run, on every message.
     let epoch: String
     /// Sequence number of the last message published (0: none yet).
@@ -16,9 +20,15 @@ final class FeedPublisher {
     private(set) var published: UInt64 = 0
     private var writer = JSONWriter(capacity: 1_024)
 
-    init(socket: Socket, epoch: String) {
+    init(socket: Socket, curveSocket: Socket? = nil, epoch: String) {
         self.socket = socket
+        self.curveSocket = curveSocket
         self.epoch = epoch
+    }
+
+    /// The socket an endpoint binds on.
+    func socket(curve: Bool) -> Socket {
+        curve ? (curveSocket ?? socket) : socket
     }
 
     /// A run id: start time in hex plus 32 random bits, e.g. `18a4f0c2b1d3e000-5f3a9c21`.
@@ -59,10 +69,15 @@ final class FeedPublisher {
     }
 
     private func send(topic: String) {
+        send(topic: topic, on: socket)
+        if let curveSocket { send(topic: topic, on: curveSocket) }
+        published += 1
+    }
+
+    private func send(topic: String, on socket: Socket) {
         do {
             try socket.send(topic, more: true, dontWait: true)
             try writer.bytes.withUnsafeBytes { _ = try socket.send($0, more: false, dontWait: true) }
-            published += 1
         } catch {
             // A PUB socket drops at its HWM instead of failing; other errors mean shutdown.
         }
@@ -70,5 +85,6 @@ final class FeedPublisher {
 
     func close() {
         socket.close(linger: 0)
+        curveSocket?.close(linger: 0)
     }
 }

@@ -30,6 +30,7 @@ public final class DaemonProcess: @unchecked Sendable {
         readyTimeout: Double = 20,
         directory given: URL? = nil,
         daemonSettings: String = "",
+        endpointSettings: String = "",
         endpoints fixed: [String: String] = [:],
         environment: [String: String] = [:],
         filePath: String = #filePath
@@ -53,6 +54,7 @@ public final class DaemonProcess: @unchecked Sendable {
             push = ["\(endpoint("push"))"]
             feed = ["\(endpoint("feed"))"]
             control = ["\(endpoint("control"))"]
+            \(endpointSettings)
 
             """ + toml
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -107,6 +109,16 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Sends `signal` (e.g. SIGHUP) without waiting.
+    /// The daemon's process id.
+    public var pid: pid_t { child.pid }
+
+    /// The daemon's resident set size in KiB (`VmRSS` in /proc), or nil if unreadable.
+    public var residentKiB: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(child.pid)/status", encoding: .utf8) else { return nil }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+        return line.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
+    }
+
     public func send(_ signal: Int32) {
         child.signal(signal)
     }

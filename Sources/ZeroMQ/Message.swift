@@ -1,5 +1,11 @@
 import CZeroMQ
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One frame: an owned `zmq_msg_t`.
 ///
 /// Reusable: ``Socket/receive(into:dontWait:)`` releases the previous content and fills it again, so a receive
@@ -84,6 +90,17 @@ public final class Message {
         return try body(UnsafeRawBufferPointer(start: data, count: size))
     }
 
+    /// The frame's bytes, without copying, outside a closure: for decoders that look at
+    /// several frames of one message at once.
+    ///
+    /// Valid until the message is next sent, received into, or deinitialized; the caller
+    /// keeps the message alive and untouched meanwhile.
+    public var unsafeBytes: UnsafeRawBufferPointer {
+        let size = zmq_msg_size(pointer)
+        guard size > 0, let data = zmq_msg_data(pointer) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: data, count: size)
+    }
+
     /// A copy of the frame's bytes.
     public var bytes: [UInt8] {
         withUnsafeBytes { [UInt8]($0) }
@@ -99,6 +116,13 @@ public final class Message {
     /// Meaningful after a receive.
     public var hasMore: Bool {
         zmq_msg_more(pointer) != 0
+    }
+
+    /// Calls `body` with a metadata property of a received frame as bytes (`zmq_msg_gets`, no copy), or `nil`
+    /// if the connection did not set it: for per-message lookups such as `User-Id` on a hot path.
+    public func withMetadata<R>(_ property: String, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        guard let value = zmq_msg_gets(pointer, property) else { return try body(nil) }
+        return try body(UnsafeRawBufferPointer(start: value, count: strlen(value)))
     }
 
     /// A metadata property of a received frame (`zmq_msg_gets`), or `nil` if the connection did not set it.

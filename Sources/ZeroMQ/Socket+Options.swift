@@ -285,6 +285,14 @@ extension Socket {
 
     // MARK: - Security
 
+    /// Makes this socket a CURVE client of the server whose public key is `serverKey`, with its own long-term
+    /// key pair (all 40-character Z85 text); call before `connect`.
+    public func setCurveClient(serverKey: String, publicKey: String, secretKey: String) throws {
+        try setCurveServerKey(serverKey)
+        try setCurvePublicKey(publicKey)
+        try setCurveSecretKey(secretKey)
+    }
+
     /// Whether this socket is a CURVE server (`ZMQ_CURVE_SERVER`).
     public var curveServer: Bool {
         get throws { try getOption(ZMQ_CURVE_SERVER, "ZMQ_CURVE_SERVER") }

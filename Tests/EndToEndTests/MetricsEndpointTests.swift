@@ -93,6 +93,7 @@ struct MetricsEndpointTests {
             )
         )
         #expect(lines.contains { $0.hasPrefix("vigie_wal_fsync_seconds_count ") })
+        #expect(lines.contains("vigie_alert_latency_seconds_count 1"), "one firing transition, from a sample")
         #expect(lines.contains { $0.hasPrefix("vigie_producer_last_seen_timestamp_seconds{producer=") })
 
         // promtool, Prometheus's own checker, on the real output.

@@ -19,6 +19,7 @@ struct PushFastArgumentsTests {
         ["m", "\"texte\"", "--config", "config/vigie.toml"],
         ["m", "1", "--ingest", "tcp://h:7600", "--push", "tcp://h:7601", "--feed", "tcp://h:7602"],
         ["m", "1", "--control=tcp://h:7603"],
+        ["m", "1", "--ingest", "tcp://h:7600", "--server-key", "keys/vigied.key", "--key=keys/nord.key_secret"],
         [],
         ["m"],
         ["m", "1", "--time", "+5"],

@@ -112,17 +112,17 @@ struct SectionParsingTests {
         )
     }
 
-    @Test func laterTablesAreAcceptedAsIs() throws {
+    @Test func securityWithoutCurveNeedsNoKeys() throws {
         let config = try ConfigLoader.parse(
             """
             [security]
-            curve = true
+            curve = false
             [http]
             listen = "127.0.0.1:9090"
             """
         )
-        #expect(config.kpis.isEmpty)
-        #expect(config.alerts.isEmpty)
+        #expect(config.security.curve == false)
+        #expect(config.security.serverCertificate == nil)
         #expect(config.http.listen == HostPort(host: "127.0.0.1", port: 9_090))
     }
 

@@ -97,6 +97,12 @@ struct AlertDaemonTests {
         try f.push(10)
         let resolved = try #require(try f.nextAlert())
         #expect(resolved["state"] as? String == "resolved")
+        // Both transitions came from a sample: their receipt → feed latency is recorded.
+        let latency = try #require(try f.harness.control(#"{"op":"stats"}"#)["alert_latency"] as? [String: Any])
+        #expect(latency["count"] as? Int == 2)
+        let p99 = try #require(latency["p99_ms"] as? Double)
+        let max = try #require(latency["max_ms"] as? Double)
+        #expect(p99 > 0 && p99 <= max && max < 500, "\(latency)")
         await f.stop()
     }
 
@@ -116,6 +122,9 @@ struct AlertDaemonTests {
         f.advance(.seconds(301))
         let firing = try #require(try f.nextAlert(timeout: 5_000))
         #expect(firing["state"] as? String == "firing")
+        // Only the pending transition followed a sample; the tick's firing has no receipt.
+        let latency = try f.harness.control(#"{"op":"stats"}"#)["alert_latency"] as? [String: Any]
+        #expect(latency?["count"] as? Int == 1)
         await f.stop()
     }
 

@@ -1,5 +1,4 @@
 import Testing
-
 import VigieCore
 
 @Suite struct PendingRepliesTests {

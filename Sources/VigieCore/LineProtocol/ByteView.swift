@@ -83,6 +83,19 @@ public struct ByteView {
 
     /// True when the unescaped value equals `other`.
     @inline(__always)
+    /// True when the unescaped value starts with `prefix` (allocates only for an
+    /// escaped value).
+    public func hasPrefix(_ prefix: [UInt8]) -> Bool {
+        guard escapes != .none else {
+            guard prefix.count <= count else { return false }
+            return prefix.withUnsafeBufferPointer { p in
+                guard let start = p.baseAddress else { return true }
+                return memcmp(base, start, prefix.count) == 0
+            }
+        }
+        return bytes.starts(with: prefix)
+    }
+
     public func equals(_ other: [UInt8]) -> Bool {
         other.withUnsafeBufferPointer { equals($0) }
     }

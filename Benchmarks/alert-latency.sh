@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Alert latency: a breaching push until its `alert.*` message arrives on the feed, idle
+# and beside acknowledged background traffic (issue: 50,000 samples/s).
+#
+#   Benchmarks/alert-latency.sh [background samples/s] [duration]
+#                                (defaults 50000 and 20s; needs `make build` first)
+#
+# Starts vigied on config/bench.toml with a fresh state directory, runs
+# `vigie bench --mode alert` alone, then again beside `vigie bench --rate N`. Each line
+# gives the end-to-end figure (client push → client sees the alert: two processes, four
+# libzmq threads, loopback TCP) and vigied's own part from its `stats` (message received
+# → transition published). Last, the machine's floor: a one-byte round trip between two
+# processes over pipes, which has the same number of thread wake-ups as the shortest
+# possible push → feed path.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rate=${1:-50000}
+duration=${2:-20s}
+bin=${VIGIE_BIN_DIR:-.build/release}
+state=$(mktemp -d /tmp/vigie-alert-bench-XXXXXX)
+config="$state/bench.toml"
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$state"' EXIT
+sed -e "s|^state_dir.*|state_dir = \"$state/state\"|" config/bench.toml > "$config"
+
+run() {
+    "$bin/vigied" --config "$config" > "$state/vigied.out" 2> "$state/vigied.log" &
+    local daemon=$!
+    for _ in $(seq 100); do grep -q '^vigied ready' "$state/vigied.out" 2>/dev/null && break; sleep 0.1; done
+    local background=
+    if [ "$1" -gt 0 ]; then
+        "$bin/vigie" bench --config "$config" --rate "$1" --duration 1h > /dev/null 2>&1 &
+        background=$!
+        sleep 1
+    fi
+    printf '%s: ' "$2"
+    "$bin/vigie" bench --config "$config" --mode alert --duration "$duration"
+    [ -n "$background" ] && kill "$background" && wait "$background" 2>/dev/null || true
+    kill -TERM "$daemon"
+    wait "$daemon" 2>/dev/null || true
+    rm -rf "$state/state"
+}
+
+run 0 "idle"
+run "$rate" "beside $rate samples/s"
+if command -v python3 > /dev/null; then
+    python3 - <<'PY'
+import os, time
+r1, w1 = os.pipe(); r2, w2 = os.pipe()
+if os.fork() == 0:
+    while os.read(r1, 1) == b"x":
+        os.write(w2, b"x")
+    os._exit(0)
+lat = []
+end = time.time() + 10
+while time.time() < end:
+    t = time.perf_counter_ns(); os.write(w1, b"x"); os.read(r2, 1)
+    lat.append(time.perf_counter_ns() - t)
+    time.sleep(0.002)
+os.write(w1, b"q"); lat.sort()
+print("floor: pipe round trip between two processes, %d runs: p50 %.3f ms, p99 %.3f ms"
+      % (len(lat), lat[len(lat) // 2] / 1e6, lat[int(len(lat) * 0.99)] / 1e6))
+PY
+fi

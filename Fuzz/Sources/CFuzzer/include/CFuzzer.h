@@ -1,0 +1,9 @@
+#ifndef VIGIE_CFUZZER_H
+#define VIGIE_CFUZZER_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// libFuzzer's entry point for programs that have their own main (LLVM 12 and later).
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
+#endif

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import VigieConfig
+
+/// `[security]`, key certificates and the authorized-keys directory.
+@Suite("[security] and CURVE certificates")
+struct SecurityConfigTests {
+    static let publicKey = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+    static let secretKey = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"
+
+    /// A temporary directory with `files` (name → text).
+    static func directory(_ files: [String: String]) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-sec-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: path + "/" + name, atomically: true, encoding: .utf8) }
+        return path
+    }
+
+    static func certificate(name: String, prefixes: String? = nil, role: String? = nil, secret: Bool) -> String {
+        var metadata: [(key: String, value: String)] = [("name", name)]
+        if let prefixes { metadata.append(("prefixes", prefixes)) }
+        if let role { metadata.append(("role", role)) }
+        return CurveCertificate(publicKey: publicKey, secretKey: secret ? secretKey : nil, metadata: metadata)
+            .text(includingSecret: secret)
+    }
+
+    @Test func certificateTextRoundTrips() throws {
+        let original = CurveCertificate(
+            publicKey: Self.publicKey,
+            secretKey: Self.secretKey,
+            metadata: [("name", "mairie-nord"), ("prefixes", "etat_civil.,accueil."), ("role", "agent")]
+        )
+        let secret = try CurveCertificate.parse(original.text(includingSecret: true), file: "x")
+        #expect(secret == original)
+        let public_ = try CurveCertificate.parse(original.text(includingSecret: false), file: "x")
+        #expect(public_.secretKey == nil)
+        #expect(public_.publicKey == Self.publicKey)
+        #expect(public_.metadata("prefixes") == "etat_civil.,accueil.")
+    }
+
+    @Test func badCertificatesNameTheLine() {
+        let text = "metadata\n    name = \"x\"\ncurve\n    public-key = \"too short\"\n"
+        #expect {
+            try CurveCertificate.parse(text, file: "k.key")
+        } throws: { error in
+            let e = error as? ConfigError
+            return e?.line == 4 && e?.file == "k.key" && e?.message == "public-key is not 40 Z85 characters"
+        }
+        #expect {
+            try CurveCertificate.parse("# nothing\n", file: "k.key")
+        } throws: { ($0 as? ConfigError)?.message == "no curve public-key: not a CURVE certificate" }
+    }
+
+    @Test func securityTableLoadsKeysAndClassifiesEndpoints() throws {
+        let keys = try Self.directory(["vigied.key_secret": Self.certificate(name: "vigied", secret: true)])
+        let authorized = try Self.directory([
+            "nord.key": Self.certificate(name: "mairie-nord", prefixes: "etat_civil., accueil.", secret: false),
+            "README": "not a key",
+        ])
+        let config = try ConfigLoader.parse(
+            """
+            [security]
+            curve = true
+            secret_key_file = "\(keys)/vigied.key_secret"
+            authorized_keys = "\(authorized)"
+            """
+        )
+        #expect(config.security.serverCertificate?.secretKey == Self.secretKey)
+        #expect(config.security.authorized.keys.map(\.name) == ["mairie-nord"])
+        #expect(config.security.authorized.keys.first?.prefixes == ["etat_civil.", "accueil."])
+        #expect(config.security.authorized.keys.first?.isOperator == false)
+        #expect(config.security.requiresCurve("tcp://0.0.0.0:7600"))
+        #expect(config.security.requiresCurve("tcp://10.1.2.3:7600"))
+        #expect(!config.security.requiresCurve("tcp://127.0.0.1:7600"))
+        #expect(!config.security.requiresCurve("tcp://[::1]:7600"))
+        #expect(!config.security.requiresCurve("ipc:///run/vigie/ingest.sock"))
+    }
+
+    @Test func curveWithoutKeysIsReportedWithHints() {
+        let errors = configErrors("[security]\ncurve = true\n")
+        #expect(
+            errors.map(\.message).sorted() == [
+                "curve = true needs the daemon's secret certificate",
+                "curve = true needs the directory of authorized agent keys",
+            ]
+        )
+        #expect(errors.allSatisfy { $0.key == "security" && $0.line == 1 && $0.hint?.contains("vigie keygen") == true })
+    }
+
+    @Test func aSecretCertificateInTheAuthorizedDirectoryIsRefused() throws {
+        let keys = try Self.directory(["vigied.key_secret": Self.certificate(name: "vigied", secret: true)])
+        let authorized = try Self.directory(["nord.key_secret": Self.certificate(name: "nord", secret: true)])
+        let errors = configErrors(
+            """
+            [security]
+            curve = true
+            secret_key_file = "\(keys)/vigied.key_secret"
+            authorized_keys = "\(authorized)"
+            """
+        )
+        #expect(errors.count == 1)
+        #expect(errors.first?.line == 4)
+        #expect(errors.first?.message.contains("a secret certificate in the authorized-keys directory") == true)
+    }
+
+    @Test func aPublicCertificateCannotServe() throws {
+        let keys = try Self.directory(["vigied.key": Self.certificate(name: "vigied", secret: false)])
+        let authorized = try Self.directory([:])
+        let errors = configErrors(
+            """
+            [security]
+            curve = true
+            secret_key_file = "\(keys)/vigied.key"
+            authorized_keys = "\(authorized)"
+            """
+        )
+        #expect(errors.map(\.line) == [3])
+        #expect(errors.first?.message.contains("is a public certificate") == true)
+    }
+}
