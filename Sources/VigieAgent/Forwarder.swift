@@ -439,7 +439,9 @@ final class ForwarderLoop {
 
     private func handleError(_ message: String) {
         lastError = message
-        let transient = ["not ready", "write-ahead log unavailable", "too many producers"]
+        let transient = [
+            "not ready", "write-ahead log unavailable", "too many producers", "too many batches in flight",
+        ]
         if transient.contains(where: { message.contains($0) }) {
             logger.warning("daemon busy: backing off", metadata: ["error": "\(message)"])
             reconnect(backingOff: true)

@@ -101,6 +101,13 @@ public struct StatusCommand: ParsableCommand {
             out += String(format: "; sample → feed p50 %.2f ms, p99 %.2f ms over %d transition(s)", p50, p99, count)
         }
         out += "\n"
+        if let limits = stats["limits"] as? [String: [String: Any]] {
+            let hit = limits.keys.sorted().compactMap { name -> String? in
+                guard let hits = limits[name]?["hits"] as? Int, hits > 0 else { return nil }
+                return "\(name) \(hits) (max \(limits[name]?["max"] as? Int ?? 0))"
+            }
+            out += "limits hit: \(hit.isEmpty ? "none" : hit.joined(separator: ", "))\n"
+        }
         if let security = stats["security"] as? [String: Any], security["curve"] as? Bool == true {
             out += "security: CURVE on, \(int("authorized_keys", in: security)) authorized key(s); "
             out += "\(int("handshakes_admitted", in: security)) handshake(s) admitted, "

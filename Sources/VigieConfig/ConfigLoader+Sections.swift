@@ -54,10 +54,13 @@ extension ConfigLoader {
     static let endpointKeys = ["ingest", "push", "feed", "control"]
 
     static func readEndpoints(_ table: TableReader) -> EndpointsConfiguration {
-        table.rejectUnknownKeys(endpointKeys + ["feed_hwm"], context: "[endpoints]")
+        table.rejectUnknownKeys(endpointKeys + ["feed_hwm", "control_max_request"], context: "[endpoints]")
         var endpoints = EndpointsConfiguration()
         if let hwm = table.integer("feed_hwm", in: 1...10_000_000, unit: "messages per subscriber") {
             endpoints.feedHighWaterMark = hwm
+        }
+        if let bytes = table.integer("control_max_request", in: 1_024...(64 << 20), unit: "bytes") {
+            endpoints.controlMaxRequest = bytes
         }
         let lists = readEndpointLists(table, keys: endpointKeys, section: "endpoints", example: "tcp://127.0.0.1:7600")
         if let list = lists["ingest"] { endpoints.ingest = list }
@@ -153,7 +156,7 @@ extension ConfigLoader {
 
     static let ingestKeys = [
         "max_age", "max_future", "max_line_length", "max_tags", "max_fields", "max_name_length",
-        "max_lines_per_batch", "max_message_size", "max_series_per_kpi", "max_producers",
+        "max_lines_per_batch", "max_message_size", "max_series_per_kpi", "max_producers", "max_in_flight",
     ]
 
     static func readIngest(_ table: TableReader) -> IngestConfiguration {
@@ -172,6 +175,9 @@ extension ConfigLoader {
         }
         if let value = table.integer("max_series_per_kpi", in: 1...10_000_000) { ingest.maxSeriesPerKPI = value }
         if let value = table.integer("max_producers", in: 1...10_000_000) { ingest.maxProducers = value }
+        if let value = table.integer("max_in_flight", in: 1...1_000_000, unit: "batches per producer") {
+            ingest.maxInFlight = value
+        }
         if Int64(ingest.maxLineLength) > ingest.maxMessageSize {
             table.report(
                 "max_line_length",

@@ -19,6 +19,9 @@ public struct EndpointsConfiguration: Sendable, Equatable {
     /// mark). A subscriber that falls this far behind loses messages (it sees the gap in
     /// `seq`); the engine never waits for it and memory stays bounded. Default 10,000.
     public var feedHighWaterMark = 10_000
+    /// Largest control request, bytes (`control_max_request`, the control sockets'
+    /// `ZMQ_MAXMSGSIZE`): libzmq drops a peer that sends more. Default 1 MiB.
+    public var controlMaxRequest = 1 << 20
 
     /// Creates an `[endpoints]` table; the defaults bind to loopback only (DESIGN.md).
     public init(

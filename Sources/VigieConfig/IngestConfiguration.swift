@@ -23,6 +23,10 @@ public struct IngestConfiguration: Sendable, Equatable {
     public var maxSeriesPerKPI: Int
     /// Most producers whose sequence state is kept. Default 10,000.
     public var maxProducers: Int
+    /// Most batches of one producer waiting for their ACK (the log's group commit);
+    /// beyond, a batch gets ERR "too many batches in flight" and is not applied.
+    /// Default 1,024, the anti-replay window.
+    public var maxInFlight = 1_024
 
     /// Creates an `[ingest]` table; the defaults are those of an absent table.
     public init(

@@ -195,6 +195,40 @@ final class ControlHandler {
         writer.endObject()
     }
 
+    /// `"limits"`: each limit's configured value and how often it refused something
+    /// (`hits` is null where libzmq enforces it without telling: message size, feed queue).
+    private func writeLimits() {
+        let configuration = loop.configurationForControl
+        let ingest = configuration.ingest
+        let hits = loop.statistics.limitHits
+        let limits: [(String, Int, UInt64?)] = [
+            ("line_length", ingest.maxLineLength, hits.lineLength),
+            ("tags", ingest.maxTags, hits.tags),
+            ("fields", ingest.maxFields, hits.fields),
+            ("name_length", ingest.maxNameLength, hits.nameLength),
+            ("lines_per_batch", ingest.maxLinesPerBatch, hits.linesPerBatch),
+            ("frames_per_message", EngineLoop.maxFrames, hits.framesPerMessage),
+            ("producers", ingest.maxProducers, hits.producers),
+            ("in_flight", ingest.maxInFlight, hits.inFlight),
+            ("series_per_kpi", ingest.maxSeriesPerKPI, UInt64(loop.engine.counters.seriesOverflow)),
+            ("message_size", Int(ingest.maxMessageSize), nil),
+            ("feed_hwm", configuration.endpoints.feedHighWaterMark, nil),
+            ("control_request", configuration.endpoints.controlMaxRequest, nil),
+        ]
+        writer.key("limits")
+        writer.beginObject()
+        for (name, value, count) in limits {
+            writer.key(name)
+            writer.beginObject()
+            writer.key("max")
+            writer.integer(value)
+            writer.key("hits")
+            if let count { writer.integer(count) } else { writer.null() }
+            writer.endObject()
+        }
+        writer.endObject()
+    }
+
     /// The parts of `stats` that `vigie status` shows as the daemon's health: endpoints,
     /// alert counts, and the producers most recently seen (at most 20).
     private func writeHealth() {
@@ -217,6 +251,7 @@ final class ControlHandler {
         writer.integer(counts.pending)
         writer.key("alert_latency")
         loop.alertLatency.write(into: &writer)
+        writeLimits()
         let security = loop.configurationForControl.security
         writer.key("security")
         writer.beginObject()

@@ -1,3 +1,5 @@
+import VigieCore
+
 /// Monotonic counters of one daemon run (the `stats` control op and, later, `/metrics`).
 ///
 /// Owned and written by the engine thread only.
@@ -11,6 +13,8 @@ public struct DaemonStatistics: Sendable, Equatable {
     public var samplesRejected: UInt64 = 0
     /// Of those, lines an authenticated key wrote outside its metric prefixes.
     public var samplesOutsidePrefixes: UInt64 = 0
+    /// Times each configured limit was hit (lines, messages or producers refused).
+    public var limitHits = LimitHits()
     /// (sample, KPI) placements refused because the sample was too old for the window.
     public var samplesLate: UInt64 = 0
     /// Batches acknowledged (fresh and duplicate).
@@ -44,4 +48,28 @@ public struct DaemonStatistics: Sendable, Equatable {
     public var checkpointErrors: UInt64 = 0
 
     public init() {}
+}
+
+/// How often each limit of SECURITY.md ("Limits") refused something. Series over a KPI's
+/// `max_series` are counted by the engine (`seriesOverflow`).
+public struct LimitHits: Sendable, Equatable {
+    public var lineLength: UInt64 = 0
+    public var tags: UInt64 = 0
+    public var fields: UInt64 = 0
+    public var nameLength: UInt64 = 0
+    public var linesPerBatch: UInt64 = 0
+    public var framesPerMessage: UInt64 = 0
+    public var producers: UInt64 = 0
+    public var inFlight: UInt64 = 0
+
+    public init() {}
+
+    mutating func count(_ limit: LineLimit) {
+        switch limit {
+        case .lineLength: lineLength += 1
+        case .tags: tags += 1
+        case .fields: fields += 1
+        case .nameLength: nameLength += 1
+        }
+    }
 }

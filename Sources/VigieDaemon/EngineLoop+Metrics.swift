@@ -39,6 +39,16 @@ extension EngineLoop {
             [("reason", "invalid")]
         )
         counter("vigie_samples_rejected_total", rejected, s.samplesOutsidePrefixes, [("reason", "outside_prefixes")])
+        let limit = "Lines, messages or producers refused by a configured limit (SECURITY.md)"
+        let hits = s.limitHits
+        for (name, value) in [
+            ("line_length", hits.lineLength), ("tags", hits.tags), ("fields", hits.fields),
+            ("name_length", hits.nameLength), ("lines_per_batch", hits.linesPerBatch),
+            ("frames_per_message", hits.framesPerMessage), ("producers", hits.producers), ("in_flight", hits.inFlight),
+            ("series_per_kpi", UInt64(counters.seriesOverflow)),
+        ] {
+            counter("vigie_limit_hits_total", limit, value, [("limit", name)])
+        }
         if let zap {
             let handshakes = "CURVE handshakes by ZAP verdict"
             counter(

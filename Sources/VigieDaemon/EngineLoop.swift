@@ -101,7 +101,7 @@ final class EngineLoop {
     private lazy var control = ControlHandler(loop: self)
 
     /// Most frames accepted in one ingest request (envelope included).
-    private static let maxFrames = 4_096
+    static let maxFrames = 4_096
     /// Series (of window groups) taken per slice when publishing; slices go on while
     /// `publishTimeBudget` lasts, so a second in which thousands of series changed does
     /// not stall acknowledgments or alerts (each turn also serves the sockets).
@@ -120,6 +120,11 @@ final class EngineLoop {
     /// Time of the last batch of each producer (by its `producers` slot), ns; reset when
     /// the producer table is restored (start, reload).
     private(set) var producerLastSeen: [Int64] = []
+    /// ACKs held for each producer (by its `producers` slot) until the log is durable;
+    /// at most `[ingest] max_in_flight`.
+    private var producerInFlight: [Int32] = []
+    /// Reused list of the producer slots whose ACKs one release sent.
+    private var releasedScratch: [Int] = []
     /// Watchdog pings, on the monotonic clock (the wall clock may be a test's manual clock).
     private var watchdog = SystemdNotifier.WatchdogClock()
 
@@ -280,7 +285,7 @@ final class EngineLoop {
             case .push:
                 try socket.setMaxMessageSize(configuration.ingest.maxMessageSize)
             default:
-                try socket.setMaxMessageSize(1 << 20)
+                try socket.setMaxMessageSize(Int64(configuration.endpoints.controlMaxRequest))
             }
             try socket.setLinger(0)
             if configuration.security.requiresCurve(endpoint) {
@@ -473,9 +478,12 @@ final class EngineLoop {
         next.http = configuration.http
         // CURVE itself needs a restart (sockets are CURVE servers or not from their
         // creation); the authorized keys are taken at once.
-        if next.endpoints.feedHighWaterMark != configuration.endpoints.feedHighWaterMark {
-            outcome.needsRestart.append("[endpoints] feed_hwm")
+        if next.endpoints.feedHighWaterMark != configuration.endpoints.feedHighWaterMark
+            || next.endpoints.controlMaxRequest != configuration.endpoints.controlMaxRequest
+        {
+            outcome.needsRestart.append("[endpoints] feed_hwm/control_max_request")
             next.endpoints.feedHighWaterMark = configuration.endpoints.feedHighWaterMark
+            next.endpoints.controlMaxRequest = configuration.endpoints.controlMaxRequest
         }
         var security = configuration.security
         if next.security.curve != security.curve || next.security.curveOnLoopback != security.curveOnLoopback
@@ -729,6 +737,7 @@ final class EngineLoop {
         engine = KPIEngine(kpis: configuration.kpis, timeZone: configuration.daemon.timeZone, now: clock.now())
         engine.trackChanges(forKPIs: watchedKPIs)
         producers = ByteKeyTable<AntiReplayWindow>(capacity: 256)
+        producerInFlight = []
     }
 
     /// Checkpoint payload format version.
@@ -773,6 +782,7 @@ final class EngineLoop {
             let report = try engine.restoreState(from: &engineSection)
             producers = restoredProducers
             producerLastSeen = []
+            producerInFlight = []
             if !alertSection.isEmpty {
                 var r = BinaryReader(alertSection)
                 let alertReport = try alerts.evaluator.restoreState(from: &r)
@@ -1106,7 +1116,10 @@ final class EngineLoop {
             bodyStart: bodyStart,
             limit: Self.maxFrames
         ) { frames[$0].unsafeBytes }
-        if case .invalid(let refusal) = request { return replyError(socket, bodyStart: bodyStart, refusal.message) }
+        if case .invalid(let refusal) = request {
+            if case .tooManyFrames = refusal { statistics.limitHits.framesPerMessage += 1 }
+            return replyError(socket, bodyStart: bodyStart, refusal.message)
+        }
         // A CURVE peer's producer id lives under its authenticated name (DESIGN.md).
         var prefixes: [[UInt8]] = []
         if curve {
@@ -1182,6 +1195,7 @@ final class EngineLoop {
         var slot = withProducerKey(bodyStart: bodyStart, curve: curve) { producers.index(of: $0) }
         if slot == nil {
             guard producers.count < configuration.ingest.maxProducers else {
+                statistics.limitHits.producers += 1
                 return replyError(
                     socket,
                     bodyStart: bodyStart,
@@ -1193,6 +1207,15 @@ final class EngineLoop {
             }
         }
         guard let index = slot else { return }
+        while producerInFlight.count <= index { producerInFlight.append(0) }
+        guard producerInFlight[index] < configuration.ingest.maxInFlight else {
+            statistics.limitHits.inFlight += 1
+            return replyError(
+                socket,
+                bodyStart: bodyStart,
+                "too many batches in flight (limit \(configuration.ingest.maxInFlight)): wait for ACKs, then resend"
+            )
+        }
         switch producers[index].verdict(for: sequence) {
         case .tooOld:
             return replyError(socket, bodyStart: bodyStart, "sequence too old")
@@ -1205,7 +1228,8 @@ final class EngineLoop {
                 bodyStart: bodyStart,
                 producer: producer,
                 sequenceFrame: frames[bodyStart + 3],
-                position: wal?.flushedLSN ?? 0
+                position: wal?.flushedLSN ?? 0,
+                producerSlot: index
             )
         case .fresh:
             break
@@ -1252,7 +1276,8 @@ final class EngineLoop {
             bodyStart: bodyStart,
             producer: producer,
             sequenceFrame: frames[bodyStart + 3],
-            position: position
+            position: position,
+            producerSlot: index
         )
     }
 
@@ -1290,6 +1315,7 @@ final class EngineLoop {
                     receivedAt: now
                 ) {
                     rejected += 1
+                    if case .tooManyLines = rejection { statistics.limitHits.linesPerBatch += 1 }
                     if collectErrors { recordLineError(line.lineNumber, rejection.reason) }
                     return
                 }
@@ -1297,6 +1323,7 @@ final class EngineLoop {
                 accepted += 1
             } onError: { error in
                 rejected += 1
+                if let limit = error.limit { statistics.limitHits.count(limit) }
                 if collectErrors, lineErrors.count < VGI1.maxListedErrors { lineErrors.append(error) }
             }
         statistics.samplesAccepted += UInt64(accepted)
@@ -1407,9 +1434,11 @@ final class EngineLoop {
         bodyStart: Int,
         producer: Message,
         sequenceFrame: Message,
-        position: UInt64
+        position: UInt64,
+        producerSlot: Int
     ) {
-        holdReply(socket, bodyStart: bodyStart, position: position) { reply in
+        producerInFlight[producerSlot] += 1
+        holdReply(socket, bodyStart: bodyStart, position: position, tag: producerSlot) { reply in
             reply.appendFrame(VGI1.magic)
             reply.appendFrame(VGI1.ack)
             producer.withUnsafeBytes { reply.appendFrame($0) }
@@ -1425,10 +1454,14 @@ final class EngineLoop {
         _ socket: Socket,
         bodyStart: Int,
         position: UInt64,
+        tag: Int = -1,
         _ body: (inout PendingReplies) -> Void
     ) {
-        guard let target = replySockets.firstIndex(where: { $0 === socket }) else { return }
-        pending.begin(position: position, socket: target)
+        guard let target = replySockets.firstIndex(where: { $0 === socket }) else {
+            if tag >= 0 { producerInFlight[tag] -= 1 }
+            return
+        }
+        pending.begin(position: position, socket: target, tag: tag)
         for f in 0..<bodyStart { frames[f].withUnsafeBytes { pending.appendFrame($0) } }
         body(&pending)
     }
@@ -1446,13 +1479,27 @@ final class EngineLoop {
         guard let wal, !pending.isEmpty else { return }
         let durable = wal.durableLSN
         guard let oldest = pending.oldestPosition, oldest <= durable else { return }
-        pending.release(upTo: durable) { target, frame, more in
-            do {
-                if try replySockets[target].send(frame, more: more, dontWait: true) { return true }
-            } catch {}
-            statistics.repliesDropped += 1
-            return false
+        let sockets = replySockets
+        var dropped: UInt64 = 0
+        var releasedSlots: [Int] = []
+        swap(&releasedSlots, &releasedScratch)  // reuse its storage: no copy, no allocation
+        releasedSlots.removeAll(keepingCapacity: true)
+        pending.release(
+            upTo: durable,
+            released: { releasedSlots.append($0) },
+            { target, frame, more in
+                do {
+                    if try sockets[target].send(frame, more: more, dontWait: true) { return true }
+                } catch {}
+                dropped += 1
+                return false
+            }
+        )
+        statistics.repliesDropped += dropped
+        for slot in releasedSlots where slot < producerInFlight.count && producerInFlight[slot] > 0 {
+            producerInFlight[slot] -= 1
         }
+        swap(&releasedSlots, &releasedScratch)
     }
 
     /// The `wal` member of `stats`: positions, held replies, what recovery found.

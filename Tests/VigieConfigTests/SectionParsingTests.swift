@@ -57,6 +57,16 @@ struct SectionParsingTests {
         #expect(config.daemon.timeZone.identifier == "Europe/Paris")
     }
 
+    @Test func feedQueueAndControlRequestLimits() throws {
+        let config = try ConfigLoader.parse("[endpoints]\nfeed_hwm = 500\ncontrol_max_request = 65536\n")
+        #expect(config.endpoints.feedHighWaterMark == 500)
+        #expect(config.endpoints.controlMaxRequest == 65_536)
+        #expect(VigieConfiguration().endpoints.feedHighWaterMark == 10_000)
+        #expect(VigieConfiguration().endpoints.controlMaxRequest == 1 << 20)
+        let errors = configErrors("[endpoints]\nfeed_hwm = 0\ncontrol_max_request = 10\n")
+        #expect(errors.map(\.line) == [2, 3])
+    }
+
     @Test func endpointForms() throws {
         let config = try ConfigLoader.parse(
             """

@@ -278,6 +278,7 @@ struct LineProtocolParserTests {
         let parser = LineProtocolParser(limits: LineProtocolLimits(maxLineLength: 12))
         let outcome = parser.parseSnapshot("m v=\"ab\ncdef\" 1\nm v=\"a\nb\"\n")
         #expect(outcome.errors.map(\.description) == ["2:5: line too long (15 bytes > 12)"])
+        #expect(outcome.errors.map(\.limit) == [.lineLength])
         #expect(outcome.lines.map(\.lineNumber) == [3])
     }
 
@@ -286,6 +287,7 @@ struct LineProtocolParserTests {
         let tags = (1...33).map { "t\($0)=v" }.joined(separator: ",")
         let outcome = LineProtocolParser().parseSnapshot("m,\(tags) v=1")
         #expect(outcome.errors.map(\.reason) == ["too many tags (33 > 32)"])
+        #expect(outcome.errors.map(\.limit) == [.tags])
         let column = 3 + (1...32).map { "t\($0)=v,".utf8.count }.reduce(0, +)
         #expect(outcome.errors.map(\.column) == [column])
         let ok = (1...32).map { "t\($0)=v" }.joined(separator: ",")
@@ -297,6 +299,7 @@ struct LineProtocolParserTests {
         let fields = (1...65).map { "f\($0)=1" }.joined(separator: ",")
         let outcome = LineProtocolParser().parseSnapshot("m \(fields)")
         #expect(outcome.errors.map(\.reason) == ["too many fields (65 > 64)"])
+        #expect(outcome.errors.map(\.limit) == [.fields])
         let ok = (1...64).map { "f\($0)=1" }.joined(separator: ",")
         #expect(LineProtocolParser().parseSnapshot("m \(ok)").lines.first?.fields.count == 64)
         let parser = LineProtocolParser(limits: LineProtocolLimits(maxFields: 1))

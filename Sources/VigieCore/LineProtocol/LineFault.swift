@@ -79,7 +79,23 @@ struct LineFault: Error, @unchecked Sendable {
             columnStart = nl + 1
             q = nl + 1
         }
-        return LineProtocolError(line: line, column: position - columnStart + 1, reason: text(limits: limits))
+        return LineProtocolError(
+            line: line,
+            column: position - columnStart + 1,
+            reason: text(limits: limits),
+            limit: limit
+        )
+    }
+
+    /// The size limit this fault is about, if any.
+    var limit: LineLimit? {
+        switch reason {
+        case .lineTooLong: .lineLength
+        case .tooManyTags: .tags
+        case .tooManyFields: .fields
+        case .nameTooLong: .nameLength
+        default: nil
+        }
     }
 
     func text(limits: LineProtocolLimits) -> String {

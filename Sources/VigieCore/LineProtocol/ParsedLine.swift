@@ -110,16 +110,27 @@ public struct LineProtocolError: Error, Equatable, Sendable, CustomStringConvert
     public var column: Int
     /// What was wrong or expected, e.g. `expected field value`.
     public var reason: String
+    /// The configured limit the line exceeded, if that is why it was rejected.
+    public var limit: LineLimit?
 
     /// Creates an error.
-    public init(line: Int, column: Int, reason: String) {
+    public init(line: Int, column: Int, reason: String, limit: LineLimit? = nil) {
         self.line = line
         self.column = column
         self.reason = reason
+        self.limit = limit
     }
 
     /// `line:column: reason`, as `vigie parse` prints it.
     public var description: String { "\(line):\(column): \(reason)" }
+}
+
+/// A per-line size limit of ``LineProtocolLimits`` (for counting which one was hit).
+public enum LineLimit: String, Sendable, CaseIterable {
+    case lineLength = "line_length"
+    case tags
+    case fields
+    case nameLength = "name_length"
 }
 
 /// Size limits the parser enforces on every line (`[ingest]` in the config).

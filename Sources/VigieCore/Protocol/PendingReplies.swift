@@ -19,6 +19,8 @@ public struct PendingReplies {
         var frameCount: Int
         /// Offset of the first frame's bytes in `arena`.
         var offset: Int
+        /// The caller's tag (e.g. a producer slot), handed back on release; -1: none.
+        var tag: Int
     }
 
     private var entries: [Entry] = []
@@ -36,9 +38,16 @@ public struct PendingReplies {
 
     /// Starts a reply on socket number `socket`, released once `position` is durable.
     /// Follow with `appendFrame` calls, then `finish()`.
-    public mutating func begin(position: UInt64, socket: Int) {
+    public mutating func begin(position: UInt64, socket: Int, tag: Int = -1) {
         entries.append(
-            Entry(position: position, socket: socket, firstFrame: lengths.count, frameCount: 0, offset: arena.count)
+            Entry(
+                position: position,
+                socket: socket,
+                firstFrame: lengths.count,
+                frameCount: 0,
+                offset: arena.count,
+                tag: tag
+            )
         )
     }
 
@@ -57,13 +66,15 @@ public struct PendingReplies {
     /// Sends, in order, every reply whose position is at most `durable`, through
     /// `send(socket, frame, more)`; a send that fails is counted by the caller and the
     /// reply dropped (the peer is gone or full: it will resend and get a duplicate ACK).
-    /// Returns how many replies were released.
+    /// `released(tag)` is told each tagged reply that left the queue. Returns how many
+    /// replies were released.
     @discardableResult
     public mutating func release(
         upTo durable: UInt64,
+        released: ((_ tag: Int) -> Void)? = nil,
         _ send: (_ socket: Int, _ frame: UnsafeRawBufferPointer, _ more: Bool) -> Bool
     ) -> Int {
-        var released = 0
+        var releasedCount = 0
         arena.withUnsafeBytes { raw in
             while head < entries.count, entries[head].position <= durable {
                 let entry = entries[head]
@@ -75,7 +86,8 @@ public struct PendingReplies {
                     if !send(entry.socket, frame, f < entry.frameCount - 1) { break }
                 }
                 head += 1
-                released += 1
+                releasedCount += 1
+                if entry.tag >= 0 { released?(entry.tag) }
             }
         }
         if head == entries.count {
@@ -83,7 +95,7 @@ public struct PendingReplies {
         } else if head >= 256, head * 2 >= entries.count {
             compact()
         }
-        return released
+        return releasedCount
     }
 
     /// Drops the released prefix (under steady load the queue is never empty when a
