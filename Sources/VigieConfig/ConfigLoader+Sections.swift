@@ -157,6 +157,7 @@ extension ConfigLoader {
     static let ingestKeys = [
         "max_age", "max_future", "max_line_length", "max_tags", "max_fields", "max_name_length",
         "max_lines_per_batch", "max_message_size", "max_series_per_kpi", "max_producers", "max_in_flight",
+        "max_series_total",
     ]
 
     static func readIngest(_ table: TableReader) -> IngestConfiguration {
@@ -177,6 +178,9 @@ extension ConfigLoader {
         if let value = table.integer("max_producers", in: 1...10_000_000) { ingest.maxProducers = value }
         if let value = table.integer("max_in_flight", in: 1...1_000_000, unit: "batches per producer") {
             ingest.maxInFlight = value
+        }
+        if let value = table.integer("max_series_total", in: 1...100_000_000, unit: "series") {
+            ingest.maxSeriesTotal = value
         }
         if Int64(ingest.maxLineLength) > ingest.maxMessageSize {
             table.report(

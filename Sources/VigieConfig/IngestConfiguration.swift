@@ -27,6 +27,10 @@ public struct IngestConfiguration: Sendable, Equatable {
     /// beyond, a batch gets ERR "too many batches in flight" and is not applied.
     /// Default 1,024, the anti-replay window.
     public var maxInFlight = 1_024
+    /// Most series over all KPIs' window groups together; beyond, samples that would
+    /// create one are counted and not applied. Default 200,000 (about 1 GB of windows
+    /// at 60 buckets).
+    public var maxSeriesTotal = 200_000
 
     /// Creates an `[ingest]` table; the defaults are those of an absent table.
     public init(

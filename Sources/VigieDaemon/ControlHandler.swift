@@ -211,6 +211,7 @@ final class ControlHandler {
             ("producers", ingest.maxProducers, hits.producers),
             ("in_flight", ingest.maxInFlight, hits.inFlight),
             ("series_per_kpi", ingest.maxSeriesPerKPI, UInt64(loop.engine.counters.seriesOverflow)),
+            ("series_total", ingest.maxSeriesTotal, UInt64(loop.engine.totalSeriesOverflow)),
             ("message_size", Int(ingest.maxMessageSize), nil),
             ("feed_hwm", configuration.endpoints.feedHighWaterMark, nil),
             ("control_request", configuration.endpoints.controlMaxRequest, nil),

@@ -46,6 +46,7 @@ extension EngineLoop {
             ("name_length", hits.nameLength), ("lines_per_batch", hits.linesPerBatch),
             ("frames_per_message", hits.framesPerMessage), ("producers", hits.producers), ("in_flight", hits.inFlight),
             ("series_per_kpi", UInt64(counters.seriesOverflow)),
+            ("series_total", UInt64(engine.totalSeriesOverflow)),
         ] {
             counter("vigie_limit_hits_total", limit, value, [("limit", name)])
         }

@@ -149,6 +149,7 @@ final class EngineLoop {
         self.startedMonotonic = monotonicNanoseconds()
         self.parser = LineProtocolParser(limits: configuration.ingest.lineProtocolLimits)
         self.engine = KPIEngine(kpis: configuration.kpis, timeZone: configuration.daemon.timeZone, now: now)
+        engine.maxTotalSeries = configuration.ingest.maxSeriesTotal
         let alerts = AlertCoordinator(
             rules: configuration.alerts,
             timeZone: configuration.daemon.timeZone,
@@ -735,6 +736,7 @@ final class EngineLoop {
     /// Fresh, empty engine state (after a checkpoint that failed to decode half-way).
     private func resetState() {
         engine = KPIEngine(kpis: configuration.kpis, timeZone: configuration.daemon.timeZone, now: clock.now())
+        engine.maxTotalSeries = configuration.ingest.maxSeriesTotal
         engine.trackChanges(forKPIs: watchedKPIs)
         producers = ByteKeyTable<AntiReplayWindow>(capacity: 256)
         producerInFlight = []

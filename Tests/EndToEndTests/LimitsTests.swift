@@ -58,6 +58,8 @@ struct LimitsTests {
         #expect(limits["lines_per_batch"]?["hits"] as? Int == 2)
         #expect(limits["producers"]?["hits"] as? Int == 1)
         #expect(limits["series_per_kpi"]?["hits"] as? Int == 1)
+        #expect(limits["series_total"]?["max"] as? Int == 200_000)
+        #expect(limits["series_total"]?["hits"] as? Int == 0)
         #expect(limits["line_length"]?["hits"] as? Int == 0)
         #expect(limits["message_size"]?["hits"] is NSNull, "libzmq drops oversized messages without telling")
 

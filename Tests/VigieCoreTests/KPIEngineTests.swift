@@ -197,6 +197,40 @@ struct KPIEngineTests {
         #expect(none.counters.seriesOverflow == 1)
     }
 
+    @Test("total cap: no window group gets a new series once all of them hold max_total_series")
+    func totalSeriesCap() throws {
+        let kpis = [
+            makeKPI("by_site", groupBy: ["site"], aggregate: .count),
+            makeKPI("by_desk", groupBy: ["desk"], aggregate: .count),
+        ]
+        let engine = KPIEngine(kpis: kpis, timeZone: utc, now: t0)
+        engine.maxTotalSeries = 3
+        // Each line feeds both groups: site a, desk 1 (2 series); site b, desk 1 (3);
+        // site c: refused; desk 2: refused; site a, desk 1 again: both exist, applied.
+        engine.feed(1, at: t0, now: t0, tags: [("desk", "1"), ("site", "a")])
+        engine.feed(1, at: t0, now: t0, tags: [("desk", "1"), ("site", "b")])
+        engine.feed(1, at: t0, now: t0, tags: [("desk", "2"), ("site", "c")])
+        engine.feed(1, at: t0, now: t0, tags: [("desk", "1"), ("site", "a")])
+        #expect(engine.totalSeries == 3)
+        #expect(engine.totalSeriesOverflow == 2)
+        #expect(engine.counters.seriesOverflow == 0, "the per-KPI caps were not hit")
+        let values = engine.snapshot(now: t0).map { "\($0.kpi) \($0.group.first?.value ?? "") \($0.value ?? -1)" }
+        #expect(values.sorted() == ["by_desk 1 3.0", "by_site a 2.0", "by_site b 1.0"])
+
+        // A checkpoint restores the count: the cap still holds after a restart.
+        var writer = BinaryWriter()
+        engine.encodeState(into: &writer)
+        let restored = KPIEngine(kpis: kpis, timeZone: utc, now: t0)
+        restored.maxTotalSeries = 3
+        try writer.bytes.withUnsafeBytes { raw in
+            var reader = BinaryReader(raw)
+            _ = try restored.restoreState(from: &reader)
+        }
+        #expect(restored.totalSeries == 3)
+        restored.feed(1, at: t0, now: t0, tags: [("desk", "9"), ("site", "z")])
+        #expect(restored.totalSeriesOverflow == 2)
+    }
+
     @Test("min_samples: fewer samples in the window give no value and status unknown")
     func minSamples() {
         let engine = KPIEngine(kpis: [makeKPI(aggregate: .mean, target: 10, minSamples: 3)], timeZone: utc, now: t0)

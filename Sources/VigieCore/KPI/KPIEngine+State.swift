@@ -314,6 +314,7 @@ extension KPIEngine {
             guard groups[g].restoreSeries(spaceSeries: spaceSeries, lastSampleAt: lastSampleAt) == s else {
                 throw BinaryDecodingError(offset: at, reason: "series listed twice in a window group")
             }
+            totalSeries += 1
         }
         switch groups[g].kind {
         case .sliding:

@@ -56,6 +56,14 @@ public final class KPIEngine {
     public let kpis: [KPIDefinition]
     /// The zone calendar windows follow.
     public let timeZone: TimeZone
+    /// Most series over all window groups together (`[ingest] max_series_total`); a
+    /// sample that would create one more is counted in ``totalSeriesOverflow``, not
+    /// applied. Each KPI's own `max_series` applies too.
+    public var maxTotalSeries = Int.max
+    /// Series held, over all window groups (restored ones included).
+    public internal(set) var totalSeries = 0
+    /// Samples dropped because they would have created a series beyond ``maxTotalSeries``.
+    public private(set) var totalSeriesOverflow = 0
 
     // Stored properties without `private` are read and restored by `KPIEngine+State.swift`.
     private let calendar: Calendar
@@ -322,6 +330,10 @@ public final class KPIEngine {
                     group.pointee.countOverflow()
                     continue
                 }
+                guard totalSeries < maxTotalSeries else {
+                    totalSeriesOverflow &+= 1
+                    continue
+                }
                 if probe.series < 0 {
                     let created = createSeries(
                         space: space,
@@ -337,6 +349,7 @@ public final class KPIEngine {
                     probe = SeriesTable.Probe(hash: probe.hash, series: created, slot: probe.slot)
                 }
                 s = group.pointee.admit(spaceSeries: probe.series)
+                totalSeries &+= 1
             }
             if group.pointee.record(series: s, v, role: feed.role, at: timestamp, placement: placement) {
                 applied &+= group.pointee.members
