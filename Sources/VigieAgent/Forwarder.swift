@@ -238,8 +238,6 @@ final class ForwarderLoop {
         lastProgress = now
     }
 
-    /// Drops the socket; the next connect (after a backoff delay with jitter, if
-    /// `backingOff`) says HELLO again and resends from the acknowledged position.
     /// True (and the socket recreated after a backoff) when the daemon refused this
     /// agent's CURVE key or handshake: libzmq would retry it every 100 ms forever.
     private func handshakeRefused() -> Bool {
@@ -257,6 +255,8 @@ final class ForwarderLoop {
         return true
     }
 
+    /// Drops the socket; the next connect (after a backoff delay with jitter, if
+    /// `backingOff`) says HELLO again and resends from the acknowledged position.
     private func reconnect(backingOff: Bool) {
         socket?.close(linger: 0)
         socket = nil

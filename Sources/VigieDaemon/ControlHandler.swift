@@ -49,6 +49,7 @@ final class ControlHandler {
     /// reply is discarded.
     func replay(request bytes: UnsafeRawBufferPointer, at time: Int64) {
         replayTime = time
+        peer = nil  // it was authorized when it was first carried out
         defer { replayTime = nil }
         respond(to: Array(bytes))
     }
