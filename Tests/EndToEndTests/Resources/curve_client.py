@@ -5,7 +5,8 @@
 Key files are zcert certificates (as `vigie keygen` writes them), read with pyzmq's own
 zmq.auth.load_certificate. Sends BATCHES batches of LINES lines, cycling through the
 METRICs, waits up to 3 s for the ACKs and prints one JSON object: acked, accepted,
-rejected, the first errors, and the handshake failures the socket monitor saw.
+rejected, the first errors, and the handshake failures the socket monitor saw. Every
+socket has linger 0, so the script exits at once after printing.
 """
 import json
 import sys
@@ -23,6 +24,7 @@ server_public, _ = zmq.auth.load_certificate(server_file)
 client_public, client_secret = zmq.auth.load_certificate(client_file)
 
 context = zmq.Context()
+context.setsockopt(zmq.LINGER, 0)  # every socket, the monitor's PAIR too: teardown never waits
 socket = context.socket(zmq.DEALER)
 socket.curve_serverkey = server_public
 socket.curve_publickey = client_public
@@ -62,4 +64,8 @@ while result["acked"] < batches and time.time() < deadline:
             result["errors"] += body["errors"][:3]
         else:
             result["errors"].append({"frames": [f.decode("utf-8", "replace") for f in frames]})
-print(json.dumps(result))
+print(json.dumps(result), flush=True)
+socket.disable_monitor()
+monitor.close(linger=0)
+socket.close(linger=0)
+context.term()
