@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigieConfig
 import VigieCore
 import ZeroMQ
 
@@ -131,7 +132,7 @@ public struct BenchCommand: ParsableCommand {
         endpoint: String,
         payloads: [[UInt8]],
         durationNs: Int64,
-        curve: CurveClientKeys?
+        curve: CurveClientCredentials?
     ) throws -> BenchResult {
         let client = try IngestClient(
             context: context,
@@ -214,7 +215,7 @@ public struct BenchCommand: ParsableCommand {
         ingest: String,
         feed: String,
         durationNs: Int64,
-        curve: CurveClientKeys?
+        curve: CurveClientCredentials?
     ) throws
         -> BenchResult
     {
@@ -284,7 +285,7 @@ public struct BenchCommand: ParsableCommand {
         endpoint: String,
         payloads: [[UInt8]],
         durationNs: Int64,
-        curve: CurveClientKeys?
+        curve: CurveClientCredentials?
     ) throws -> BenchResult {
         let socket = try context.makeSocket(.push)
         try curve?.apply(to: socket)

@@ -59,7 +59,7 @@ public struct EndpointOptions: ParsableArguments {
     }
 
     /// CURVE client keys (`--server-key`, `--key`), or nil for plain endpoints.
-    func curve() throws -> CurveClientKeys? { try choice.curve() }
+    func curve() throws -> CurveClientCredentials? { try choice.curve() }
 
     /// A bind address made connectable: `tcp://*:7600` and `tcp://0.0.0.0:7600` → `tcp://127.0.0.1:7600`.
     static func connectable(_ endpoint: String) -> String {
@@ -82,8 +82,8 @@ struct EndpointChoice: Equatable, Sendable {
     var key: String?
 
     /// CURVE client keys (`--server-key`, `--key`), or nil for plain endpoints.
-    func curve() throws -> CurveClientKeys? {
-        try CurveClientKeys.resolve(serverKey: serverKey, keyFile: key)
+    func curve() throws -> CurveClientCredentials? {
+        try CurveClientCredentials.resolve(serverKey: serverKey, keyFile: key)
     }
 
     /// See ``EndpointOptions``: option, then environment, then `--config`, then defaults.

@@ -1,4 +1,5 @@
 import Foundation
+import VigieConfig
 import VigieCore
 import ZeroMQ
 
@@ -79,7 +80,7 @@ final class IngestClient {
         endpoint: String,
         producer: [UInt8],
         lingerMilliseconds: Int32 = 200,
-        curve: CurveClientKeys? = nil
+        curve: CurveClientCredentials? = nil
     ) throws {
         socket = try context.makeSocket(.dealer)
         try curve?.apply(to: socket)
@@ -161,7 +162,7 @@ final class IngestClient {
 final class ControlClient {
     private let socket: Socket
 
-    init(context: ZMQContext, endpoint: String, curve: CurveClientKeys? = nil) throws {
+    init(context: ZMQContext, endpoint: String, curve: CurveClientCredentials? = nil) throws {
         socket = try context.makeSocket(.dealer)
         try curve?.apply(to: socket)
         try socket.setLinger(0)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigieConfig
 import VigieCore
 import ZeroMQ
 
@@ -146,7 +147,7 @@ struct PushRequest: Equatable, Sendable {
         _ producerID: [UInt8],
         _ timeoutNs: Int64,
         _ tally: inout Tally,
-        curve: CurveClientKeys?
+        curve: CurveClientCredentials?
     ) throws -> Outcome {
         let client = try IngestClient(context: context, endpoint: endpoint, producer: producerID, curve: curve)
         defer { client.close() }

@@ -1148,16 +1148,31 @@ final class EngineLoop {
     /// `prefixes` with its key's allowed metric prefixes; false without a User-Id.
     private func authenticatedProducerKey(bodyStart: Int, prefixes: inout [[UInt8]]) -> Bool {
         scopedProducer.removeAll(keepingCapacity: true)
-        let named = frames[bodyStart].withMetadata("User-Id") { name -> Bool in
-            guard let name, name.count > 0 else { return false }
-            scopedProducer.append(contentsOf: name)
-            if let slot = keyPrefixes.index(of: name) { prefixes = keyPrefixes[slot] }
-            return true
-        }
-        guard named else { return false }
+        guard
+            withAuthenticatedPeer(
+                frames[bodyStart],
+                { name, allowed in
+                    scopedProducer.append(contentsOf: name)
+                    prefixes = allowed
+                }
+            )
+        else { return false }
         scopedProducer.append(0x1F)
         frames[bodyStart + 2].withUnsafeBytes { scopedProducer.append(contentsOf: $0) }
         return true
+    }
+
+    /// Calls `body` with the authenticated name (ZAP User-Id) of `frame`'s connection and
+    /// its key's allowed metric prefixes (empty: any); false when the frame has none.
+    private func withAuthenticatedPeer(
+        _ frame: Message,
+        _ body: (_ name: UnsafeRawBufferPointer, _ prefixes: [[UInt8]]) -> Void
+    ) -> Bool {
+        frame.withMetadata("User-Id") { name in
+            guard let name, name.count > 0 else { return false }
+            body(name, keyPrefixes.index(of: name).map { keyPrefixes[$0] } ?? [])
+            return true
+        }
     }
 
     /// Calls `body` with the producer table key: the id as sent, or the scoped one.
@@ -1349,12 +1364,7 @@ final class EngineLoop {
         clearFilteredFrames()
         if curve, n > 0 {
             var prefixes: [[UInt8]] = []
-            let named = frames[0].withMetadata("User-Id") { name -> Bool in
-                guard let name, name.count > 0 else { return false }
-                if let slot = keyPrefixes.index(of: name) { prefixes = keyPrefixes[slot] }
-                return true
-            }
-            guard named else { return }
+            guard withAuthenticatedPeer(frames[0], { _, allowed in prefixes = allowed }) else { return }
             if !prefixes.isEmpty { statistics.samplesRejected += UInt64(filterPrefixes(prefixes, frames: 0..<n)) }
         }
         do {
