@@ -282,7 +282,7 @@ final class ControlHandler {
             writer.key("id")
             writer.string(String(decoding: table.allKeys[index], as: UTF8.self))
             writer.key("last_seen")
-            writer.string(Timestamps.rfc3339(nanoseconds: seen[index]))
+            writer.timestamp(nanoseconds: seen[index])
             writer.key("sequence")
             writer.integer(table[index].highest)
             writer.endObject()
@@ -362,7 +362,7 @@ final class ControlHandler {
         writer.key("epoch")
         writer.string(loop.epoch)
         writer.key("ts")
-        writer.string(Timestamps.rfc3339(nanoseconds: now))
+        writer.timestamp(nanoseconds: now)
         writer.key("kpis")
         writer.beginArray()
         for value in values where prefix.map({ value.kpi.hasPrefix($0) }) ?? true {
@@ -411,9 +411,9 @@ final class ControlHandler {
         for m in s.matchers { writer.string(m.description) }
         writer.endArray()
         writer.key("starts_at")
-        writer.string(Timestamps.rfc3339(nanoseconds: s.startsAt))
+        writer.timestamp(nanoseconds: s.startsAt)
         writer.key("ends_at")
-        writer.string(Timestamps.rfc3339(nanoseconds: s.endsAt))
+        writer.timestamp(nanoseconds: s.endsAt)
         writer.key("created_by")
         writer.string(s.createdBy)
         writer.key("comment")
@@ -514,7 +514,7 @@ final class ControlHandler {
         writer.key("config_file")
         writer.string(loop.configurationForControl.sourcePath ?? "")
         writer.key("config_loaded_at")
-        writer.string(Timestamps.rfc3339(nanoseconds: loop.configurationLoadedAt))
+        writer.timestamp(nanoseconds: loop.configurationLoadedAt)
         writer.key("ingest_rate")
         writer.number((loop.ingestRate * 10).rounded() / 10)
         let fields: [(String, UInt64)] = [

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import VigieCore
@@ -129,6 +130,17 @@ struct JSONWriterTests {
         w.endObject()
         #expect(w.string == #"{"a":12.5,"b":[1,null,"é\"\\\n\u0001"],"c":{},"d":null,"e":3}"#)
     }
+
+    @Test("runs of plain bytes between escapes are copied whole, in order")
+    func escapedRuns() {
+        var w = JSONWriter()
+        w.string("guichet \"A\" \\ 2\tsite\u{7F}é\u{1F}fin")
+        #expect(w.string == #""guichet \"A\" \\ 2\tsite\#u{7F}é\u001ffin""#)
+        var bytes: [UInt8] = []
+        let ill: [UInt8] = Array("ab".utf8) + [0xFF] + Array("cd".utf8)
+        ill.withUnsafeBufferPointer { JSONText.appendEscaped($0, into: &bytes) }
+        #expect(String(decoding: bytes, as: UTF8.self) == "ab\u{FFFD}cd")
+    }
 }
 
 @Suite("Timestamps")
@@ -141,6 +153,24 @@ struct TimestampTests {
     ])
     func rfc3339(ns: Int64, text: String) {
         #expect(Timestamps.rfc3339(nanoseconds: ns) == text)
+    }
+
+    @Test("the byte writer agrees with Foundation's ISO 8601 formatter from 1900 to 2262")
+    func rfc3339MatchesFoundation() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        var random = SplitMix(seed: 3339)
+        let low: Int64 = -2_208_988_800_000  // 1900-01-01, ms
+        let high: Int64 = 9_214_646_400_000  // 2262-01-01, ms (Int64 nanoseconds end in April 2262)
+        for _ in 0..<2_000 {
+            let ms = low + Int64(random.next() % UInt64(high - low))
+            let date = Date(timeIntervalSince1970: Double(ms) / 1_000)
+            var w = JSONWriter()
+            w.timestamp(nanoseconds: ms * 1_000_000 + 999_999)  // sub-millisecond part is cut
+            let expected = formatter.string(from: date)
+            #expect(w.string == "\"\(expected)\"", "at \(ms) ms")
+        }
     }
 }
 

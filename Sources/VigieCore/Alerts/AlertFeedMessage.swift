@@ -74,7 +74,7 @@ public struct AlertFeedMessage: Sendable, Equatable {
         w.key("threshold")
         w.number(threshold)
         w.key("since")
-        w.string(Timestamps.rfc3339(nanoseconds: since))
+        w.timestamp(nanoseconds: since)
         w.key("message")
         w.string(message)
         w.key("reason")
@@ -92,9 +92,9 @@ public struct AlertFeedMessage: Sendable, Equatable {
         w.key("silence_id")
         if let s = silence { w.string(s.id) } else { w.null() }
         w.key("silenced_until")
-        if let s = silence { w.string(Timestamps.rfc3339(nanoseconds: s.endsAt)) } else { w.null() }
+        if let s = silence { w.timestamp(nanoseconds: s.endsAt) } else { w.null() }
         w.key("ts")
-        w.string(Timestamps.rfc3339(nanoseconds: ts))
+        w.timestamp(nanoseconds: ts)
     }
 
     /// A full feed body with `seq` and `epoch`.

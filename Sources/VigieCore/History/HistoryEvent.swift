@@ -86,7 +86,7 @@ extension HistoryEvent {
         w.key("reason")
         w.string(message.reason)
         w.key("since")
-        w.string(Timestamps.rfc3339(nanoseconds: message.since))
+        w.timestamp(nanoseconds: message.since)
         w.key("flapping")
         w.bool(message.flapping)
         w.endObject()
@@ -144,7 +144,7 @@ extension HistoryEvent {
         for m in silence.matchers { w.string(m.description) }
         w.endArray()
         w.key("ends_at")
-        w.string(Timestamps.rfc3339(nanoseconds: silence.endsAt))
+        w.timestamp(nanoseconds: silence.endsAt)
         w.endObject()
         return w.string
     }

@@ -36,6 +36,17 @@ public enum JSONText {
         let end = start + bytes.count
         var p = start
         while p < end {
+            // A run of bytes that need no escape (printable ASCII but `"` and `\`) is
+            // copied in one append: names and tag values are usually nothing else.
+            var run = p
+            while run < end, run.pointee >= 0x20, run.pointee < 0x80, run.pointee != 0x22, run.pointee != 0x5C {
+                run += 1
+            }
+            if run > p {
+                output.append(contentsOf: UnsafeBufferPointer(start: p, count: run - p))
+                p = run
+                if p == end { break }
+            }
             let b = p.pointee
             if b >= 0x80 {
                 let width = UTF8Check.sequenceWidth(p, end)

@@ -58,6 +58,15 @@ public struct JSONWriter: Sendable {
         appendQuoted(value)
     }
 
+    /// An RFC 3339 UTC time with milliseconds, as a string (`Timestamps.rfc3339`), written
+    /// straight into the buffer.
+    public mutating func timestamp(nanoseconds: Int64) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        Timestamps.appendRFC3339(nanoseconds: nanoseconds, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// A string from raw bytes; invalid UTF-8 becomes U+FFFD.
     public mutating func string(bytes raw: [UInt8]) {
         string(String(decoding: raw, as: UTF8.self))

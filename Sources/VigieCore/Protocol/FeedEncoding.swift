@@ -38,9 +38,9 @@ public enum FeedEncoding {
         w.key("status")
         w.string(value.status.rawValue)
         w.key("last_sample")
-        if let last = value.lastSampleAt { w.string(Timestamps.rfc3339(nanoseconds: last)) } else { w.null() }
+        if let last = value.lastSampleAt { w.timestamp(nanoseconds: last) } else { w.null() }
         w.key("ts")
-        w.string(Timestamps.rfc3339(nanoseconds: value.ts))
+        w.timestamp(nanoseconds: value.ts)
     }
 
     /// A full `kpi.<name>` feed body.
@@ -69,7 +69,7 @@ public enum FeedEncoding {
         w.key("type")
         w.string("hb")
         w.key("ts")
-        w.string(Timestamps.rfc3339(nanoseconds: now))
+        w.timestamp(nanoseconds: now)
         w.key("uptime_s")
         w.number((uptimeSeconds * 1000).rounded() / 1000)
         w.key("ingest_rate")

@@ -79,7 +79,7 @@ enum AlertmanagerPayload {
         w.key("annotations")
         object(annotations)
         w.key("startsAt")
-        w.string(Timestamps.rfc3339(nanoseconds: event.startsAt))
+        w.timestamp(nanoseconds: event.startsAt)
         w.key("endsAt")
         w.string(status == "resolved" ? Timestamps.rfc3339(nanoseconds: m.since) : "0001-01-01T00:00:00Z")
         w.key("generatorURL")

@@ -114,15 +114,15 @@ public final class HistoryQueryService: Sendable {
         w.key("resolution")
         w.string(result.resolution.name)
         w.key("from")
-        w.string(Timestamps.rfc3339(nanoseconds: result.start))
+        w.timestamp(nanoseconds: result.start)
         w.key("to")
-        w.string(Timestamps.rfc3339(nanoseconds: result.end))
+        w.timestamp(nanoseconds: result.end)
         w.key("points")
         w.beginArray()
         for p in result.points {
             w.beginObject()
             w.key("ts")
-            w.string(Timestamps.rfc3339(nanoseconds: p.ts))
+            w.timestamp(nanoseconds: p.ts)
             w.key("group")
             Self.writeGroup(p.group, into: &w)
             w.key("value")
@@ -241,7 +241,7 @@ public final class HistoryQueryService: Sendable {
             w.key("id")
             if let id = e.id { w.integer(id) } else { w.null() }
             w.key("ts")
-            w.string(Timestamps.rfc3339(nanoseconds: e.ts))
+            w.timestamp(nanoseconds: e.ts)
             w.key("kind")
             w.string(e.kind.rawValue)
             for (key, text) in [("rule", e.rule), ("kpi", e.kpi)] {
