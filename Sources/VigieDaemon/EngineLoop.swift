@@ -95,6 +95,8 @@ final class EngineLoop {
 
     private var nextHeartbeat: Int64
     private var nextPublishCheck: Int64
+    /// The last loop turn kept the CPU for at least `longTurn`.
+    private var yieldBeforePoll = false
     private var lastRateAt: Int64
     private var lastRateAccepted: UInt64 = 0
     private(set) var ingestRate: Double = 0
@@ -108,6 +110,8 @@ final class EngineLoop {
     private static let publishSlice = 16
     /// Time spent publishing per loop turn at most (then the sockets are served), ns.
     private static let publishTimeBudget: UInt64 = 250_000
+    /// A loop turn this long (ns) yields the CPU before the next poll.
+    private static let longTurn: UInt64 = 200_000
     /// Messages drained from one socket before polling again (fairness).
     private static let drainBudget = 512
 
@@ -864,9 +868,20 @@ final class EngineLoop {
         while !shouldStop() {
             if reloadRequested() { _ = reloadConfiguration() }
             let now = clock.now()
-            let wait = max(0, min(nextHeartbeat, nextPublishCheck, nextAlertTick) - now) / 1_000_000
+            // Rounded up: a deadline 0.4 ms away waits 1 ms rather than spinning on
+            // zero-timeout polls until it passes.
+            let wait = (max(0, min(nextHeartbeat, nextPublishCheck, nextAlertTick) - now) + 999_999) / 1_000_000
+            var turnStarted: UInt64 = 0
             do {
+                if yieldBeforePoll {
+                    // The last turn ran long (a publishing backlog, a burst of batches):
+                    // let whatever the scheduler queued behind this thread on its CPU run
+                    // first — often libzmq's I/O thread carrying an alert or ACK out —
+                    // rather than keep the CPU for the scheduler's whole slice (~3 ms).
+                    sched_yield()
+                }
                 let ready = try poller.poll(timeoutMilliseconds: Int(min(wait, 100)))
+                turnStarted = monotonicNanoseconds()
                 if ready > 0 {
                     let generation = pollGeneration
                     for (index, entry) in pollRoles.enumerated() where poller.isReadable(at: index) {
@@ -891,6 +906,7 @@ final class EngineLoop {
                 logger.error("poll failed", metadata: ["error": "\(error)"])
             }
             tick(now: clock.now())
+            yieldBeforePoll = turnStarted > 0 && monotonicNanoseconds() &- turnStarted >= Self.longTurn
         }
     }
 
@@ -1544,7 +1560,7 @@ final class EngineLoop {
             writer.key("bytes")
             writer.integer(last.bytes)
             writer.key("at")
-            writer.string(Timestamps.rfc3339(nanoseconds: Int64(last.at.timeIntervalSince1970 * 1e9)))
+            writer.timestamp(nanoseconds: Int64(last.at.timeIntervalSince1970 * 1e9))
             writer.endObject()
         } else {
             writer.null()

@@ -371,6 +371,34 @@ struct KPIEngineTests {
         #expect(seen.count == 20)
     }
 
+    @Test("takeDue in slices keeps series not yet due, in order, for a later call")
+    func takeDueSlicesKeepNotDue() {
+        let engine = KPIEngine(kpis: [makeKPI("a", groupBy: ["site"], aggregate: .count)], timeZone: utc, now: t0)
+        // s0…s9 published at t0; then s0, s2, s4 change again half a second later,
+        // interleaved with ten new series that were never published.
+        for i in 0..<10 { engine.feed(1, at: t0, now: t0, tags: [("site", "s\(i)")]) }
+        #expect(engine.takeDue(now: t0, interval: second).count == 10)
+        let half = t0 + second / 2
+        for i in 0..<10 {
+            if i % 2 == 0, i < 6 { engine.feed(1, at: half, now: half, tags: [("site", "s\(i)")]) }
+            engine.feed(1, at: half, now: half, tags: [("site", "n\(i)")])
+        }
+        var seen: [String] = []
+        while true {
+            let due = engine.takeDue(now: half, interval: second, limit: 3)
+            if due.isEmpty { break }
+            #expect(due.count <= 3)
+            seen += due.map { $0.group.first?.value ?? "" }
+        }
+        #expect(seen == (0..<10).map { "n\($0)" })
+        // A second after their last publication the three changed series are due, in
+        // the order they changed.
+        #expect(
+            engine.takeDue(now: t0 + second, interval: second, limit: 2).map { $0.group.first?.value } == ["s0", "s2"]
+        )
+        #expect(engine.takeDue(now: t0 + second, interval: second, limit: 2).map { $0.group.first?.value } == ["s4"])
+    }
+
     @Test("takeDue reports series whose samples expired or whose period rolled over")
     func takeDueOnTime() {
         let kpis = [

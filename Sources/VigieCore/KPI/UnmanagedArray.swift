@@ -72,6 +72,17 @@ struct UnmanagedArray<Element> {
         count -= n
     }
 
+    /// Removes the elements in `range`, moving the ones after it down (one move, no
+    /// allocation); keeps the storage.
+    mutating func removeSubrange(_ range: Range<Int>) {
+        let lower = Swift.max(0, range.lowerBound)
+        let upper = Swift.min(count, range.upperBound)
+        guard lower < upper else { return }
+        (base + lower).deinitialize(count: upper - lower)
+        (base + lower).moveInitialize(from: base + upper, count: count - upper)
+        count -= upper - lower
+    }
+
     /// Removes every element, keeping the storage.
     mutating func removeAll() {
         removeLast(count)

@@ -345,16 +345,20 @@ struct WindowGroup {
     // MARK: Publishing
 
     /// The changed series last published at least `interval` ago (or never), in the
-    /// order they changed; marks them published at `now`. O(changed series); allocates
-    /// the result.
+    /// order they changed, at most `limit`; marks them published at `now`. O(changed
+    /// series scanned until `limit` are found); allocates the result.
     mutating func takeDue(now: Int64, interval: Int64, limit: Int = .max) -> [Int] {
         var due: [Int] = []
         var kept = 0
-        for i in 0..<dirtyList.count {
+        var i = 0
+        let n = dirtyList.count
+        // Stops at `limit`: the rest of the list is kept as it is (one move), so taking
+        // a large backlog in small slices costs O(backlog), not O(backlog² / limit).
+        while i < n, due.count < limit {
             let s = Int(dirtyList[i])
             let published = publishedAt[s]
             let (since, overflow) = now.subtractingReportingOverflow(published)
-            if due.count < limit, published == .min || overflow || since >= interval {
+            if published == .min || overflow || since >= interval {
                 due.append(s)
                 publishedAt[s] = now
                 changeMarks[s] &= ~ChangeMark.publish
@@ -362,8 +366,9 @@ struct WindowGroup {
                 dirtyList[kept] = dirtyList[i]
                 kept += 1
             }
+            i += 1
         }
-        dirtyList.removeLast(dirtyList.count - kept)
+        dirtyList.removeSubrange(kept..<i)
         return due
     }
 
