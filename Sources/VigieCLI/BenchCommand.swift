@@ -44,6 +44,17 @@ public struct BenchCommand: ParsableCommand {
     )
     var rate: Int = 0
 
+    @Option(
+        help: ArgumentHelp(
+            """
+            Alert mode: write each timed alert as 'SENT_NS LATENCY_NS' (CLOCK_MONOTONIC, one per \
+            line) to this file, to line the slow ones up with 'perf sched record -k CLOCK_MONOTONIC'.
+            """,
+            valueName: "file"
+        )
+    )
+    var trace: String?
+
     @Option(help: "Measurement name of the generated samples.")
     var measurement: String = "bench"
 
@@ -94,7 +105,8 @@ public struct BenchCommand: ParsableCommand {
                 ingest: resolved.ingest,
                 feed: resolved.feed,
                 durationNs: durationNs,
-                curve: curve
+                curve: curve,
+                trace: trace
             )
             // The daemon's own part (sample received → transition published), since it started.
             if let client = try? ControlClient(context: context, endpoint: resolved.control, curve: curve),
@@ -215,7 +227,8 @@ public struct BenchCommand: ParsableCommand {
         ingest: String,
         feed: String,
         durationNs: Int64,
-        curve: CurveClientCredentials?
+        curve: CurveClientCredentials?,
+        trace: String?
     ) throws
         -> BenchResult
     {
@@ -235,6 +248,7 @@ public struct BenchCommand: ParsableCommand {
         defer { client.close() }
         usleep(300_000)  // let the subscription reach the daemon
         var latencies: [UInt64] = []
+        var sentTimes: [UInt64] = []
         var sequence: UInt64 = 0
         let end = monotonicNanoseconds() + UInt64(durationNs)
         var poller = Poller()
@@ -257,12 +271,25 @@ public struct BenchCommand: ParsableCommand {
                 while let frames = try sub.receiveMultipart(dontWait: true) {
                     if frames.count == 2, frames[1].string.contains(expected) {
                         latencies.append(monotonicNanoseconds() - sentAt)
+                        sentTimes.append(sentAt)
                         got = true
                     }
                 }
             }
             _ = try client.receive(timeoutMilliseconds: 1_000)  // the ACK
             usleep(2_000)
+        }
+        if let trace {
+            let text = zip(sentTimes, latencies).map { "\($0) \($1)\n" }.joined()
+            do {
+                try text.write(toFile: trace, atomically: true, encoding: .utf8)
+            } catch {
+                StandardStreams.writeAll(
+                    2,
+                    "vigie bench: cannot write --trace file \(trace): \(error.localizedDescription)\n"
+                )
+                throw ExitCode(73)  // EX_CANTCREAT
+            }
         }
         latencies.sort()
         func pct(_ q: Double) -> Double? {
