@@ -157,6 +157,43 @@ struct KPIEngineTests {
         #expect(engine.onlyValue(now: t0)?.value == 2)
     }
 
+    @Test("measurements, fields and filter values are told apart by their bytes, not by String equality")
+    func namesByBytes() {
+        let composed = "\u{E9}"  // é
+        let decomposed = "e\u{301}"  // e + combining acute: == composed as a Swift String
+        // Other windows for the decomposed spellings: separate window groups, so only the
+        // selector plan could mix them up.
+        let other = WindowSpec.sliding(nanoseconds: 2 * hour)
+        let filter = { (value: String) in [TagFilter(key: "t", value: value)] }
+        let engine = KPIEngine(
+            kpis: [
+                makeKPI("metric C", metric: composed, aggregate: .count),
+                makeKPI("metric D", metric: decomposed, aggregate: .count, window: other),
+                makeKPI("field C", field: composed, aggregate: .count),
+                makeKPI("field D", field: decomposed, aggregate: .count, window: other),
+                makeKPI("filter C", filters: filter(composed), aggregate: .count),
+                makeKPI("filter D", filters: filter(decomposed), aggregate: .count, window: other),
+            ],
+            timeZone: utc,
+            now: t0
+        )
+        engine.feed(composed, fields: [("value", 1)], at: t0, now: t0)
+        for _ in 0..<2 {
+            engine.feed(decomposed, fields: [("value", 1)], at: t0, now: t0)
+            engine.feed(fields: [(decomposed, 1)], at: t0, now: t0)
+            engine.feed(tags: [("t", decomposed)], fields: [("value", 1)], at: t0, now: t0)
+        }
+        engine.feed(fields: [(composed, 1)], at: t0, now: t0)
+        engine.feed(tags: [("t", composed)], fields: [("value", 1)], at: t0, now: t0)
+        let values = Dictionary(uniqueKeysWithValues: engine.snapshot(now: t0).map { ($0.kpi, $0.value) })
+        #expect(values["metric C"] == 1)
+        #expect(values["metric D"] == 2)
+        #expect(values["field C"] == 1)
+        #expect(values["field D"] == 2)
+        #expect(values["filter C"] == 1)
+        #expect(values["filter D"] == 2)
+    }
+
     @Test("several KPIs on one measurement each get the sample; apply counts applications")
     func severalKPIs() {
         let kpis = [

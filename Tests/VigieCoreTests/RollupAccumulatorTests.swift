@@ -149,6 +149,24 @@ struct RollupAccumulatorTests {
         #expect(rollups.first?.stats.sum == 5)
     }
 
+    @Test("names are told apart by their bytes: canonically equivalent spellings are different names")
+    func namesByBytes() {
+        let composed = "\u{E9}"  // é
+        let decomposed = "e\u{301}"  // e + combining acute: == composed as a Swift String
+        let kpis = [
+            makeKPI("composed", metric: composed, groupBy: [composed], aggregate: .count),
+            makeKPI("decomposed", metric: decomposed, groupBy: [decomposed], aggregate: .count),
+            makeKPI("field", metric: composed, field: decomposed, aggregate: .count),
+        ]
+        var acc = RollupAccumulator(kpis: kpis)
+        acc.feed(composed, tags: [(composed, "x")], fields: [("value", 1), (decomposed, 1)], at: t0)
+        acc.feed(decomposed, tags: [(composed, "y")], fields: [("value", 1), (composed, 1)], at: t0)
+        acc.feed(decomposed, tags: [(decomposed, "z")], fields: [("value", 1)], at: t0)
+        let rollups = acc.drain()
+        #expect(rollups.map(\.kpi) == ["composed", "decomposed", "decomposed", "field"])
+        #expect(rollups.map { $0.group.first?.value } == ["x", "", "z", nil])
+    }
+
     @Test("ratio: numerator and denominator from their own selectors, from one line or several")
     func ratio() throws {
         let kpi = KPIDefinition(
@@ -239,6 +257,83 @@ struct RollupAccumulatorTests {
         acc.feed(tags: [("site", "b")], fields: [("value", 1)], at: t0)
         #expect(acc.seriesOverflow == [3])
         #expect(acc.drain().map(\.group.first?.value) == ["b"])
+    }
+
+    @Test("KPIs with the same group_by keep their own cap, overflow and series order")
+    func sharedGroupBy() {
+        let wide = makeKPI("wide", groupBy: ["site"], aggregate: .count, maxSeries: 3)
+        let narrow = makeKPI("narrow", groupBy: ["site"], aggregate: .sum, maxSeries: 1)
+        let filtered = makeKPI(
+            "filtered",
+            filters: [TagFilter(key: "kind", value: "x")],
+            groupBy: ["site"],
+            aggregate: .count
+        )
+        var acc = RollupAccumulator(kpis: [wide, narrow, filtered])
+        acc.feed(tags: [("site", "a")], fields: [("value", 1)], at: t0)
+        acc.feed(tags: [("site", "b"), ("kind", "x")], fields: [("value", 2)], at: t0)
+        acc.feed(tags: [("site", "c")], fields: [("value", 3)], at: t0)
+        acc.feed(tags: [("site", "d"), ("kind", "x")], fields: [("value", 4)], at: t0)
+        acc.feed(tags: [("kind", "x"), ("site", "a")], fields: [("value", 5)], at: t0)
+        #expect(acc.seriesOverflow == [1, 3, 0])
+        #expect((0..<3).map { acc.seriesCount(ofKPI: $0) } == [3, 1, 3])
+        let rollups = acc.drain()
+        #expect(
+            rollups.map { "\($0.kpi) \($0.group.first?.value ?? "-")" } == [
+                "wide a", "wide b", "wide c", "narrow a", "filtered b", "filtered d", "filtered a",
+            ]
+        )
+        #expect(rollups.map(\.stats.count) == [2, 1, 1, 2, 1, 1, 1])
+        #expect(rollups[3].stats.sum == 6)
+    }
+
+    @Test("many minutes per series in any order, across drains: each sample lands in its (series, minute)")
+    func manyMinutes() throws {
+        var acc = RollupAccumulator(kpis: [
+            makeKPI("k", groupBy: ["site"], aggregate: .sum), makeKPI("n", aggregate: .count, maxSeries: 1),
+        ])
+        var rng = SeededGenerator(seed: 11)
+        var admitted: [String] = []
+        for round in 0..<3 {
+            // 40 sites × 90 minutes: thousands of pending rollups, most series hopping
+            // between minutes from one sample to the next.
+            var expected: [String: [Int64: (count: Int, sum: Double)]] = [:]
+            var perMinute: [Int64: Int] = [:]
+            let sites = round == 2 ? 50 : 40
+            for _ in 0..<6_000 {
+                let site = "s\(Int.random(in: 0..<sites, using: &rng))"
+                let m = Int64.random(in: 0..<90, using: &rng)
+                let v = Double(Int.random(in: 0..<100, using: &rng))
+                let at = t0 + (m - 45) * minute + Int64.random(in: 0..<minute, using: &rng)
+                acc.feed(tags: [("site", site)], fields: [("value", .float(v))], at: at)
+                if !admitted.contains(site) { admitted.append(site) }
+                let start = t0 + (m - 45) * minute
+                let old = expected[site, default: [:]][start] ?? (0, 0)
+                expected[site, default: [:]][start] = (old.count + 1, old.sum + v)
+                perMinute[start, default: 0] += 1
+            }
+            let pairs = expected.values.reduce(0) { $0 + $1.count }
+            #expect(acc.pendingCount == pairs + perMinute.count)
+            let rollups = acc.drain()
+            #expect(acc.pendingCount == 0)
+            let k = rollups.filter { $0.kpi == "k" }
+            // Series in order of admission over the accumulator's life, minutes increasing.
+            var order: [String] = []
+            for r in k where order.last != r.group.first?.value { order.append(r.group.first?.value ?? "") }
+            #expect(order == admitted.filter { expected[$0] != nil })
+            for (a, b) in zip(k, k.dropFirst()) where a.group == b.group {
+                #expect(a.minute < b.minute)
+            }
+            #expect(k.count == pairs)
+            for r in k {
+                let want = try #require(expected[r.group.first?.value ?? ""]?[r.minute])
+                #expect(r.stats.count == want.count && r.stats.sum == want.sum)
+            }
+            let n = rollups.filter { $0.kpi == "n" }
+            #expect(n.map(\.minute) == perMinute.keys.sorted())
+            #expect(n.map(\.stats.count) == perMinute.keys.sorted().map { perMinute[$0] ?? 0 })
+        }
+        #expect(acc.seriesCount(ofKPI: 0) == 50)
     }
 
     @Test("drain: KPI order, then series, then minute; it empties the accumulator")

@@ -55,6 +55,82 @@ let benchmarks: @Sendable () -> Void = {
     } setup: {
         IngestFixture()
     }
+
+    // History: the same batches parsed and folded into per-minute rollups of the same
+    // ten KPIs, as the history thread does with each logged batch. Every series and its
+    // pending minute exist once warm (the lines have no timestamp: they all land in the
+    // receive time's minute), so this is the steady state between two `drain()`s.
+    // Subtract "parse only" for the accumulator alone.
+    Benchmark(
+        "RollupAccumulator add 100-line batch",
+        configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])])
+    ) { benchmark, fixture in
+        for _ in benchmark.scaledIterations {
+            blackHole(fixture.addNextBatch())
+        }
+    } setup: {
+        RollupFixture()
+    }
+
+    // The same with a `drain()` every 500 batches (50,000 lines: one history round at
+    // 50,000 samples/s), which hands out about 10,000 rollups and re-creates every
+    // pending minute afterwards: the amortized cost of a round.
+    Benchmark("RollupAccumulator add 100-line batch + drain every 500 batches") { benchmark, fixture in
+        for _ in benchmark.scaledIterations {
+            blackHole(fixture.addNextBatch())
+            if fixture.next % 500 == 0 { blackHole(fixture.accumulator.drain().count) }
+        }
+    } setup: {
+        RollupFixture()
+    }
+}
+
+/// The ten KPIs of `IngestFixture`, on measurement `bench`: nine grouped by `series`
+/// (one a p90) and one by `site`.
+func benchKPIs() -> [KPIDefinition] {
+    let selector = SampleSelector(metric: "bench")
+    let window = WindowSpec.sliding(nanoseconds: 300 * 1_000_000_000)
+    func kpi(_ name: String, _ aggregate: Aggregate, buckets: Int = 60) -> KPIDefinition {
+        KPIDefinition(
+            name: name,
+            selector: selector,
+            groupBy: ["series"],
+            aggregate: aggregate,
+            window: window,
+            buckets: buckets,
+            maxSeries: 2_000
+        )
+    }
+    var kpis = [
+        kpi("bench.count", .count), kpi("bench.sum", .sum), kpi("bench.mean", .mean), kpi("bench.min", .min),
+        kpi("bench.max", .max), kpi("bench.last", .last), kpi("bench.p90", .quantile(0.9), buckets: 10),
+        kpi("bench.rate", .rate(perSeconds: 1)), kpi("bench.share", .share(threshold: 500, below: true)),
+    ]
+    kpis.append(
+        KPIDefinition(
+            name: "bench.site_mean",
+            selector: selector,
+            groupBy: ["site"],
+            aggregate: .mean,
+            window: .today
+        )
+    )
+    return kpis
+}
+
+/// 64 batches of 100 lines over 1,000 `series` and 7 `site` values, no timestamps.
+func benchBatches() -> [[UInt8]] {
+    var rng = SystemRandomNumberGenerator()
+    var line = 0
+    return (0..<64).map { _ in
+        var text = ""
+        for _ in 0..<100 {
+            let value = Double(Int.random(in: 1...100_000, using: &rng)) / 100
+            text += "bench,series=s\(line % 1_000),site=site\(line % 7) value=\(value)\n"
+            line += 1
+        }
+        return Array(text.utf8)
+    }
 }
 
 /// Ten KPIs like `config/bench.toml`, warmed so every series exists; with
@@ -68,46 +144,10 @@ final class IngestFixture {
 
     init(trackingAll: Bool = false) {
         now = SystemClock().now()
-        let selector = SampleSelector(metric: "bench")
-        let window = WindowSpec.sliding(nanoseconds: 300 * 1_000_000_000)
-        func kpi(_ name: String, _ aggregate: Aggregate, buckets: Int = 60) -> KPIDefinition {
-            KPIDefinition(
-                name: name,
-                selector: selector,
-                groupBy: ["series"],
-                aggregate: aggregate,
-                window: window,
-                buckets: buckets,
-                maxSeries: 2_000
-            )
-        }
-        var kpis = [
-            kpi("bench.count", .count), kpi("bench.sum", .sum), kpi("bench.mean", .mean), kpi("bench.min", .min),
-            kpi("bench.max", .max), kpi("bench.last", .last), kpi("bench.p90", .quantile(0.9), buckets: 10),
-            kpi("bench.rate", .rate(perSeconds: 1)), kpi("bench.share", .share(threshold: 500, below: true)),
-        ]
-        kpis.append(
-            KPIDefinition(
-                name: "bench.site_mean",
-                selector: selector,
-                groupBy: ["site"],
-                aggregate: .mean,
-                window: .today
-            )
-        )
+        let kpis = benchKPIs()
         engine = KPIEngine(kpis: kpis, timeZone: TimeZone(identifier: "Pacific/Noumea") ?? .current, now: now)
         if trackingAll { engine.trackChanges(forKPIs: Set(kpis.indices)) }
-        var rng = SystemRandomNumberGenerator()
-        var line = 0
-        batches = (0..<64).map { _ in
-            var text = ""
-            for _ in 0..<100 {
-                let value = Double(Int.random(in: 1...100_000, using: &rng)) / 100
-                text += "bench,series=s\(line % 1_000),site=site\(line % 7) value=\(value)\n"
-                line += 1
-            }
-            return Array(text.utf8)
-        }
+        batches = benchBatches()
         for _ in 0..<(batches.count * 2) { _ = applyNextBatch() }
         if trackingAll { _ = engine.takeChangedForAlerts(now: now) }
     }
@@ -138,5 +178,36 @@ final class IngestFixture {
             }
         }
         return fields
+    }
+}
+
+/// A history accumulator for the ten KPIs of `IngestFixture`, warmed so every series
+/// and its pending minute exist.
+final class RollupFixture {
+    let parser = LineProtocolParser()
+    var accumulator: RollupAccumulator
+    let batches: [[UInt8]]
+    var next = 0
+    let now: Int64
+
+    init() {
+        now = SystemClock().now()
+        accumulator = RollupAccumulator(kpis: benchKPIs())
+        batches = benchBatches()
+        for _ in 0..<(batches.count * 2) { _ = addNextBatch() }
+    }
+
+    func addNextBatch() -> Int {
+        let batch = batches[next % batches.count]
+        next += 1
+        var applied = 0
+        let now = self.now
+        batch.withUnsafeBytes { bytes in
+            _ = parser.parse(bytes) { line in
+                applied += accumulator.add(line, receivedAt: now)
+            } onError: { _ in
+            }
+        }
+        return applied
     }
 }

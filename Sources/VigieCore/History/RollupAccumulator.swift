@@ -1,30 +1,50 @@
 /// Folds accepted lines into per-minute rollups of every KPI series, for the history
 /// store.
 ///
-/// A line feeds a KPI exactly as it feeds the engine (`KPIEngine.apply`): its
-/// measurement is the selector's `metric`, it has the selector's field (first
-/// occurrence), every `where` filter's tag is present with the exact value (unescaped
-/// bytes compared), and the field is numeric (booleans as 1/0) and finite; a ratio KPI
-/// takes its numerator and its denominator from their own selectors. The series is the
-/// KPI's `group_by` tag values (a missing tag is the empty value), the minute is
-/// `floor(time / 60 s)` of the sample's time — the line's timestamp, or the batch's
-/// receive time when it has none. Unlike a sliding window, history has no lateness:
-/// a sample of any age lands in its minute.
+/// A line feeds a KPI exactly as it feeds the engine, through the same plan
+/// (`SelectorIndex`, with the checks of `KPIEngine.apply`): its measurement is the
+/// selector's `metric`, it has the selector's field (first occurrence), every `where`
+/// filter's tag is present with the exact value (unescaped bytes compared), and the
+/// field is numeric (booleans as 1/0) and finite; a ratio KPI takes its numerator and
+/// its denominator from their own selectors. The series is the KPI's `group_by` tag
+/// values (a missing tag is the empty value), the minute is `floor(time / 60 s)` of the
+/// sample's time — the line's timestamp, or the batch's receive time when it has none.
+/// Unlike a sliding window, history has no lateness: a sample of any age lands in its
+/// minute.
 ///
 /// **Series cap.** Each KPI admits at most its `max_series` series over the
 /// accumulator's life (the first ones seen, as the engine does); samples of further
-/// series are counted in `seriesOverflow` and dropped.
+/// series are counted in `seriesOverflow` and dropped. KPIs with the same `group_by`
+/// share one series space (`SeriesTable`), so a line's group values are hashed and
+/// looked up once per distinct `group_by`; each KPI still numbers its own series
+/// densely in the order it admitted them and counts its own cap.
 ///
-/// **Cost.** `add` is O(tags × (filters + group keys) + fields) per feed of the line's
-/// measurement; it allocates nothing once the series and the pending minute exist
-/// (a measurement is found by hash, series by hash confirmed byte by byte). Memory:
-/// the admitted series' tag values, plus one `MinuteRollup` (about 100 bytes, and a
-/// sketch's bins for a quantile KPI) per (KPI, series, minute) touched since the last
-/// `drain()`: drain about every second.
+/// **Cost.** `add` looks the measurement up in the selector plan, finds each tag and
+/// field key the plan needs in one pass over the line, checks each distinct selector
+/// once, hashes the group values and probes once per series space, then per fed KPI
+/// finds its series and the pending minute: each series remembers its last pending
+/// minute and where it is, so a sample of that minute (the common case) costs a
+/// compare; another minute is found in an open-addressing table of the pending rollups.
+/// O(tags × tag keys + fields × field keys + filters + spaces + fed KPIs), no `String`,
+/// no `Dictionary`. Once the series and the pending minute exist it allocates nothing
+/// and touches no reference count; only a quantile KPI's sketch makes its copy-on-write
+/// uniqueness check, and allocates while it grows to the spread of its data. Creating
+/// a series allocates its key bytes and its group's strings; creating a pending minute
+/// appends to storage `drain()` keeps (allocating only when there are more pending
+/// rollups than ever before), plus the sketch's bins for a quantile KPI.
 ///
-/// **Thread ownership.** A value type owned by one thread (the history thread); pure,
-/// no I/O, no clock.
-public struct RollupAccumulator {
+/// **Memory.** Per series space, its series' key bytes and names; per KPI, 16 bytes
+/// per admitted series and 4 per series of its space; per (KPI, series, minute)
+/// touched since the last `drain()`, one `MinuteRollup` (about 250 bytes, and a
+/// sketch's bins for a quantile KPI) and about 30 bytes of bookkeeping: drain about
+/// every second.
+///
+/// **Ownership.** Non-copyable: the hot state lives in `UnmanagedArray`s (plain memory,
+/// no reference count, no copy-on-write check) that the accumulator frees in its
+/// `deinit`, so exactly one value owns them. Pass it `inout` or borrowed; assigning a
+/// new accumulator to a variable frees the old one. A value type owned by one thread
+/// (the history thread); pure, no I/O, no clock.
+public struct RollupAccumulator: ~Copyable {
     /// The KPI definitions, in the order given to `init`.
     public let kpis: [KPIDefinition]
     /// When set, a line it rejects (given its line number, timestamp and receive
@@ -32,63 +52,73 @@ public struct RollupAccumulator {
     /// replayed line as ingest did.
     public let policy: IngestPolicy?
 
-    /// Which side of a KPI a selector feeds.
-    private enum Role {
-        case value
-        case numerator
-        case denominator
+    /// One admitted series of one KPI.
+    private struct Series {
+        /// Its series number in the KPI's series space.
+        let spaceSeries: Int32
+        /// Index in the pending arrays of its rollup for `minute`, −1 when it has no
+        /// pending rollup.
+        var pending: Int32
+        /// The minute of its last pending rollup used.
+        var minute: Int64
     }
 
-    /// One selector of one KPI.
-    private struct Feed {
-        let kpi: Int
-        let role: Role
-        let field: [UInt8]
-        let filterKeys: [[UInt8]]
-        let filterValues: [[UInt8]]
-    }
-
-    /// A measurement some selector names, and what its lines feed.
-    private struct Measurement {
-        let name: [UInt8]
-        var feeds: [Feed]
-    }
-
-    /// The series a KPI has admitted.
-    private struct SeriesSpace {
-        /// `group_by` keys, as bytes.
-        let keys: [[UInt8]]
+    /// Per-KPI state (plain values and `UnmanagedArray`s).
+    private struct KPIState {
+        /// Index of its series space.
+        let space: Int
+        /// `max_series` (at least 0).
         let maxSeries: Int
-        /// Per series, its unescaped group values.
-        var values: [[[UInt8]]] = []
-        /// Per series, its group tags.
-        var names: [[TagPair]] = []
-        /// Series numbers by hash of their group values (collisions listed).
-        var byHash: [UInt64: [Int32]] = [:]
+        /// Whether its rollups keep a quantile sketch.
+        let sketched: Bool
+        /// `share` threshold and side, when the aggregate is `share`.
+        let hasShare: Bool
+        let threshold: Double
+        let below: Bool
+        /// Samples dropped over the cap.
+        var overflow = 0
+        /// Per space series (as far as this KPI has seen): its KPI series, −1 when not
+        /// admitted.
+        var local: UnmanagedArray<Int32>
+        /// Per KPI series, in order of admission.
+        var series: UnmanagedArray<Series>
+
+        func deallocate() {
+            local.deallocate()
+            series.deallocate()
+        }
     }
 
     /// A pending rollup's identity.
-    private struct PendingKey: Hashable {
+    private struct PendingKey: Equatable {
         let kpi: Int32
+        /// KPI series number.
         let series: Int32
         let minute: Int64
     }
 
-    private let measurements: [Measurement]
-    /// Measurement indices by FNV-1a hash of the name.
-    private let measurementsByHash: [UInt64: [Int]]
-    /// Per KPI: `share` threshold and side, when the aggregate is `share`.
-    private let shares: [(threshold: Double, below: Bool)?]
-    /// Per KPI: whether rollups keep a quantile sketch.
-    private let sketched: [Bool]
-    private var spaces: [SeriesSpace]
-    private var pendingIndex: [PendingKey: Int] = [:]
-    private var pendingKeys: [PendingKey] = []
-    private var pendingStats: [MinuteRollup] = []
+    /// What each measurement's lines feed: one feed per KPI selector, window group =
+    /// KPI index.
+    private let index: SelectorIndex
+    /// Series spaces, one per distinct `group_by`.
+    private var spaces: UnmanagedArray<SeriesTable>
+    /// Per space, its `group_by` keys.
+    private let spaceKeys: [[String]]
+    /// Per space and space series, its group tags (for `drain`; appended when a series
+    /// is created).
+    private var names: [[[TagPair]]]
+    /// Per KPI, in `kpis` order.
+    private var states: UnmanagedArray<KPIState>
+    /// Per-line scratch: resolved tag slots, field slots, then matched selectors.
+    private let scratch: UnmanagedArray<Int32>
+    /// Pending rollups: identity and statistics, in order of creation.
+    private var pendingKeys: UnmanagedArray<PendingKey>
+    private var pendingStats: UnmanagedArray<MinuteRollup>
+    /// Pending index per slot, −1 when empty: an open-addressing table over
+    /// `pendingKeys` (power-of-two size, load ≤ ½), for minutes other than a series'
+    /// last one.
+    private var pendingSlots: UnmanagedArray<Int32>
 
-    /// Per KPI (in `kpis` order): samples dropped because their series would exceed
-    /// the KPI's `max_series`. Monotonic over the accumulator's life.
-    public private(set) var seriesOverflow: [Int]
     /// Lines skipped because `policy` rejects them.
     public private(set) var rejectedLines = 0
     /// Values folded into a rollup (a ratio line feeding both sides counts twice).
@@ -99,50 +129,78 @@ public struct RollupAccumulator {
     public init(kpis: [KPIDefinition], policy: IngestPolicy? = nil) {
         self.kpis = kpis
         self.policy = policy
-        var measurements: [Measurement] = []
-        var byName: [[UInt8]: Int] = [:]
-        func add(_ selector: SampleSelector, kpi: Int, role: Role) {
-            let name = Array(selector.metric.utf8)
-            let feed = Feed(
-                kpi: kpi,
-                role: role,
-                field: Array(selector.field.utf8),
-                filterKeys: selector.filters.map { Array($0.key.utf8) },
-                filterValues: selector.filters.map { Array($0.value.utf8) }
-            )
-            if let m = byName[name] {
-                measurements[m].feeds.append(feed)
-            } else {
-                byName[name] = measurements.count
-                measurements.append(Measurement(name: name, feeds: [feed]))
-            }
-        }
-        var shares: [(threshold: Double, below: Bool)?] = []
+        // Spaces by `group_by` bytes (tag keys are matched by bytes, not `String`
+        // equality, which would merge "é" and "e\u{301}").
+        var spaceOf: [[[UInt8]]: Int] = [:]
+        var spaceKeys: [[String]] = []
+        var sources: [FeedSource] = []
+        var states = UnmanagedArray<KPIState>(capacity: kpis.count)
         for (k, kpi) in kpis.enumerated() {
+            let space: Int
+            let groupBy = kpi.groupBy.map { Array($0.utf8) }
+            if let s = spaceOf[groupBy] {
+                space = s
+            } else {
+                space = spaceKeys.count
+                spaceOf[groupBy] = space
+                spaceKeys.append(kpi.groupBy)
+            }
+            func feed(_ selector: SampleSelector, _ role: SelectorRole) {
+                sources.append(FeedSource(group: k, selector: selector, role: role, groupBy: kpi.groupBy, space: space))
+            }
             if kpi.aggregate == .ratio {
-                add(kpi.selector, kpi: k, role: .numerator)
-                if let denominator = kpi.denominator { add(denominator, kpi: k, role: .denominator) }
+                feed(kpi.selector, .numerator)
+                if let denominator = kpi.denominator { feed(denominator, .denominator) }
             } else {
-                add(kpi.selector, kpi: k, role: .value)
+                feed(kpi.selector, .value)
             }
-            if case .share(let threshold, let below) = kpi.aggregate {
-                shares.append((threshold, below))
-            } else {
-                shares.append(nil)
-            }
+            var share: (threshold: Double, below: Bool)?
+            if case .share(let threshold, let below) = kpi.aggregate { share = (threshold, below) }
+            states.append(
+                KPIState(
+                    space: space,
+                    maxSeries: Swift.max(0, Swift.min(kpi.maxSeries, Int(Int32.max))),
+                    sketched: kpi.aggregate.needsSketch,
+                    hasShare: share != nil,
+                    threshold: share?.threshold ?? 0,
+                    below: share?.below ?? false,
+                    local: UnmanagedArray(),
+                    series: UnmanagedArray()
+                )
+            )
         }
-        var byHash: [UInt64: [Int]] = [:]
-        for (m, measurement) in measurements.enumerated() {
-            byHash[fnv1a(measurement.name), default: []].append(m)
-        }
-        self.measurements = measurements
-        self.measurementsByHash = byHash
-        self.shares = shares
-        self.sketched = kpis.map(\.aggregate.needsSketch)
-        self.spaces = kpis.map {
-            SeriesSpace(keys: $0.groupBy.map { Array($0.utf8) }, maxSeries: Swift.max(0, $0.maxSeries))
-        }
-        self.seriesOverflow = Array(repeating: 0, count: kpis.count)
+        var spaces = UnmanagedArray<SeriesTable>(capacity: spaceKeys.count)
+        for keys in spaceKeys { spaces.append(SeriesTable(keyCount: keys.count)) }
+        let index = SelectorIndex(sources: sources)
+        self.index = index
+        self.spaces = spaces
+        self.spaceKeys = spaceKeys
+        self.names = Array(repeating: [], count: spaceKeys.count)
+        self.states = states
+        self.scratch = UnmanagedArray(
+            repeating: -1,
+            count: index.maxTagKeys + index.maxFieldKeys + index.maxSelectors
+        )
+        self.pendingKeys = UnmanagedArray(capacity: 64)
+        self.pendingStats = UnmanagedArray(capacity: 64)
+        self.pendingSlots = UnmanagedArray(repeating: -1, count: 128)
+    }
+
+    deinit {
+        for s in 0..<spaces.count { spaces[s].deallocate() }
+        spaces.deallocate()
+        for k in 0..<states.count { states[k].deallocate() }
+        states.deallocate()
+        scratch.deallocate()
+        pendingKeys.deallocate()
+        pendingStats.deallocate()
+        pendingSlots.deallocate()
+    }
+
+    /// Per KPI (in `kpis` order): samples dropped because their series would exceed
+    /// the KPI's `max_series`. Monotonic over the accumulator's life. Allocates.
+    public var seriesOverflow: [Int] {
+        (0..<states.count).map { states[$0].overflow }
     }
 
     /// Number of (KPI, series, minute) rollups waiting for `drain()`.
@@ -151,7 +209,7 @@ public struct RollupAccumulator {
     /// Number of series KPI number `kpi` (an index into `kpis`) has admitted; 0 for an
     /// index out of range.
     public func seriesCount(ofKPI kpi: Int) -> Int {
-        kpi >= 0 && kpi < spaces.count ? spaces[kpi].values.count : 0
+        kpi >= 0 && kpi < states.count ? states[kpi].series.count : 0
     }
 
     /// Folds every value of `line` that some KPI selects into its series' minute.
@@ -167,133 +225,215 @@ public struct RollupAccumulator {
             rejectedLines &+= 1
             return 0
         }
-        guard let candidates = measurementsByHash[line.measurement.fnv1a()] else { return 0 }
+        guard let e = index.lookup(line.measurement) else { return 0 }
+        let entry = index.entries[e]
+        let tagAt = scratch.base
+        let fieldAt = tagAt + index.maxTagKeys
+        let selectorField = fieldAt + index.maxFieldKeys
+        index.resolve(tags: line.tags, of: entry, into: tagAt)
+        index.resolve(fields: line.fields, of: entry, into: fieldAt)
+        var matched = false
+        let firstSelector = Int(entry.selectorStart)
+        for s in 0..<Int(entry.selectorCount) {
+            let f = index.match(selector: firstSelector + s, tags: line.tags, tagAt: tagAt, fieldAt: fieldAt)
+            selectorField[s] = f
+            if f >= 0 { matched = true }
+        }
+        guard matched else { return 0 }
         let time = line.timestamp ?? receivedAt
         let minute = HistoryResolution.minute.start(of: time)
         var applied = 0
-        for m in candidates {
-            let measurement = measurements[m]
-            guard line.measurement.equals(measurement.name) else { continue }
-            for feed in measurement.feeds {
-                guard let value = Self.value(of: feed, in: line) else { continue }
-                let k = feed.kpi
-                guard let series = series(ofKPI: k, line: line) else {
-                    seriesOverflow[k] &+= 1
+        var use = -1
+        var probe = SeriesTable.Probe(hash: 0, series: -1, slot: 0)
+        var probed = false
+        let firstFeed = Int(entry.feedStart)
+        for i in firstFeed..<(firstFeed + Int(entry.feedCount)) {
+            let feed = index.feeds[i]
+            let f = Int(selectorField[Int(feed.selector)])
+            guard f >= 0, let value = line.fields[f].value.numericValue, value.isFinite else { continue }
+            let k = Int(feed.group)
+            let state = states.base + k
+            // The series: probed once per line and space, created once.
+            if Int(feed.spaceUse) != use {
+                use = Int(feed.spaceUse)
+                probed = false
+            }
+            let spaceUse = index.spaceUses[use]
+            let space = Int(spaceUse.space)
+            let keySlots = UnsafePointer(index.keySlots.base + Int(spaceUse.keySlotStart))
+            if !probed {
+                probe = spaces[space].probe(tags: line.tags, keySlots: keySlots, tagAt: tagAt)
+                probed = true
+            }
+            var s =
+                probe.series >= 0 && probe.series < state.pointee.local.count
+                ? Int(state.pointee.local[probe.series]) : -1
+            if s < 0 {
+                guard state.pointee.series.count < state.pointee.maxSeries else {
+                    state.pointee.overflow &+= 1
                     continue
                 }
-                let key = PendingKey(kpi: Int32(truncatingIfNeeded: k), series: series, minute: minute)
-                let p: Int
-                if let existing = pendingIndex[key] {
-                    p = existing
-                } else {
-                    p = pendingKeys.count
-                    pendingIndex[key] = p
-                    pendingKeys.append(key)
-                    pendingStats.append(MinuteRollup(withSketch: sketched[k]))
-                }
-                switch feed.role {
-                case .value:
-                    var hit = false
-                    if let share = shares[k] {
-                        hit = share.below ? value < share.threshold : value > share.threshold
+                if probe.series < 0 {
+                    let created = createSeries(
+                        space: space,
+                        probe: probe,
+                        tags: line.tags,
+                        keySlots: keySlots,
+                        tagAt: tagAt
+                    )
+                    guard created >= 0 else {
+                        state.pointee.overflow &+= 1
+                        continue
                     }
-                    pendingStats[p].add(value, at: time, hit: hit)
-                case .numerator: pendingStats[p].addNumerator(value)
-                case .denominator: pendingStats[p].addDenominator(value)
+                    probe = SeriesTable.Probe(hash: probe.hash, series: created, slot: probe.slot)
                 }
-                applied &+= 1
+                s = Self.admit(spaceSeries: probe.series, into: state)
             }
+            // The pending minute: most samples hit the series' last one.
+            let series = state.pointee.series.base + s
+            let p: Int
+            if series.pointee.pending >= 0, series.pointee.minute == minute {
+                p = Int(series.pointee.pending)
+            } else {
+                p = pending(kpi: k, series: s, minute: minute, hasPending: series.pointee.pending >= 0)
+                series.pointee.pending = Int32(truncatingIfNeeded: p)
+                series.pointee.minute = minute
+            }
+            let stats = pendingStats.base + p
+            switch feed.role {
+            case .value:
+                var hit = false
+                if state.pointee.hasShare {
+                    let threshold = state.pointee.threshold
+                    hit = state.pointee.below ? value < threshold : value > threshold
+                }
+                stats.pointee.add(value, at: time, hit: hit)
+            case .numerator: stats.pointee.addNumerator(value)
+            case .denominator: stats.pointee.addDenominator(value)
+            }
+            applied &+= 1
         }
         appliedSamples &+= applied
         return applied
     }
 
-    /// The value `feed` takes from `line`: its field's numeric value when the line
-    /// passes every filter and the value is finite, else `nil`.
-    private static func value(of feed: Feed, in line: ParsedLine) -> Double? {
-        let field = feed.field.withUnsafeBufferPointer { line.fieldValue(forKey: $0) }
-        guard let v = field?.numericValue, v.isFinite else { return nil }
-        for f in 0..<feed.filterKeys.count {
-            let tag = feed.filterKeys[f].withUnsafeBufferPointer { line.tagValue(forKey: $0) }
-            guard let tag, tag.equals(feed.filterValues[f]) else { return nil }
+    /// Creates the series `probe` stands for in space `space` and records its names.
+    /// Returns its space series number, or −1 when the space is full. Allocates.
+    @inline(never)
+    private mutating func createSeries(
+        space: Int,
+        probe: SeriesTable.Probe,
+        tags: UnsafeBufferPointer<ParsedTag>,
+        keySlots: UnsafePointer<Int32>,
+        tagAt: UnsafePointer<Int32>
+    ) -> Int {
+        let g = spaces[space].insert(probe, tags: tags, keySlots: keySlots, tagAt: tagAt)
+        guard g >= 0 else { return -1 }
+        let keys = spaceKeys[space]
+        var pairs: [TagPair] = []
+        pairs.reserveCapacity(keys.count)
+        for (i, key) in keys.enumerated() {
+            let t = Int(tagAt[Int(keySlots[i])])
+            pairs.append(TagPair(key: key, value: t >= 0 ? tags[t].value.string : ""))
         }
-        return v
+        names[space].append(pairs)
+        return g
     }
 
-    /// The series of `line` in KPI `k`, admitting it when new and under the cap;
-    /// `nil` when the cap is reached.
-    private mutating func series(ofKPI k: Int, line: ParsedLine) -> Int32? {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for key in spaces[k].keys {
-            if let tag = key.withUnsafeBufferPointer({ line.tagValue(forKey: $0) }) { hash = tag.fnv1a(seed: hash) }
-            // A separator byte that UTF-8 never uses, so ("ab", "c") and ("a", "bc") differ.
-            hash = (hash ^ 0xFF) &* 0x0000_0100_0000_01B3
-        }
-        if let list = spaces[k].byHash[hash] {
-            for s in list where matches(series: Int(s), ofKPI: k, line: line) { return s }
-        }
-        guard spaces[k].values.count < spaces[k].maxSeries, spaces[k].values.count < Int(Int32.max) else {
-            return nil
-        }
-        var values: [[UInt8]] = []
-        var names: [TagPair] = []
-        for key in spaces[k].keys {
-            let tag = key.withUnsafeBufferPointer { line.tagValue(forKey: $0) }
-            let bytes = tag?.bytes ?? []
-            values.append(bytes)
-            names.append(
-                TagPair(key: String(decoding: key, as: UTF8.self), value: String(decoding: bytes, as: UTF8.self))
-            )
-        }
-        let s = Int32(truncatingIfNeeded: spaces[k].values.count)
-        spaces[k].values.append(values)
-        spaces[k].names.append(names)
-        spaces[k].byHash[hash, default: []].append(s)
+    /// Admits space series `g` (not yet admitted, under the cap) into the KPI `state`
+    /// points to; returns its KPI series number. Allocates now and then.
+    @inline(never)
+    private static func admit(spaceSeries g: Int, into state: UnsafeMutablePointer<KPIState>) -> Int {
+        let s = state.pointee.series.count
+        while state.pointee.local.count <= g { state.pointee.local.append(-1) }
+        state.pointee.local[g] = Int32(truncatingIfNeeded: s)
+        state.pointee.series.append(Series(spaceSeries: Int32(truncatingIfNeeded: g), pending: -1, minute: 0))
         return s
     }
 
-    /// True when series `s` of KPI `k` has `line`'s group values.
-    private func matches(series s: Int, ofKPI k: Int, line: ParsedLine) -> Bool {
-        let space = spaces[k]
-        for (i, key) in space.keys.enumerated() {
-            let tag = key.withUnsafeBufferPointer { line.tagValue(forKey: $0) }
-            let stored = space.values[s][i]
-            if let tag {
-                if !tag.equals(stored) { return false }
-            } else if !stored.isEmpty {
-                return false
-            }
+    /// Slot of `key` in a pending table of `mask + 1` slots, where its probe starts.
+    @inline(__always)
+    private static func home(of key: PendingKey, mask: Int) -> Int {
+        var x =
+            UInt64(bitPattern: key.minute)
+            ^ (UInt64(UInt32(bitPattern: key.kpi)) << 32 | UInt64(UInt32(bitPattern: key.series)))
+        x ^= x >> 33
+        x &*= 0xff51_afd7_ed55_8ccd
+        x ^= x >> 33
+        x &*= 0xc4ce_b9fe_1a85_ec53
+        x ^= x >> 33
+        return Int(truncatingIfNeeded: x) & mask
+    }
+
+    /// The pending rollup of KPI `k`'s series `s` for `minute`, created when absent
+    /// (`hasPending` false: the series has none at all, no need to look). Allocates
+    /// only when the pending storage grows (and for a new sketch's bins).
+    @inline(never)
+    private mutating func pending(kpi k: Int, series s: Int, minute: Int64, hasPending: Bool) -> Int {
+        let key = PendingKey(kpi: Int32(truncatingIfNeeded: k), series: Int32(truncatingIfNeeded: s), minute: minute)
+        let mask = pendingSlots.count - 1
+        var i = Self.home(of: key, mask: mask)
+        while true {
+            let p = Int(pendingSlots[i])
+            if p < 0 { break }
+            if hasPending, pendingKeys[p] == key { return p }
+            i = (i + 1) & mask
         }
-        return true
+        let p = pendingKeys.count
+        pendingKeys.append(key)
+        pendingStats.append(MinuteRollup(withSketch: states[k].sketched))
+        pendingSlots[i] = Int32(truncatingIfNeeded: p)
+        if pendingKeys.count * 2 > pendingSlots.count { growPending() }
+        return p
+    }
+
+    /// Doubles the pending table and re-inserts every pending rollup.
+    private mutating func growPending() {
+        let slots = UnmanagedArray<Int32>(repeating: -1, count: pendingSlots.count * 2)
+        let mask = slots.count - 1
+        for p in 0..<pendingKeys.count {
+            var i = Self.home(of: pendingKeys[p], mask: mask)
+            while slots[i] >= 0 { i = (i + 1) & mask }
+            slots[i] = Int32(truncatingIfNeeded: p)
+        }
+        pendingSlots.deallocate()
+        pendingSlots = slots
     }
 
     /// Every pending rollup, KPI by KPI in `kpis` order, each KPI's series in the
     /// order they were admitted, each series' minutes in increasing order; then
     /// forgets them (keeping their storage). Admitted series stay admitted.
     ///
-    /// O(pending × log pending); allocates the result.
+    /// O(pending × log pending + pending table size); allocates the result.
     public mutating func drain() -> [KPIRollup] {
-        let order = pendingKeys.indices.sorted { a, b in
-            let x = pendingKeys[a]
-            let y = pendingKeys[b]
+        let keys = pendingKeys
+        let order = (0..<keys.count).sorted { a, b in
+            let x = keys[a]
+            let y = keys[b]
             return (x.kpi, x.series, x.minute) < (y.kpi, y.series, y.minute)
         }
         var out: [KPIRollup] = []
         out.reserveCapacity(order.count)
         for p in order {
-            let key = pendingKeys[p]
+            let key = keys[p]
+            let k = Int(key.kpi)
+            let state = states[k]
+            let g = Int(state.series[Int(key.series)].spaceSeries)
             out.append(
                 KPIRollup(
-                    kpi: kpis[Int(key.kpi)].name,
-                    group: spaces[Int(key.kpi)].names[Int(key.series)],
+                    kpi: kpis[k].name,
+                    group: names[state.space][g],
                     minute: key.minute,
                     stats: pendingStats[p]
                 )
             )
         }
-        pendingIndex.removeAll(keepingCapacity: true)
-        pendingKeys.removeAll(keepingCapacity: true)
-        pendingStats.removeAll(keepingCapacity: true)
+        for p in 0..<keys.count {
+            states[Int(keys[p].kpi)].series[Int(keys[p].series)].pending = -1
+        }
+        for i in 0..<pendingSlots.count { pendingSlots[i] = -1 }
+        pendingKeys.removeAll()
+        pendingStats.removeAll()
         return out
     }
 }

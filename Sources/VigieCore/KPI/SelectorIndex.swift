@@ -119,13 +119,16 @@ final class SelectorIndex {
     /// Plans `sources` (each feed of each window group), by measurement in order of
     /// first appearance.
     init(sources: [FeedSource]) {
-        var byMeasurement: [String: Int] = [:]
+        // Names are told apart by their UTF-8 bytes, as lines are matched: `String`
+        // equality would merge canonically equivalent spellings ("é" and "e\u{301}").
+        var byMeasurement: [[UInt8]: Int] = [:]
         var grouped: [[FeedSource]] = []
         for source in sources {
-            if let e = byMeasurement[source.selector.metric] {
+            let metric = Array(source.selector.metric.utf8)
+            if let e = byMeasurement[metric] {
                 grouped[e].append(source)
             } else {
-                byMeasurement[source.selector.metric] = grouped.count
+                byMeasurement[metric] = grouped.count
                 grouped.append([source])
             }
         }
@@ -149,34 +152,38 @@ final class SelectorIndex {
         for group in grouped {
             let measurement = group[0].selector.metric
             // Names this measurement's lines are searched for, each once.
-            var tagSlot: [String: Int32] = [:]
+            var tagSlot: [[UInt8]: Int32] = [:]
             var tagNames: [String] = []
             func slot(ofTag key: String) -> Int32 {
-                if let s = tagSlot[key] { return s }
+                if let s = tagSlot[Array(key.utf8)] { return s }
                 let s = Int32(truncatingIfNeeded: tagNames.count)
-                tagSlot[key] = s
+                tagSlot[Array(key.utf8)] = s
                 tagNames.append(key)
                 return s
             }
-            var fieldSlot: [String: Int32] = [:]
+            var fieldSlot: [[UInt8]: Int32] = [:]
             var fieldNames: [String] = []
-            var selectorNumber: [SampleSelector: Int32] = [:]
+            var selectorNumber: [[[UInt8]]: Int32] = [:]
             let firstSelector = Int32(truncatingIfNeeded: selectors.count)
             var spaceUseNumber: [Int: Int32] = [:]
             var entryFeeds: [Feed] = []
             for source in group {
                 let selector: Int32
-                if let s = selectorNumber[source.selector] {
+                // Field, then each filter's key and value.
+                let selectorKey =
+                    [Array(source.selector.field.utf8)]
+                    + source.selector.filters.flatMap { [Array($0.key.utf8), Array($0.value.utf8)] }
+                if let s = selectorNumber[selectorKey] {
                     selector = s
                 } else {
                     selector = Int32(truncatingIfNeeded: selectorNumber.count)
-                    selectorNumber[source.selector] = selector
+                    selectorNumber[selectorKey] = selector
                     let field: Int32
-                    if let f = fieldSlot[source.selector.field] {
+                    if let f = fieldSlot[selectorKey[0]] {
                         field = f
                     } else {
                         field = Int32(truncatingIfNeeded: fieldNames.count)
-                        fieldSlot[source.selector.field] = field
+                        fieldSlot[selectorKey[0]] = field
                         fieldNames.append(source.selector.field)
                     }
                     let firstFilter = Int32(truncatingIfNeeded: filters.count)
