@@ -1059,7 +1059,16 @@ final class EngineLoop {
         guard !changed.isEmpty else { return }
         alertReceipt = receivedAt
         defer { alertReceipt = 0 }
+        let before = feed.published
         alerts.evaluate(changed, now: now, feed: feed)
+        if feed.published != before {
+            // A transition is on its way out: libzmq's I/O thread must run to send it. It
+            // was just woken, often onto this CPU (the scheduler places a wakee beside its
+            // waker), where it would wait until this thread blocks or its slice ends —
+            // perf sched showed it queued up to 2 ms behind the next batches while the
+            // other CPU sat idle. Rare (transitions only), so one syscall is nothing.
+            sched_yield()
+        }
     }
 
     private func recordAlertLatency(_ nanoseconds: UInt64) {
