@@ -11,7 +11,8 @@
 # libzmq threads, loopback TCP) and vigied's own part from its `stats` (message received
 # → transition published). Last, the machine's floor: a one-byte round trip between two
 # processes over pipes, which has the same number of thread wake-ups as the shortest
-# possible push → feed path.
+# possible push → feed path. docs/alert-latency.md explains the figures and how to trace
+# a slow alert (`vigie bench --mode alert --trace FILE` with `perf sched record`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rate=${1:-50000}
