@@ -97,6 +97,8 @@ final class EngineLoop {
     private var nextPublishCheck: Int64
     /// The last loop turn kept the CPU for at least `longTurn`.
     private var yieldBeforePoll = false
+    /// When the current stretch of work began (monotonic ns; 0 outside a turn).
+    private var workingSince: UInt64 = 0
     private var lastRateAt: Int64
     private var lastRateAccepted: UInt64 = 0
     private(set) var ingestRate: Double = 0
@@ -871,7 +873,6 @@ final class EngineLoop {
             // Rounded up: a deadline 0.4 ms away waits 1 ms rather than spinning on
             // zero-timeout polls until it passes.
             let wait = (max(0, min(nextHeartbeat, nextPublishCheck, nextAlertTick) - now) + 999_999) / 1_000_000
-            var turnStarted: UInt64 = 0
             do {
                 if yieldBeforePoll {
                     // The last turn ran long (a publishing backlog, a burst of batches):
@@ -881,7 +882,7 @@ final class EngineLoop {
                     sched_yield()
                 }
                 let ready = try poller.poll(timeoutMilliseconds: Int(min(wait, 100)))
-                turnStarted = monotonicNanoseconds()
+                workingSince = monotonicNanoseconds()
                 if ready > 0 {
                     let generation = pollGeneration
                     for (index, entry) in pollRoles.enumerated() where poller.isReadable(at: index) {
@@ -906,7 +907,8 @@ final class EngineLoop {
                 logger.error("poll failed", metadata: ["error": "\(error)"])
             }
             tick(now: clock.now())
-            yieldBeforePoll = turnStarted > 0 && monotonicNanoseconds() &- turnStarted >= Self.longTurn
+            yieldBeforePoll = workingSince > 0 && monotonicNanoseconds() &- workingSince >= Self.longTurn
+            workingSince = 0
         }
     }
 
@@ -1091,8 +1093,15 @@ final class EngineLoop {
                 logger.warning("receive failed", metadata: ["error": "\(error)"])
                 return
             }
-            // One clock read per message, and only when rules exist.
-            let receivedAt = alerts.isEmpty ? 0 : monotonicNanoseconds()
+            // A long drain (a backlog of batches) gives the CPU away now and then, so an
+            // I/O thread queued behind this one (bringing the next message in, or an
+            // ACK or alert out) is not held for the scheduler's whole slice.
+            let received = monotonicNanoseconds()
+            if workingSince > 0, received &- workingSince >= Self.longTurn {
+                sched_yield()
+                workingSince = monotonicNanoseconds()
+            }
+            let receivedAt = alerts.isEmpty ? 0 : received
             switch role {
             case .ingest:
                 handleIngest(socket: socket, frameCount: count, curve: curve)
