@@ -6,9 +6,11 @@ Key files are zcert certificates (as `vigie keygen` writes them), read with pyzm
 zmq.auth.load_certificate. Sends BATCHES batches of LINES lines, cycling through the
 METRICs, waits up to 3 s for the ACKs and prints one JSON object: acked, accepted,
 rejected, the first errors, and the handshake failures the socket monitor saw. Every
-socket has linger 0, so the script exits at once after printing.
+socket has linger 0, and the script exits right after printing (os._exit: no libzmq
+teardown to wait for).
 """
 import json
+import os
 import sys
 import time
 
@@ -65,7 +67,7 @@ while result["acked"] < batches and time.time() < deadline:
         else:
             result["errors"].append({"frames": [f.decode("utf-8", "replace") for f in frames]})
 print(json.dumps(result), flush=True)
-socket.disable_monitor()
-monitor.close(linger=0)
-socket.close(linger=0)
-context.term()
+# The result is out: leave without libzmq's teardown. Closing the monitor and
+# terminating the context still hung now and then (a refused CURVE peer keeps
+# reconnecting), holding the test for its whole 20 s timeout.
+os._exit(0)
