@@ -228,18 +228,8 @@ public struct RollupAccumulator: ~Copyable {
         guard let e = index.lookup(line.measurement) else { return 0 }
         let entry = index.entries[e]
         let tagAt = scratch.base
-        let fieldAt = tagAt + index.maxTagKeys
-        let selectorField = fieldAt + index.maxFieldKeys
-        index.resolve(tags: line.tags, of: entry, into: tagAt)
-        index.resolve(fields: line.fields, of: entry, into: fieldAt)
-        var matched = false
-        let firstSelector = Int(entry.selectorStart)
-        for s in 0..<Int(entry.selectorCount) {
-            let f = index.match(selector: firstSelector + s, tags: line.tags, tagAt: tagAt, fieldAt: fieldAt)
-            selectorField[s] = f
-            if f >= 0 { matched = true }
-        }
-        guard matched else { return 0 }
+        let selectorField = tagAt + index.maxTagKeys + index.maxFieldKeys
+        guard index.matchSelectors(of: line, entry: entry, scratch: tagAt) else { return 0 }
         let time = line.timestamp ?? receivedAt
         let minute = HistoryResolution.minute.start(of: time)
         var applied = 0
@@ -329,14 +319,9 @@ public struct RollupAccumulator: ~Copyable {
     ) -> Int {
         let g = spaces[space].insert(probe, tags: tags, keySlots: keySlots, tagAt: tagAt)
         guard g >= 0 else { return -1 }
-        let keys = spaceKeys[space]
-        var pairs: [TagPair] = []
-        pairs.reserveCapacity(keys.count)
-        for (i, key) in keys.enumerated() {
-            let t = Int(tagAt[Int(keySlots[i])])
-            pairs.append(TagPair(key: key, value: t >= 0 ? tags[t].value.string : ""))
-        }
-        names[space].append(pairs)
+        names[space].append(
+            SeriesTable.groupTags(keys: spaceKeys[space], tags: tags, keySlots: keySlots, tagAt: tagAt)
+        )
         return g
     }
 

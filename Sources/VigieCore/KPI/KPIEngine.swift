@@ -276,18 +276,8 @@ public final class KPIEngine {
         }
         let entry = index.entries[e]
         let tagAt = scratch.base
-        let fieldAt = tagAt + index.maxTagKeys
-        let selectorField = fieldAt + index.maxFieldKeys
-        index.resolve(tags: line.tags, of: entry, into: tagAt)
-        index.resolve(fields: line.fields, of: entry, into: fieldAt)
-        var matched = false
-        let firstSelector = Int(entry.selectorStart)
-        for s in 0..<Int(entry.selectorCount) {
-            let f = index.match(selector: firstSelector + s, tags: line.tags, tagAt: tagAt, fieldAt: fieldAt)
-            selectorField[s] = f
-            if f >= 0 { matched = true }
-        }
-        guard matched else {
+        let selectorField = tagAt + index.maxTagKeys + index.maxFieldKeys
+        guard index.matchSelectors(of: line, entry: entry, scratch: tagAt) else {
             totals.pointee.unmatchedLines &+= 1
             return 0
         }
@@ -370,14 +360,9 @@ public final class KPIEngine {
     ) -> Int {
         let g = spaces[space].insert(probe, tags: tags, keySlots: keySlots, tagAt: tagAt)
         guard g >= 0 else { return -1 }
-        let keys = spaceKeys[space]
-        var pairs: [TagPair] = []
-        pairs.reserveCapacity(keys.count)
-        for (i, key) in keys.enumerated() {
-            let t = Int(tagAt[Int(keySlots[i])])
-            pairs.append(TagPair(key: key, value: t >= 0 ? tags[t].value.string : ""))
-        }
-        names[space].append(pairs)
+        names[space].append(
+            SeriesTable.groupTags(keys: spaceKeys[space], tags: tags, keySlots: keySlots, tagAt: tagAt)
+        )
         return g
     }
 

@@ -346,6 +346,26 @@ final class SelectorIndex {
         }
     }
 
+    /// Resolves `line`'s tags and fields for `entry` and checks each of its selectors,
+    /// in the scratch laid out as `tagAt` (`maxTagKeys`), `fieldAt` (`maxFieldKeys`),
+    /// then `selectorField` (`maxSelectors`): `selectorField[s]` is the field index of
+    /// the entry's selector `s`, −1 when it does not match. True when one matches.
+    @inline(__always)
+    func matchSelectors(of line: ParsedLine, entry: Entry, scratch tagAt: UnsafeMutablePointer<Int32>) -> Bool {
+        let fieldAt = tagAt + maxTagKeys
+        let selectorField = fieldAt + maxFieldKeys
+        resolve(tags: line.tags, of: entry, into: tagAt)
+        resolve(fields: line.fields, of: entry, into: fieldAt)
+        var matched = false
+        let firstSelector = Int(entry.selectorStart)
+        for s in 0..<Int(entry.selectorCount) {
+            let f = match(selector: firstSelector + s, tags: line.tags, tagAt: tagAt, fieldAt: fieldAt)
+            selectorField[s] = f
+            if f >= 0 { matched = true }
+        }
+        return matched
+    }
+
     /// The field index of selector `selector` (global number) when the line has its
     /// field and passes every filter, else −1; `tagAt` and `fieldAt` as resolved.
     @inline(__always)

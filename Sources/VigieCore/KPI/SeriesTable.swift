@@ -127,6 +127,21 @@ struct SeriesTable {
         return true
     }
 
+    /// The group tags of a line's series: each of `keys` with its value in the line
+    /// (`tags[tagAt[keySlots[i]]]`, the empty value when absent), for publishing and
+    /// history. Allocates; called once per series created.
+    static func groupTags(
+        keys: [String],
+        tags: UnsafeBufferPointer<ParsedTag>,
+        keySlots: UnsafePointer<Int32>,
+        tagAt: UnsafePointer<Int32>
+    ) -> [TagPair] {
+        keys.enumerated().map { i, key in
+            let t = Int(tagAt[Int(keySlots[i])])
+            return TagPair(key: key, value: t >= 0 ? tags[t].value.string : "")
+        }
+    }
+
     /// Creates the series `probe` (absent) stands for and returns its number, or −1 when
     /// the table holds `Int32.max` series. Appends the key bytes (allocates now and
     /// then); the caller records the series' names.
