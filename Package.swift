@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "vigie-agent", targets: ["vigie-agent"]),
         .library(name: "VigieCore", targets: ["VigieCore"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+        .library(name: "VigieStore", targets: ["VigieStore"]),
         .library(name: "VigieDaemon", targets: ["VigieDaemon"]),
         .library(name: "VigieTesting", targets: ["VigieTesting"]),
     ],
@@ -44,7 +45,10 @@ let package = Package(
         .target(name: "CCRC32C"),
         .target(
             name: "VigieStore",
-            dependencies: ["CCRC32C", "VigieCore", "VigieConfig", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CCRC32C", "VigieCore", "VigieConfig", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .target(

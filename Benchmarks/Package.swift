@@ -15,6 +15,7 @@ let package = Package(
             name: "IngestBenchmarks",
             dependencies: [
                 .product(name: "VigieCore", package: "vigie"),
+                .product(name: "VigieStore", package: "vigie"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/IngestBenchmarks",

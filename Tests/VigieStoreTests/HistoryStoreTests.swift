@@ -108,6 +108,55 @@ struct HistoryStoreTests {
         #expect(try store.position() == 2)
     }
 
+    @Test("a row without values keeps min, max and last NULL; a sum that is no number stays NULL")
+    func nullColumns() throws {
+        let dir = try HistoryDirectory()
+        let store = try HistoryStore(path: dir.file("h.sqlite"))
+        var numerators = MinuteRollup(withSketch: false)
+        numerators.addNumerator(3)
+        numerators.addNumerator(4)
+        var huge = stats([(1e308, t0 + second)])
+        huge.merge(stats([(-1e308, t0 + 2 * second)]))
+        huge.sum = .infinity - .infinity
+        try store.write(
+            rollups: [
+                KPIRollup(kpi: "ratio", group: [], minute: t0, stats: numerators),
+                KPIRollup(kpi: "huge", group: [], minute: t0, stats: huge),
+            ],
+            events: [],
+            position: 1
+        )
+        try store.write(
+            rollups: [KPIRollup(kpi: "huge", group: [], minute: t0, stats: stats([(5, t0 + 3 * second)]))],
+            events: [],
+            position: 2
+        )
+        let rows = try store.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.kpi, m.* FROM minute_rollup m JOIN series s ON s.id = m.series ORDER BY s.kpi
+                    """
+            )
+        }
+        #expect(rows.count == 2)
+        let huge2 = try #require(rows.first)
+        #expect(huge2["kpi"] as String == "huge")
+        #expect(huge2["count"] as Int == 3)
+        #expect(huge2["sum"] as Double? == nil)
+        #expect(huge2["min"] as Double == -1e308)
+        #expect(huge2["last"] as Double == 5)
+        let ratio = try #require(rows.last)
+        #expect(ratio["kpi"] as String == "ratio")
+        #expect(ratio["count"] as Int == 0)
+        #expect(ratio["num_count"] as Int == 2)
+        #expect(ratio["num"] as Double == 7)
+        #expect(ratio["min"] as Double? == nil)
+        #expect(ratio["max"] as Double? == nil)
+        #expect(ratio["last"] as Double? == nil)
+        #expect(ratio["last_ts"] as Int64? == nil)
+    }
+
     @Test("sketches are decoded, merged and re-encoded: the row answers as one sketch of every value")
     func sketches() throws {
         let dir = try HistoryDirectory()

@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import VigieCore
+import VigieStore
 
 /// The daemon's hot path without sockets: parse a received 100-line batch in place and
 /// apply every line to ten KPIs (one a p90) over 1,000 series — what the engine thread
@@ -82,6 +83,21 @@ let benchmarks: @Sendable () -> Void = {
         }
     } setup: {
         RollupFixture()
+    }
+
+    // History: one round of the history thread's writes at the bench's load — a
+    // second's rollups of ten KPIs × 1,000 series (10,000 minute rows and their hour
+    // rows, one of the KPIs with sketches), merged into rows that already exist, in one
+    // transaction, in a real SQLite file. One iteration = one round.
+    Benchmark(
+        "HistoryStore write one round: 10,000 rollups + their hours",
+        configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(10))
+    ) { benchmark, fixture in
+        for _ in benchmark.scaledIterations {
+            try fixture.writeRound()
+        }
+    } setup: {
+        try HistoryWriteFixture()
     }
 }
 
@@ -209,5 +225,50 @@ final class RollupFixture {
             }
         }
         return applied
+    }
+}
+
+/// A history database in a temporary directory with one round of rollups for the ten
+/// KPIs of `IngestFixture` already written, and that round to write again.
+final class HistoryWriteFixture {
+    let directory: URL
+    let store: HistoryStore
+    let rollups: [KPIRollup]
+    var position: UInt64 = 0
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try HistoryStore(path: directory.appendingPathComponent("history.sqlite").path)
+        let now = SystemClock().now()
+        let minute = HistoryResolution.minute.start(of: now)
+        var rollups: [KPIRollup] = []
+        for kpi in benchKPIs() {
+            let quantile = if case .quantile = kpi.aggregate { true } else { false }
+            for s in 0..<1_000 {
+                var stats = MinuteRollup(withSketch: quantile)
+                for i in 0..<5 { stats.add(Double((s * 7 + i * 13) % 1_000) / 10, at: now + Int64(i), hit: i < 2) }
+                rollups.append(
+                    KPIRollup(
+                        kpi: kpi.name,
+                        group: [TagPair(key: "series", value: "s\(s)")],
+                        minute: minute,
+                        stats: stats
+                    )
+                )
+            }
+        }
+        self.rollups = rollups
+        try writeRound()
+    }
+
+    deinit {
+        try? store.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func writeRound() throws {
+        position += 1
+        try store.write(rollups: rollups, events: [], position: position)
     }
 }
