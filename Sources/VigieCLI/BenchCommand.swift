@@ -18,8 +18,10 @@ public struct BenchCommand: ParsableCommand {
 
     @Option(
         help: """
-            'acked' (DEALER→ROUTER, waits for ACKs), 'push' (fire-and-forget PUSH→PULL) or 'alert' \
-            (push → alert on the feed latency, needs the bench_alerte rule of config/bench.toml).
+            'acked' (DEALER→ROUTER, waits for ACKs), 'push' (fire-and-forget PUSH→PULL), 'alert' \
+            (push → alert on the feed latency, needs the bench_alerte rule of config/bench.toml) or \
+            'floor' (the same hops through an echo peer in this process that does no work: what the \
+            machine and libzmq cost, to set beside an 'alert' run; needs no daemon).
             """
     )
     var mode: String = "acked"
@@ -117,8 +119,10 @@ public struct BenchCommand: ParsableCommand {
                 timed.daemonP99 = latency["p99_ms"] as? Double
             }
             result = timed
+        case "floor":
+            result = try BenchFloor.run(durationNs: durationNs, trace: trace)
         default:
-            throw ValidationError("--mode must be 'acked', 'push' or 'alert'")
+            throw ValidationError("--mode must be 'acked', 'push', 'alert' or 'floor'")
         }
         print(json ? result.json : result.text)
         if result.samples == 0 { throw ExitCode(75) }
@@ -279,32 +283,31 @@ public struct BenchCommand: ParsableCommand {
             _ = try client.receive(timeoutMilliseconds: 1_000)  // the ACK
             usleep(2_000)
         }
-        if let trace {
-            let text = zip(sentTimes, latencies).map { "\($0) \($1)\n" }.joined()
-            do {
-                try text.write(toFile: trace, atomically: true, encoding: .utf8)
-            } catch {
-                StandardStreams.writeAll(
-                    2,
-                    "vigie bench: cannot write --trace file \(trace): \(error.localizedDescription)\n"
-                )
-                throw ExitCode(73)  // EX_CANTCREAT
-            }
-        }
-        latencies.sort()
-        func pct(_ q: Double) -> Double? {
-            guard !latencies.isEmpty else { return nil }
-            return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))]) / 1e6
-        }
+        if let trace { try Self.writeTrace(trace, sentTimes: sentTimes, latencies: latencies) }
         return BenchResult(
             mode: "alert",
             samples: latencies.count,
             rejected: 0,
             batches: Int(sequence),
             seconds: Double(durationNs) / 1e9,
-            p50: pct(0.5),
-            p99: pct(0.99)
+            latencies: latencies
         )
+    }
+
+    /// `--trace FILE`: one 'SENT_NS LATENCY_NS' line per timed message.
+    ///
+    /// - Throws: `ExitCode(73)` (EX_CANTCREAT) after saying why on stderr.
+    static func writeTrace(_ path: String, sentTimes: [UInt64], latencies: [UInt64]) throws {
+        let text = zip(sentTimes, latencies).map { "\($0) \($1)\n" }.joined()
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            StandardStreams.writeAll(
+                2,
+                "vigie bench: cannot write --trace file \(path): \(error.localizedDescription)\n"
+            )
+            throw ExitCode(73)  // EX_CANTCREAT
+        }
     }
 
     private func runPush(
@@ -357,10 +360,50 @@ struct BenchResult {
 
     var rate: Double { seconds > 0 ? Double(samples) / seconds : 0 }
 
+    /// A timed run (`alert`, `floor`): p50 and p99 of `latencies` (ns), in ms.
+    init(mode: String, samples: Int, rejected: Int, batches: Int, seconds: Double, latencies: [UInt64]) {
+        let sorted = latencies.sorted()
+        func pct(_ q: Double) -> Double? {
+            guard !sorted.isEmpty else { return nil }
+            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) / 1e6
+        }
+        self.init(
+            mode: mode,
+            samples: samples,
+            rejected: rejected,
+            batches: batches,
+            seconds: seconds,
+            p50: pct(0.5),
+            p99: pct(0.99)
+        )
+    }
+
+    init(
+        mode: String,
+        samples: Int,
+        rejected: Int,
+        batches: Int,
+        seconds: Double,
+        p50: Double?,
+        p99: Double?
+    ) {
+        self.mode = mode
+        self.samples = samples
+        self.rejected = rejected
+        self.batches = batches
+        self.seconds = seconds
+        self.p50 = p50
+        self.p99 = p99
+    }
+
     var text: String {
         var s =
             "\(mode): \(samples) samples in \(batches) batches, "
             + String(format: "%.2f s: %.0f samples/s", seconds, rate)
+        if mode == "floor", let p50, let p99 {
+            return "floor: \(samples) round trips through a no-work peer (DEALER→ROUTER, PUB→SUB): p50 "
+                + String(format: "%.2f ms, p99 %.2f ms", p50, p99)
+        }
         if mode == "alert", let p50, let p99 {
             var line =
                 "alert: \(samples) alert transitions timed: push → feed latency p50 "

@@ -319,6 +319,31 @@ struct DaemonEndToEndTests {
         daemon.stop()
     }
 
+    @Test("vigie bench --mode floor times round trips through its own no-work peer, no daemon needed")
+    func benchFloorNeedsNoDaemon() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-floor-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trace = dir.appendingPathComponent("trace.txt").path
+        let bench = try BinaryRunner.run(
+            "vigie",
+            arguments: ["bench", "--mode", "floor", "--duration", "1s", "--json", "--trace", trace],
+            timeout: 30
+        )
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any])
+        #expect(result["mode"] as? String == "floor")
+        // One round trip every 5 ms or so: well over 50 in a second, every one answered.
+        let timed = result["samples"] as? Int ?? 0
+        #expect(timed > 50 && timed == result["batches"] as? Int, "\(result)")
+        let p50 = try #require(result["ack_p50_ms"] as? Double)
+        let p99 = try #require(result["ack_p99_ms"] as? Double)
+        #expect(p50 > 0 && p50 <= p99)
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == timed)
+        #expect(lines.allSatisfy { $0.split(separator: " ").compactMap { UInt64($0) }.count == 2 })
+    }
+
     @Test func pacedBenchSendsAtTheRequestedRate() throws {
         let daemon = try DaemonProcess(kpis: e2eKPIs)
         let bench = try BinaryRunner.run(
