@@ -157,6 +157,53 @@ struct HistoryStoreTests {
         #expect(ratio["last_ts"] as Int64? == nil)
     }
 
+    @Test("vigie_sketch_merge: NULL or bytes that do not decode count as absent; a corrupt row sketch is replaced")
+    func sketchMergeFunction() throws {
+        let dir = try HistoryDirectory()
+        let store = try HistoryStore(path: dir.file("h.sqlite"))
+        var a = QuantileSketch()
+        for v in 1...50 { a.add(Double(v)) }
+        var b = QuantileSketch()
+        for v in 51...80 { b.add(Double(v)) }
+        let ea = HistoryFunctions.encode(a)
+        let eb = HistoryFunctions.encode(b)
+        let junk = Data([0xDE, 0xAD, 0xBE, 0xEF])
+        func merge(_ x: Data?, _ y: Data?) throws -> QuantileSketch? {
+            let out = try store.pool.read { db in
+                try Data.fetchOne(db, sql: "SELECT vigie_sketch_merge(?, ?)", arguments: [x, y])
+            }
+            return try out.map { try #require(HistoryFunctions.decode($0)) }
+        }
+        #expect(try merge(ea, eb)?.count == 80)
+        #expect(try merge(nil, eb)?.count == 30)
+        #expect(try merge(ea, nil)?.count == 50)
+        #expect(try merge(junk, eb)?.count == 30)
+        #expect(try merge(ea, junk)?.count == 50)
+        #expect(try merge(junk, junk) == nil)
+        #expect(try merge(nil, nil) == nil)
+
+        // Through a write: a row whose stored sketch went bad takes the incoming one.
+        try store.write(
+            rollups: [
+                KPIRollup(kpi: "p90", group: [], minute: t0, stats: stats([(1, t0), (2, t0 + 1)], sketch: true))
+            ],
+            events: [],
+            position: 1
+        )
+        try store.pool.write { db in try db.execute(sql: "UPDATE minute_rollup SET sketch = ?", arguments: [junk]) }
+        try store.write(
+            rollups: [KPIRollup(kpi: "p90", group: [], minute: t0, stats: stats([(7, t0 + 2)], sketch: true))],
+            events: [],
+            position: 2
+        )
+        let data = try #require(try row(store, table: "minute_rollup", time: t0)?["sketch"] as Data?)
+        let sketch = try #require(HistoryFunctions.decode(data))
+        #expect(sketch.count == 1)
+        #expect(sketch.max == 7)
+        let hour = try #require(try row(store, table: "hour_rollup", time: t0)?["sketch"] as Data?)
+        #expect(HistoryFunctions.decode(hour)?.count == 3)
+    }
+
     @Test("sketches are decoded, merged and re-encoded: the row answers as one sketch of every value")
     func sketches() throws {
         let dir = try HistoryDirectory()

@@ -16,10 +16,10 @@ import VigieCore
 /// **Writes** (`write`) are meant to be batched about once a second by one history
 /// thread, off the engine thread: each is one transaction that merges the rollups into
 /// their minute rows and hour rows (SQL upserts; sketches are merged by a SQL function
-/// in Swift), inserts the events and records the position. Rows are bound through
-/// SQLite's C API (`RollupUpsert`), not GRDB's `StatementArguments`, which cost more
-/// than SQLite itself at this rate. A release build writes a round of 10,000 minute
-/// rollups and their hours in about 0.1 s (`make bench`, "HistoryStore write one
+/// through SQLite's C API), inserts the events and records the position. Rows are
+/// bound through the C API too (`RollupUpsert`), not GRDB's `StatementArguments`, which
+/// cost more than SQLite itself at this rate. A release build writes a round of 10,000
+/// minute rollups and their hours in about 0.1 s (`make bench`, "HistoryStore write one
 /// round"); a month of a city of 24 KPIs × 5 series is about 240 MB.
 ///
 /// **Thread safety.** `Sendable`: every method may be called from any thread; writes
@@ -49,7 +49,7 @@ public final class HistoryStore: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            HistoryFunctions.install(in: db)
+            try HistoryFunctions.install(in: db)
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)

@@ -24,15 +24,13 @@ final class RollupUpsert {
     ///
     /// - Throws: `DatabaseError` when SQLite refuses the statement.
     init(table: String, time: String, in db: Database) throws {
-        guard let connection = db.sqliteConnection else {
-            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "history database is closed")
-        }
+        let connection = try SQLiteC.connection(of: db)
         self.connection = connection
         let sql = Self.sql(table: table, time: time)
         var prepared: SQLiteStatement?
         let code = sqlite3_prepare_v2(connection, sql, -1, &prepared, nil)
         guard code == SQLITE_OK, let prepared else {
-            throw Self.error(code, connection)
+            throw SQLiteC.error(code, connection)
         }
         statement = prepared
     }
@@ -74,14 +72,14 @@ final class RollupUpsert {
             writer.removeAll()
             sketch.encode(into: &writer)
             writer.bytes.withUnsafeBytes { raw in
-                _ = sqlite3_bind_blob(statement, 13, raw.baseAddress, Int32(raw.count), Self.transient)
+                _ = sqlite3_bind_blob(statement, 13, raw.baseAddress, Int32(raw.count), SQLiteC.transient)
             }
         } else {
             Self.bindNull(statement, 13)
         }
         let code = sqlite3_step(statement)
         sqlite3_reset(statement)
-        guard code == SQLITE_DONE else { throw Self.error(code, connection) }
+        guard code == SQLITE_DONE else { throw SQLiteC.error(code, connection) }
     }
 
     /// A double as SQLite stores it: NaN is NULL (as GRDB binds it), so a sum that is
@@ -96,16 +94,6 @@ final class RollupUpsert {
 
     private static func bindNull(_ statement: SQLiteStatement, _ index: Int32) {
         sqlite3_bind_null(statement, index)
-    }
-
-    /// `SQLITE_TRANSIENT`: SQLite copies the bytes before the bind returns.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    private static func error(_ code: Int32, _ connection: SQLiteConnection) -> DatabaseError {
-        DatabaseError(
-            resultCode: ResultCode(rawValue: code),
-            message: String(cString: sqlite3_errmsg(connection))
-        )
     }
 
     /// The upsert of one rollup row into `table`, keyed by (`series`, `time`): counts
