@@ -360,42 +360,6 @@ struct BenchResult {
 
     var rate: Double { seconds > 0 ? Double(samples) / seconds : 0 }
 
-    /// A timed run (`alert`, `floor`): p50 and p99 of `latencies` (ns), in ms.
-    init(mode: String, samples: Int, rejected: Int, batches: Int, seconds: Double, latencies: [UInt64]) {
-        let sorted = latencies.sorted()
-        func pct(_ q: Double) -> Double? {
-            guard !sorted.isEmpty else { return nil }
-            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) / 1e6
-        }
-        self.init(
-            mode: mode,
-            samples: samples,
-            rejected: rejected,
-            batches: batches,
-            seconds: seconds,
-            p50: pct(0.5),
-            p99: pct(0.99)
-        )
-    }
-
-    init(
-        mode: String,
-        samples: Int,
-        rejected: Int,
-        batches: Int,
-        seconds: Double,
-        p50: Double?,
-        p99: Double?
-    ) {
-        self.mode = mode
-        self.samples = samples
-        self.rejected = rejected
-        self.batches = batches
-        self.seconds = seconds
-        self.p50 = p50
-        self.p99 = p99
-    }
-
     var text: String {
         var s =
             "\(mode): \(samples) samples in \(batches) batches, "
@@ -450,5 +414,26 @@ struct BenchResult {
         }
         w.endObject()
         return w.string
+    }
+}
+
+extension BenchResult {
+    /// A timed run (`alert`, `floor`): p50 and p99 of `latencies` (ns), in ms. (In an
+    /// extension, so the memberwise initializer stays.)
+    init(mode: String, samples: Int, rejected: Int, batches: Int, seconds: Double, latencies: [UInt64]) {
+        let sorted = latencies.sorted()
+        func pct(_ q: Double) -> Double? {
+            guard !sorted.isEmpty else { return nil }
+            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) / 1e6
+        }
+        self.init(
+            mode: mode,
+            samples: samples,
+            rejected: rejected,
+            batches: batches,
+            seconds: seconds,
+            p50: pct(0.5),
+            p99: pct(0.99)
+        )
     }
 }

@@ -194,6 +194,25 @@ struct KPIEngineTests {
         #expect(values["filter D"] == 2)
     }
 
+    @Test("group_by keys are told apart by their bytes: each KPI's series carry its own spelling")
+    func groupByKeysByBytes() {
+        let composed = "\u{E9}"  // é
+        let decomposed = "e\u{301}"  // == composed as a Swift String
+        let engine = KPIEngine(
+            kpis: [
+                makeKPI("group C", groupBy: [composed], aggregate: .count),
+                makeKPI("group D", groupBy: [decomposed], aggregate: .count, window: .sliding(nanoseconds: 2 * hour)),
+            ],
+            timeZone: utc,
+            now: t0
+        )
+        engine.feed(tags: [(decomposed, "y")], fields: [("value", 1)], at: t0, now: t0)
+        let d = engine.snapshot(now: t0).filter { $0.kpi == "group D" }
+        #expect(d.count == 1)
+        #expect(d.first?.group.map { Array($0.key.utf8) } == [Array(decomposed.utf8)])
+        #expect(d.first?.group.first?.value == "y")
+    }
+
     @Test("several KPIs on one measurement each get the sample; apply counts applications")
     func severalKPIs() {
         let kpis = [

@@ -100,13 +100,9 @@ public struct RollupAccumulator: ~Copyable {
     /// What each measurement's lines feed: one feed per KPI selector, window group =
     /// KPI index.
     private let index: SelectorIndex
-    /// Series spaces, one per distinct `group_by`.
-    private var spaces: UnmanagedArray<SeriesTable>
-    /// Per space, its `group_by` keys.
-    private let spaceKeys: [[String]]
-    /// Per space and space series, its group tags (for `drain`; appended when a series
-    /// is created).
-    private var names: [[[TagPair]]]
+    /// Series spaces, one per distinct `group_by`, with each series' group tags (for
+    /// `drain`).
+    private let spaces: SeriesSpaces
     /// Per KPI, in `kpis` order.
     private var states: UnmanagedArray<KPIState>
     /// Per-line scratch: resolved tag slots, field slots, then matched selectors.
@@ -129,22 +125,11 @@ public struct RollupAccumulator: ~Copyable {
     public init(kpis: [KPIDefinition], policy: IngestPolicy? = nil) {
         self.kpis = kpis
         self.policy = policy
-        // Spaces by `group_by` bytes (tag keys are matched by bytes, not `String`
-        // equality, which would merge "é" and "e\u{301}").
-        var spaceOf: [[[UInt8]]: Int] = [:]
-        var spaceKeys: [[String]] = []
+        var layout = SeriesSpaces.Layout()
         var sources: [FeedSource] = []
         var states = UnmanagedArray<KPIState>(capacity: kpis.count)
         for (k, kpi) in kpis.enumerated() {
-            let space: Int
-            let groupBy = kpi.groupBy.map { Array($0.utf8) }
-            if let s = spaceOf[groupBy] {
-                space = s
-            } else {
-                space = spaceKeys.count
-                spaceOf[groupBy] = space
-                spaceKeys.append(kpi.groupBy)
-            }
+            let space = layout.space(for: kpi.groupBy)
             func feed(_ selector: SampleSelector, _ role: SelectorRole) {
                 sources.append(FeedSource(group: k, selector: selector, role: role, groupBy: kpi.groupBy, space: space))
             }
@@ -169,13 +154,9 @@ public struct RollupAccumulator: ~Copyable {
                 )
             )
         }
-        var spaces = UnmanagedArray<SeriesTable>(capacity: spaceKeys.count)
-        for keys in spaceKeys { spaces.append(SeriesTable(keyCount: keys.count)) }
         let index = SelectorIndex(sources: sources)
         self.index = index
-        self.spaces = spaces
-        self.spaceKeys = spaceKeys
-        self.names = Array(repeating: [], count: spaceKeys.count)
+        self.spaces = SeriesSpaces(layout)
         self.states = states
         self.scratch = UnmanagedArray(
             repeating: -1,
@@ -187,8 +168,6 @@ public struct RollupAccumulator: ~Copyable {
     }
 
     deinit {
-        for s in 0..<spaces.count { spaces[s].deallocate() }
-        spaces.deallocate()
         for k in 0..<states.count { states[k].deallocate() }
         states.deallocate()
         scratch.deallocate()
@@ -252,7 +231,7 @@ public struct RollupAccumulator: ~Copyable {
             let space = Int(spaceUse.space)
             let keySlots = UnsafePointer(index.keySlots.base + Int(spaceUse.keySlotStart))
             if !probed {
-                probe = spaces[space].probe(tags: line.tags, keySlots: keySlots, tagAt: tagAt)
+                probe = spaces.tables[space].probe(tags: line.tags, keySlots: keySlots, tagAt: tagAt)
                 probed = true
             }
             var s =
@@ -264,7 +243,7 @@ public struct RollupAccumulator: ~Copyable {
                     continue
                 }
                 if probe.series < 0 {
-                    let created = createSeries(
+                    let created = spaces.create(
                         space: space,
                         probe: probe,
                         tags: line.tags,
@@ -305,24 +284,6 @@ public struct RollupAccumulator: ~Copyable {
         }
         appliedSamples &+= applied
         return applied
-    }
-
-    /// Creates the series `probe` stands for in space `space` and records its names.
-    /// Returns its space series number, or −1 when the space is full. Allocates.
-    @inline(never)
-    private mutating func createSeries(
-        space: Int,
-        probe: SeriesTable.Probe,
-        tags: UnsafeBufferPointer<ParsedTag>,
-        keySlots: UnsafePointer<Int32>,
-        tagAt: UnsafePointer<Int32>
-    ) -> Int {
-        let g = spaces[space].insert(probe, tags: tags, keySlots: keySlots, tagAt: tagAt)
-        guard g >= 0 else { return -1 }
-        names[space].append(
-            SeriesTable.groupTags(keys: spaceKeys[space], tags: tags, keySlots: keySlots, tagAt: tagAt)
-        )
-        return g
     }
 
     /// Admits space series `g` (not yet admitted, under the cap) into the KPI `state`
@@ -407,7 +368,7 @@ public struct RollupAccumulator: ~Copyable {
             out.append(
                 KPIRollup(
                     kpi: kpis[k].name,
-                    group: names[state.space][g],
+                    group: spaces.names[state.space][g],
                     minute: key.minute,
                     stats: pendingStats[p]
                 )

@@ -162,7 +162,7 @@ extension KPIEngine {
                 w.writeString(filter.value)
             }
         }
-        let groupBy = spaceKeys[group.space]
+        let groupBy = spaces.keys[group.space]
         w.writeCount(groupBy.count)
         for key in groupBy { w.writeString(key) }
         switch groupWindows[g] {
@@ -213,7 +213,7 @@ extension KPIEngine {
             w.writeVarInt(group.calendar.period.start)
             w.writeVarInt(group.calendar.period.end)
         }
-        let space = spaces[group.space]
+        let space = spaces.tables[group.space]
         w.writeCount(group.seriesCount)
         for s in 0..<group.seriesCount {
             w.writeBytes(space.key(series: Int(group.spaceSeries[s])))
@@ -298,19 +298,17 @@ extension KPIEngine {
         // one-byte time.
         let space = groups[g].space
         let seriesCount = try r.readCount(
-            itemsOfAtLeast: 2 + 4 * spaceKeys[space].count,
+            itemsOfAtLeast: 2 + 4 * spaces.keys[space].count,
             limit: groups[g].maxSeries
         )
         for s in 0..<seriesCount {
             let at = r.offset
             let key = try r.readBytes()
             let lastSampleAt = try r.readVarInt()
-            let before = spaces[space].count
-            let spaceSeries = spaces[space].findOrInsert(key: key)
+            let spaceSeries = spaces.findOrInsert(space: space, key: key)
             guard spaceSeries >= 0 else {
                 throw BinaryDecodingError(offset: at, reason: "malformed series key")
             }
-            if spaces[space].count > before { names[space].append(tagPairs(space: space, key: key)) }
             guard groups[g].restoreSeries(spaceSeries: spaceSeries, lastSampleAt: lastSampleAt) == s else {
                 throw BinaryDecodingError(offset: at, reason: "series listed twice in a window group")
             }
@@ -327,22 +325,6 @@ extension KPIEngine {
             if !current { rateMarkedAt = groups[g].rateMarkedAt }
         }
         groups[g].restore(counters: counters, advancedEpoch: advancedEpoch, rateMarkedAt: rateMarkedAt)
-    }
-
-    /// The group tags of a series from its stored key (already checked by
-    /// `SeriesTable.findOrInsert`). Allocates.
-    private func tagPairs(space: Int, key: UnsafeRawBufferPointer) -> [TagPair] {
-        var pairs: [TagPair] = []
-        var at = 0
-        for name in spaceKeys[space] {
-            guard key.count - at >= 4 else { break }
-            let length = Int(UInt32(littleEndian: key.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
-            at += 4
-            let end = Swift.min(key.count, at + length)
-            pairs.append(TagPair(key: name, value: String(decoding: key[at..<end], as: UTF8.self)))
-            at = end
-        }
-        return pairs
     }
 
     private func restoreBuckets(group g: Int, series: Int, advancedEpoch: Int64, from r: inout BinaryReader) throws {

@@ -73,19 +73,15 @@ public final class KPIEngine {
     let groups: UnmanagedArray<WindowGroup>
     /// Per group, its window kind (for calendar rollover).
     let groupWindows: [WindowSpec]
-    /// Series spaces, one per distinct `group_by` (fixed number).
-    let spaces: UnmanagedArray<SeriesTable>
-    /// Per space, its `group_by` keys.
-    let spaceKeys: [[String]]
+    /// Series spaces, one per distinct `group_by` (fixed number), with each series'
+    /// group tags for publishing.
+    let spaces: SeriesSpaces
     /// Per KPI, how it reads its group.
     let runtimes: [KPIRuntime]
     /// Per-line scratch: resolved tag slots, field slots, then matched selectors.
     private let scratch: UnmanagedArray<Int32>
     /// Line totals (one element).
     let lineCounters: UnmanagedArray<LineCounters>
-    /// Per space, the group tags of each series, for publishing (appended when a series
-    /// is created, never on the hot path otherwise).
-    var names: [[[TagPair]]]
     /// Scratch sketch for reading sliding quantile windows (keeps its bins).
     private var sketchScratch = QuantileSketch()
     /// KPIs whose changes `takeChangedForAlerts` reports, in definition order.
@@ -184,20 +180,12 @@ public final class KPIEngine {
         }
 
         // One series space per distinct `group_by`.
-        var spaceOf: [[String]: Int] = [:]
-        var spaceKeys: [[String]] = []
+        var layout = SeriesSpaces.Layout()
         var groups = UnmanagedArray<WindowGroup>(capacity: plans.count)
         var groupWindows: [WindowSpec] = []
         var sources: [FeedSource] = []
         for (g, plan) in plans.enumerated() {
-            let space: Int
-            if let s = spaceOf[plan.key.groupBy] {
-                space = s
-            } else {
-                space = spaceKeys.count
-                spaceOf[plan.key.groupBy] = space
-                spaceKeys.append(plan.key.groupBy)
-            }
+            let space = layout.space(for: plan.key.groupBy)
             let geometry = plan.key.geometry ?? SlidingWindow.Geometry(window: 1, buckets: 1, lateness: nil)
             let period =
                 CalendarPeriod.containing(now, window: plan.key.window, calendar: calendar)
@@ -229,29 +217,23 @@ public final class KPIEngine {
                 )
             }
         }
-        var spaces = UnmanagedArray<SeriesTable>(capacity: spaceKeys.count)
-        for keys in spaceKeys { spaces.append(SeriesTable(keyCount: keys.count)) }
         let index = SelectorIndex(sources: sources)
 
         self.index = index
         self.groups = groups
         self.groupWindows = groupWindows
-        self.spaces = spaces
-        self.spaceKeys = spaceKeys
+        self.spaces = SeriesSpaces(layout)
         self.runtimes = kpis.enumerated().map { KPIRuntime(definition: $1, group: kpiGroup[$0]) }
         self.scratch = UnmanagedArray(
             repeating: -1,
             count: index.maxTagKeys + index.maxFieldKeys + index.maxSelectors
         )
         self.lineCounters = UnmanagedArray(repeating: LineCounters(), count: 1)
-        self.names = Array(repeating: [], count: spaceKeys.count)
     }
 
     deinit {
         for g in 0..<groups.count { groups[g].deallocate() }
         groups.deallocate()
-        for s in 0..<spaces.count { spaces[s].deallocate() }
-        spaces.deallocate()
         scratch.deallocate()
         lineCounters.deallocate()
     }
@@ -311,7 +293,7 @@ public final class KPIEngine {
             let space = Int(spaceUse.space)
             let keySlots = UnsafePointer(index.keySlots.base + Int(spaceUse.keySlotStart))
             if !probed {
-                probe = spaces[space].probe(tags: line.tags, keySlots: keySlots, tagAt: tagAt)
+                probe = spaces.tables[space].probe(tags: line.tags, keySlots: keySlots, tagAt: tagAt)
                 probed = true
             }
             var s = probe.series >= 0 ? group.pointee.series(ofSpaceSeries: probe.series) : -1
@@ -325,7 +307,7 @@ public final class KPIEngine {
                     continue
                 }
                 if probe.series < 0 {
-                    let created = createSeries(
+                    let created = spaces.create(
                         space: space,
                         probe: probe,
                         tags: line.tags,
@@ -346,24 +328,6 @@ public final class KPIEngine {
             }
         }
         return applied
-    }
-
-    /// Creates the series `probe` stands for in space `space` and records its names.
-    /// Returns its number, or −1 when the space is full. Allocates.
-    @inline(never)
-    private func createSeries(
-        space: Int,
-        probe: SeriesTable.Probe,
-        tags: UnsafeBufferPointer<ParsedTag>,
-        keySlots: UnsafePointer<Int32>,
-        tagAt: UnsafePointer<Int32>
-    ) -> Int {
-        let g = spaces[space].insert(probe, tags: tags, keySlots: keySlots, tagAt: tagAt)
-        guard g >= 0 else { return -1 }
-        names[space].append(
-            SeriesTable.groupTags(keys: spaceKeys[space], tags: tags, keySlots: keySlots, tagAt: tagAt)
-        )
-        return g
     }
 
     /// Starts the calendar period containing `now` in calendar group `g`; its series that
@@ -401,7 +365,7 @@ public final class KPIEngine {
         return runtime.value(
             series: s,
             of: group,
-            names: names[group.space][Int(group.spaceSeries[s])],
+            names: spaces.names[group.space][Int(group.spaceSeries[s])],
             now: now,
             scratch: &sketchScratch
         )
