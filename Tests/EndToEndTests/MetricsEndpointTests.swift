@@ -118,19 +118,7 @@ struct MetricsEndpointTests {
 
     /// A free loopback TCP port (bound then released; Prometheus needs a number).
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let rc = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 ? getsockname(fd, $0, &length) : -1
-            }
-        }
-        guard rc == 0 else { throw HarnessError("no free port: \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        try LoopbackListener().port
     }
 
     @Test(.timeLimit(.minutes(1)))

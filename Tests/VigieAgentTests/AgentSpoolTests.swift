@@ -3,6 +3,7 @@ import Testing
 import VigieAgent
 import VigieConfig
 import VigieStore
+import VigieTesting
 
 @Suite("Agent spool")
 struct AgentSpoolTests {
@@ -16,7 +17,7 @@ struct AgentSpoolTests {
             #expect(try spool.append(text: "m value=3", receivedAt: 11).sequence == 2)
             let last = try spool.append(text: "m value=4", receivedAt: 12)
             #expect(last.sequence == 3)
-            #expect(eventuallyTrue { spool.durableLSN >= last.position })
+            #expect(eventually(seconds: 5, pollMilliseconds: 2) { spool.durableLSN >= last.position })
             try spool.close()
         }
         let reopened = try AgentSpool(configuration: configuration, producerID: "agent-a", logger: testLogger())
@@ -105,13 +106,4 @@ struct AgentSpoolTests {
             )
         )
     }
-}
-
-func eventuallyTrue(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(2_000)
-    }
-    return condition()
 }

@@ -79,16 +79,6 @@ func pushThroughAgent(
     return (frames.flatMap { IngestReplyFrames($0) }, elapsed)
 }
 
-/// Polls `condition` every 50 ms for up to `seconds`; returns whether it became true.
-func eventually(seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(50_000)
-    }
-    return try condition()
-}
-
 /// The daemon's `samples_accepted` counter.
 func samplesAccepted(_ daemon: DaemonHarness) -> Int {
     ((try? daemon.control(#"{"op":"stats"}"#))?["samples_accepted"] as? Int) ?? -1

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTesting
 
 @testable import VigieAgent
 
@@ -41,17 +42,83 @@ import Testing
         let collector = HTTPCollector(name: "tls", url: url, timeout: 5_000_000_000, expectStatus: nil)
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         let report = collector.collect(now: now, stopping: { false })
-        // Self-signed: URLSession refuses it, so the probe is down, but the expiry is read.
+        // Self-signed: the GET refuses it, so the probe is down, but the expiry is read.
         #expect(report.failed)
+        #expect(report.result.hasPrefix("TLS error"), "\(report.result)")
+        #expect(!report.lines.contains("status="))
         let field = report.lines.split(separator: ",").first { $0.hasPrefix("tls_days_left=") }
         let days = field.flatMap { Double($0.dropFirst("tls_days_left=".count).split(separator: " ")[0]) }
         #expect(days.map { $0 > 29.9 && $0 <= 30.01 } == true, "\(report.lines) \(report.result)")
     }
 
-    @Test func opensslEndDateIsParsed() {
-        let output = Array("notAfter=2027-11-29 07:55:08Z\n".utf8)
-        #expect(HTTPCollector.parseEndDate(output) == 1_827_474_908_000_000_000)
-        #expect(HTTPCollector.parseEndDate(Array("garbage".utf8)) == nil)
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
+    func tlsExpiryIsReadByAddressWithoutServerName() throws {
+        let server = try PythonHTTPServer(tlsDays: 400)
+        defer { server.stop() }
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let days = HTTPCollector.tlsDaysLeft(
+            host: "127.0.0.1",
+            port: server.port,
+            timeout: 5_000_000_000,
+            now: now,
+            stopping: { false }
+        )
+        #expect(days.map { $0 > 399.9 && $0 <= 400.01 } == true, "\(String(describing: days))")
+    }
+
+    @Test func tlsExpiryIsNilWhenTheServerSpeaksNoTLS() throws {
+        let server = try PythonHTTPServer()
+        defer { server.stop() }
+        let started = Date()
+        let days = HTTPCollector.tlsDaysLeft(
+            host: "127.0.0.1",
+            port: server.port,
+            timeout: 2_000_000_000,
+            now: 0,
+            stopping: { false }
+        )
+        #expect(days == nil)
+        #expect(Date().timeIntervalSince(started) < 2.5)
+        let refused = HTTPCollector.tlsDaysLeft(host: "127.0.0.1", port: 9, timeout: 2_000_000_000, now: 0) { false }
+        #expect(refused == nil)
+    }
+
+    @Test func redirectsAreFollowed() throws {
+        let server = try PythonHTTPServer()
+        defer { server.stop() }
+        // http.server answers a directory without its slash with 301 to the slashed path.
+        try FileManager.default.createDirectory(
+            atPath: server.directory.file("annexe"),
+            withIntermediateDirectories: true
+        )
+        try Data("annexe\n".utf8).write(to: URL(fileURLWithPath: server.directory.file("annexe/index.html")))
+        let collector = HTTPCollector(
+            name: "r",
+            url: "\(server.baseURL)/annexe",
+            timeout: 5_000_000_000,
+            expectStatus: 200
+        )
+        let report = collector.collect(now: 5, stopping: { false })
+        #expect(report.result == "HTTP 200", "\(report.lines)")
+        #expect(!report.failed)
+    }
+
+    @Test func aStopEndsAProbeThatHangs() throws {
+        // A listener that accepts and never answers: the GET waits until stopped.
+        let listener = try LoopbackListener()
+        let port = listener.port
+        let collector = HTTPCollector(
+            name: "h",
+            url: "http://127.0.0.1:\(port)/",
+            timeout: 30_000_000_000,
+            expectStatus: nil
+        )
+        let started = Date()
+        let report = collector.collect(now: 1) { Date().timeIntervalSince(started) > 0.3 }
+        #expect(report.result == "stopped")
+        #expect(report.failed)
+        #expect(Date().timeIntervalSince(started) < 2)
+        _ = consume listener
     }
 
     @Test func badURLIsDown() {

@@ -9,14 +9,21 @@ struct WebhookNotifierTests {
 
     /// Answers 500 to the first `fails` POSTs, then 200; writes each accepted body to
     /// `DIR/post-N.json` and its Content-Type to `DIR/post-N.type`; prints its port.
+    /// With a third argument, answers every POST with a 307 to that URL instead (and
+    /// counts them in `DIR/redirected`).
     static let receiver = """
         import http.server, os, sys
         out, fails = sys.argv[1], int(sys.argv[2])
+        redirect = sys.argv[3] if len(sys.argv) > 3 else None
         seen = [0, 0]
         class H(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
                 seen[0] += 1
+                if redirect:
+                    with open(out + '/redirected', 'w') as f: f.write(str(seen[0]))
+                    self.send_response(307); self.send_header('Location', redirect)
+                    self.send_header('Content-Length', '0'); self.end_headers(); return
                 if seen[0] <= fails:
                     self.send_response(500); self.send_header('Content-Length', '0'); self.end_headers(); return
                 seen[1] += 1
@@ -32,11 +39,11 @@ struct WebhookNotifierTests {
         """
 
     /// Starts the receiver; returns it and its port.
-    static func startReceiver(directory: String, fails: Int) throws -> (ChildProcess, Int) {
+    static func startReceiver(directory: String, fails: Int, redirect: String? = nil) throws -> (ChildProcess, Int) {
         let portFile = directory + "/port"
         let child = try ChildProcess(
             path: "/usr/bin/python3",
-            arguments: ["-c", receiver, directory, "\(fails)"],
+            arguments: ["-c", receiver, directory, "\(fails)"] + (redirect.map { [$0] } ?? []),
             stdoutPath: portFile
         )
         let deadline = Date().addingTimeInterval(10)
@@ -144,6 +151,30 @@ struct WebhookNotifierTests {
         #expect(counters["retries"] ?? 0 >= 1)
         let stopTime = f.harness.stopSynchronously()
         #expect(stopTime < .seconds(2), "stop took \(stopTime)")
+        await f.stop()
+    }
+
+    @Test func aRedirectIsARefusalNotAResend() async throws {
+        // The alert body must not follow a 307 to a host the configuration did not name.
+        let elsewhere = try NotifierDaemonTests.makeDirectory()
+        let (other, otherPort) = try Self.startReceiver(directory: elsewhere, fails: 0)
+        defer { other.signal(SIGKILL) }
+        let dir = try NotifierDaemonTests.makeDirectory()
+        let (receiver, port) = try Self.startReceiver(
+            directory: dir,
+            fails: 0,
+            redirect: "http://127.0.0.1:\(otherPort)/stolen"
+        )
+        defer { receiver.signal(SIGKILL) }
+        let f = try Fixture(rules: NotifierDaemonTests.rule + Self.notifier(port: port))
+        try f.push(45)
+        let counters = try NotifierDaemonTests.waitForCounters(f, "astreinte") { $0["failed"] == 1 }
+        #expect(counters["failed"] == 1)
+        #expect(counters["sent"] == 0)
+        #expect(counters["retries"] == 0)
+        #expect(try String(contentsOfFile: "\(dir)/redirected", encoding: .utf8) == "1")
+        usleep(300_000)
+        #expect(!FileManager.default.fileExists(atPath: "\(elsewhere)/post-1.json"))
         await f.stop()
     }
 }

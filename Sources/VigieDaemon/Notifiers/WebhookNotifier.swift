@@ -1,16 +1,13 @@
 import Foundation
 import Logging
-import Synchronization
 import VigieConfig
 import VigieCore
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import VigieHTTP
 
 /// POSTs one transition to a `webhook` notifier's URL (Alertmanager webhook v4 body),
 /// retrying connection errors and 5xx replies with exponential backoff from 500 ms,
-/// capped at 30 s.
+/// capped at 30 s. Redirects are not followed: a 3xx reply is a refusal, so an alert
+/// body is never re-sent to a host the configuration did not name.
 ///
 /// Runs on the notifier's worker thread, blocking it (never the engine) for the
 /// request and the backoff; both end early when the dispatcher stops.
@@ -18,28 +15,20 @@ final class WebhookNotifier: Sendable {
     let name: String
     let configuration: WebhookNotifierConfiguration
     let url: URL
-    private let session: URLSession
+    private let client: BlockingHTTPClient
 
     /// Longest pause between two attempts.
     static let maxBackoff: Int64 = 30_000_000_000
 
     /// What became of one POST attempt.
-    enum Attempt: Equatable {
-        case status(Int)
-        case failed(String)
-        case abandoned
-    }
+    typealias Attempt = BlockingHTTPClient.Outcome
 
     init?(name: String, configuration: WebhookNotifierConfiguration) {
         guard let url = URL(string: configuration.url) else { return nil }
         self.name = name
         self.configuration = configuration
         self.url = url
-        let sessionConfiguration = URLSessionConfiguration.ephemeral
-        sessionConfiguration.timeoutIntervalForRequest = Double(configuration.timeout) / 1e9
-        sessionConfiguration.timeoutIntervalForResource = Double(configuration.timeout) / 1e9
-        sessionConfiguration.httpMaximumConnectionsPerHost = 1
-        session = URLSession(configuration: sessionConfiguration)
+        client = BlockingHTTPClient(timeout: configuration.timeout, redirects: .refuse)
     }
 
     /// The pause before retry number `retry` (1-based): 500 ms, 1 s, 2 s, … up to 30 s.
@@ -93,41 +82,18 @@ final class WebhookNotifier: Sendable {
         }
     }
 
-    private final class Reply: Sendable {
-        let value = Mutex<Attempt?>(nil)
-    }
-
     private func post(_ body: [UInt8], stopping: @Sendable () -> Bool) -> Attempt {
-        var request = URLRequest(url: url, timeoutInterval: Double(configuration.timeout) / 1e9)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(body)
-        let reply = Reply()
-        let done = DispatchSemaphore(value: 0)
-        let task = session.dataTask(with: request) { _, response, error in
-            let attempt: Attempt
-            if let error {
-                attempt = .failed(error.localizedDescription)
-            } else if let http = response as? HTTPURLResponse {
-                attempt = .status(http.statusCode)
-            } else {
-                attempt = .failed("no HTTP response")
-            }
-            reply.value.withLock { $0 = attempt }
-            done.signal()
-        }
-        task.resume()
-        while done.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
-            if stopping() {
-                task.cancel()
-                return .abandoned
-            }
-        }
-        return reply.value.withLock { $0 } ?? .failed("no reply")
+        client.send(
+            .POST,
+            url: configuration.url,
+            headers: [("Content-Type", "application/json")],
+            body: body,
+            stopping: stopping
+        )
     }
 
-    /// Ends the URL session (in-flight requests are cancelled).
+    /// Ends the HTTP client (an in-flight request is cancelled).
     func close() {
-        session.invalidateAndCancel()
+        client.close()
     }
 }
