@@ -9,7 +9,7 @@ public struct AgentCommand: ParsableCommand {
         commandName: "agent",
         abstract: "Run the collector agent: spool local scripts' and collectors' samples, forward them to vigied.",
         discussion: """
-            Example: vigie agent --config config/agent.toml
+            Example: vigie agent --config config/agent.toml --state-dir /tmp/vigie-agent
                      vigie agent status --config config/agent.toml
             """,
         subcommands: [AgentRunCommand.self, AgentStatusCommand.self],
@@ -28,12 +28,24 @@ struct AgentRunCommand: ParsableCommand {
         abstract: "Run the agent (the default): executes vigie-agent from the same directory.",
         discussion: """
             Prints 'vigie agent ready ingest=… push=… control=…' once its endpoints are bound. \
+            With --state-dir DIR, the spool and collector state go to DIR and the ipc sockets \
+            to DIR/run (DIR/run/ingest.sock), whatever the file says: a normal user can run \
+            an agent configured for /var/lib/vigie-agent and /run/vigie-agent. \
             Exit status: 0 after SIGTERM/SIGINT, 78 on a bad config, 69 if it cannot start.
             """
     )
 
     @Option(help: "Agent configuration file.")
     var config = "/etc/vigie/agent.toml"
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep the spool and collector state in DIR, the ipc sockets in DIR/run.",
+            discussion: "Overrides [spool] directory and the ipc:// paths of [listen].",
+            valueName: "DIR"
+        )
+    )
+    var stateDir: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
@@ -48,7 +60,8 @@ struct AgentRunCommand: ParsableCommand {
             )
             throw ExitCode(69)
         }
-        let arguments = [agent, "--config", config, "--log-level", logLevel]
+        var arguments = [agent, "--config", config, "--log-level", logLevel]
+        if let stateDir { arguments += ["--state-dir", stateDir] }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         argv.append(nil)
         fflush(nil)
@@ -74,6 +87,9 @@ struct AgentStatusCommand: ParsableCommand {
     @Option(help: "The agent's control endpoint (overrides the config).")
     var control: String?
 
+    @Option(help: ArgumentHelp("The --state-dir the agent runs with (moves ipc:// endpoints).", valueName: "DIR"))
+    var stateDir: String?
+
     @Flag(help: "Print the agent's JSON reply as is.")
     var json = false
 
@@ -81,7 +97,9 @@ struct AgentStatusCommand: ParsableCommand {
         var endpoint = control
         if endpoint == nil {
             do {
-                endpoint = try ConfigLoader.loadAgent(path: config).listen.control.first
+                var configuration = try ConfigLoader.loadAgent(path: config)
+                if let stateDir { configuration.relocate(stateDirectory: stateDir) }
+                endpoint = configuration.listen.control.first
             } catch {
                 FileHandle.standardError.write(Data("vigie agent status: \(error)\n".utf8))
                 throw ExitCode(78)

@@ -100,7 +100,7 @@ public struct CheckConfigCommand: ParsableCommand {
         case .exec(let command, _): return "exec \(every): \(command.joined(separator: " "))"
         case .http(let url, _, _): return "http \(every): \(url)"
         case .file(let path, .lineProtocol): return "file \(every): \(path) (line protocol)"
-        case .file(let path, .csv(let measurement, _, _, _)): return "file \(every): \(path) (csv → \(measurement))"
+        case .file(let path, .csv(let measurement, _, _, _, _)): return "file \(every): \(path) (csv → \(measurement))"
         }
     }
 

@@ -18,7 +18,7 @@ public struct KeygenCommand: ParsableCommand {
             the machine that uses it (agent: [agent] key_file; CLI: --key). The daemon's own \
             pair (vigie keygen vigied) goes to [security] secret_key_file, and its public key \
             to every client (--server-key, [agent] server_key).
-              vigie keygen mairie-nord --prefixes etat_civil.,accueil.
+              vigie keygen mairie-nord --prefixes guichet_,appels,etat_civil_
               vigie keygen officier --operator
             Exit status: 0 written; 73 a file exists (use --force to replace it) or cannot be \
             written; 69 libzmq lacks CURVE.
@@ -31,7 +31,9 @@ public struct KeygenCommand: ParsableCommand {
     @Option(help: "Directory to write the two files into.")
     var directory: String = "."
 
-    @Option(help: "Comma-separated metric prefixes this key may write (default: any metric).")
+    @Option(
+        help: "Comma-separated prefixes of the measurement names this key may write, e.g. guichet_ (default: any)."
+    )
     var prefixes: String?
 
     @Flag(name: .customLong("operator"), help: "Mark the key as an operator's: may also ack, silence and reload.")

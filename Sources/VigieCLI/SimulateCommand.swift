@@ -311,6 +311,16 @@ struct CitySimulation {
                 )
             }
         }
+        // The day's état civil appointments, recounted every 5 simulated minutes by each
+        // site's agent (config/agent.toml's exec collector): no randomness, so the other
+        // streams stay as they were for a given seed.
+        for (site, booked) in [("centre", 24), ("nord", 15), ("sud", 12)] {
+            for _ in 0..<events(perHour: 12, seconds: seconds, regular: "rdv-\(site)") {
+                let prevus = weekday ? booked : 0
+                let honores = Int(Double(prevus) * min(1, max(0, (hour - 8) / 8)))
+                lines.append("etat_civil_rdv,type=total,site=\(site) prevus=\(prevus)i,honores=\(honores)i\n")
+            }
+        }
         return lines
     }
 

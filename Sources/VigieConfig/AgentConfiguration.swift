@@ -141,8 +141,15 @@ public struct CollectorConfiguration: Sendable, Equatable {
         case lineProtocol
         /// CSV with a header row: `measurement` names the measurement; `tags` and
         /// `fields` list column names; `timestamp` names an optional column of RFC 3339
-        /// or Unix seconds.
-        case csv(measurement: String, tags: [String], fields: [String], timestamp: String?)
+        /// or Unix seconds. `fieldNames` gives the field a column of `fields` is written
+        /// as (`fields = { value = "attente_min" }`); a column not in it keeps its name.
+        case csv(
+            measurement: String,
+            tags: [String],
+            fields: [String],
+            timestamp: String?,
+            fieldNames: [String: String] = [:]
+        )
     }
 
     /// Unique name: the `collector` tag of its health samples.

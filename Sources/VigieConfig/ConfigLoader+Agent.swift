@@ -22,7 +22,10 @@ extension ConfigLoader {
 
     /// Loads and validates the agent configuration at `path` (`vigie agent --config`).
     ///
-    /// `host = "auto"` in `[agent] tags` becomes this machine's host name.
+    /// `host = "auto"` in `[agent] tags` becomes this machine's host name. Collectors'
+    /// relative paths are taken from the file's directory (see
+    /// `resolveCollectorPaths(relativeTo:)`), so `config/agent.toml` runs its
+    /// `collectors/…` script from a clone and `/etc/vigie/agent.toml` the installed one.
     ///
     /// - Throws: `ConfigErrors` listing every problem at once, also when the file is
     ///   missing, unreadable or not UTF-8.
@@ -30,6 +33,8 @@ extension ConfigLoader {
         let text = try readText(path: path, missingHint: "check the path; the default is \(defaultAgentPath)")
         var configuration = try parseAgent(text, path: path)
         configuration.sourcePath = path
+        let file = AgentConfiguration.absolute(path, from: nil)
+        configuration.resolveCollectorPaths(relativeTo: (file as NSString).deletingLastPathComponent)
         return configuration
     }
 
@@ -164,20 +169,8 @@ extension ConfigLoader {
     /// `tags = { site = "mairie", host = "auto" }` in file order (sorted when the
     /// source map has no positions); `host = "auto"` is this machine's host name.
     static func readTagDefaults(_ table: TableReader) -> [AgentConfiguration.TagDefault] {
-        let sourceMap = table.diagnostics.sourceMap
-        let ordered = table.keys.sorted { lhs, rhs in
-            let left = sourceMap.exactLocation(of: table.scope.path.appending(lhs))
-            let right = sourceMap.exactLocation(of: table.scope.path.appending(rhs))
-            switch (left, right) {
-            case let (left?, right?):
-                return (left.line, left.column) < (right.line, right.column)
-            case (.some, nil): return true
-            case (nil, .some): return false
-            case (nil, nil): return lhs < rhs
-            }
-        }
         var tags: [AgentConfiguration.TagDefault] = []
-        for key in ordered {
+        for key in orderedKeys(table) {
             guard let value = table.nonEmptyString(key) else { continue }
             if (key + value).unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
                 table.report(key, "tags cannot hold newlines or control characters", hint: "write it on one line")
@@ -198,6 +191,22 @@ extension ConfigLoader {
             }
         }
         return tags
+    }
+
+    /// The keys of `table` in file order (sorted when the source map has no positions).
+    static func orderedKeys(_ table: TableReader) -> [String] {
+        let sourceMap = table.diagnostics.sourceMap
+        return table.keys.sorted { lhs, rhs in
+            let left = sourceMap.exactLocation(of: table.scope.path.appending(lhs))
+            let right = sourceMap.exactLocation(of: table.scope.path.appending(rhs))
+            switch (left, right) {
+            case let (left?, right?):
+                return (left.line, left.column) < (right.line, right.column)
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return lhs < rhs
+            }
+        }
     }
 
     /// This machine's host name (short form, as `hostname` prints it).
@@ -400,8 +409,30 @@ extension ConfigLoader {
         }
         let tags = table.stringArray("tags", example: "tags = [\"guichet\"]") ?? []
         var fields: [String]?
+        var fieldNames: [String: String] = [:]
         if !table.contains("fields") {
             table.report("fields", "missing fields", hint: "list the value columns: fields = [\"attente_min\"]")
+        } else if table.table["fields"]?.table != nil,
+            let mapping = table.table("fields", example: "fields = { value = \"attente_min\" }")
+        {
+            // { field = "column" }: the column's values under another field name.
+            var columns: [String] = []
+            for field in orderedKeys(mapping) {
+                guard let column = mapping.nonEmptyString(field, example: "\(field) = \"attente_min\"") else {
+                    continue
+                }
+                columns.append(column)
+                if column != field { fieldNames[column] = field }
+            }
+            if columns.isEmpty {
+                table.report(
+                    "fields",
+                    "no fields listed",
+                    hint: "a sample needs a field: fields = { value = \"attente_min\" }"
+                )
+            } else {
+                fields = columns
+            }
         } else if let list = table.stringArray("fields", example: "fields = [\"attente_min\"]") {
             if list.isEmpty {
                 table.report("fields", "no fields listed", hint: "a sample needs a field: fields = [\"attente_min\"]")
@@ -424,7 +455,13 @@ extension ConfigLoader {
         guard let path, let measurement, let fields else { return nil }
         return .file(
             path: path,
-            format: .csv(measurement: measurement, tags: tags, fields: fields, timestamp: timestamp)
+            format: .csv(
+                measurement: measurement,
+                tags: tags,
+                fields: fields,
+                timestamp: timestamp,
+                fieldNames: fieldNames
+            )
         )
     }
 

@@ -162,7 +162,11 @@ final class EngineLoop {
             now: now,
             logger: logger,
             store: InMemoryOperatorActionStore(),
-            notifiers: NotifierDispatcher(configurations: configuration.notifiers, logger: logger)
+            notifiers: NotifierDispatcher(
+                configurations: configuration.notifiers,
+                stateDirectory: configuration.daemon.stateDir,
+                logger: logger
+            )
         )
         self.alerts = alerts
         let watched = Set(
@@ -565,7 +569,11 @@ final class EngineLoop {
         if replacingNotifiers {
             // Running notifications finish on their own; never wait for them here.
             alerts.notifiers.stop(timeout: 0)
-            notifiers = NotifierDispatcher(configurations: next.notifiers, logger: logger)
+            notifiers = NotifierDispatcher(
+                configurations: next.notifiers,
+                stateDirectory: next.daemon.stateDir,
+                logger: logger
+            )
             notifiers.start()
         } else {
             notifiers = alerts.notifiers

@@ -24,7 +24,7 @@ public final class DaemonProcess: @unchecked Sendable {
     ///   - environment: variables set for the daemon (e.g. `NOTIFY_SOCKET`).
     ///   - endpoints: fixed endpoints by name (`ingest`, `push`, `feed`, `control`)
     ///     instead of wildcard ports, e.g. those a previous run bound.
-    public init(
+    public convenience init(
         kpis toml: String,
         publishInterval: String = "0s",
         readyTimeout: Double = 20,
@@ -35,12 +35,7 @@ public final class DaemonProcess: @unchecked Sendable {
         environment: [String: String] = [:],
         filePath: String = #filePath
     ) throws {
-        ownsDirectory = given == nil
-        directory =
-            given ?? FileManager.default.temporaryDirectory.appendingPathComponent("vigie-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        configPath = directory.appendingPathComponent("vigie.toml").path
-        logPath = directory.appendingPathComponent("vigied.log").path
+        let directory = given ?? Self.freshDirectory()
         func endpoint(_ name: String) -> String { fixed[name] ?? "tcp://127.0.0.1:*" }
         let config = """
             [daemon]
@@ -57,6 +52,62 @@ public final class DaemonProcess: @unchecked Sendable {
             \(endpointSettings)
 
             """ + toml
+        try self.init(
+            text: config,
+            directory: directory,
+            ownsDirectory: given == nil,
+            arguments: [],
+            readyTimeout: readyTimeout,
+            environment: environment,
+            filePath: filePath
+        )
+    }
+
+    /// `vigied` with a whole configuration file of the caller's (say config/vigie.toml with
+    /// its endpoints rewritten to wildcard ports), written as is to `DIRECTORY/vigie.toml`
+    /// and run with `--state-dir DIRECTORY/state`, as `make demo` runs the example.
+    ///
+    /// - Parameters:
+    ///   - directory: as for `init(kpis:…)`: a fresh temporary directory unless given.
+    ///   - environment: variables set for the daemon.
+    public convenience init(
+        configuration text: String,
+        readyTimeout: Double = 20,
+        directory given: URL? = nil,
+        environment: [String: String] = [:],
+        filePath: String = #filePath
+    ) throws {
+        let directory = given ?? Self.freshDirectory()
+        try self.init(
+            text: text,
+            directory: directory,
+            ownsDirectory: given == nil,
+            arguments: ["--state-dir", directory.appendingPathComponent("state").path],
+            readyTimeout: readyTimeout,
+            environment: environment,
+            filePath: filePath
+        )
+    }
+
+    /// A new path under the temporary directory (not created).
+    private static func freshDirectory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("vigie-e2e-\(UUID().uuidString)")
+    }
+
+    private init(
+        text config: String,
+        directory: URL,
+        ownsDirectory: Bool,
+        arguments extra: [String],
+        readyTimeout: Double,
+        environment: [String: String],
+        filePath: String
+    ) throws {
+        self.ownsDirectory = ownsDirectory
+        self.directory = directory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        configPath = directory.appendingPathComponent("vigie.toml").path
+        logPath = directory.appendingPathComponent("vigied.log").path
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         if FileManager.default.fileExists(atPath: logPath) {
             // A restart: keep the previous runs' log, marked.
@@ -77,7 +128,7 @@ public final class DaemonProcess: @unchecked Sendable {
         do {
             child = try ChildProcess(
                 path: url.path,
-                arguments: ["--config", configPath, "--log-level", "info"],
+                arguments: ["--config", configPath, "--log-level", "info"] + extra,
                 stdoutFD: fds[1],
                 stderrPath: logPath,
                 environment: environment

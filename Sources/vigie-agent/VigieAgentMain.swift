@@ -23,17 +23,27 @@ struct VigieAgentMain: ParsableCommand {
     @Option(help: "Agent configuration file.")
     var config = "/etc/vigie/agent.toml"
 
+    @Option(
+        help: ArgumentHelp(
+            "Keep the spool and collector state in DIR, the ipc sockets in DIR/run.",
+            discussion: "Overrides [spool] directory and the ipc:// paths of [listen]: runs an agent as a normal user.",
+            valueName: "DIR"
+        )
+    )
+    var stateDir: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
     func run() throws {
-        let configuration: AgentConfiguration
+        var configuration: AgentConfiguration
         do {
             configuration = try ConfigLoader.loadAgent(path: config)
         } catch {
             FileHandle.standardError.write(Data("vigie agent: \(error)\n".utf8))
             throw ExitCode(78)
         }
+        if let stateDir { configuration.relocate(stateDirectory: stateDir) }
         // Journal priorities under systemd, readable lines elsewhere; repeats rate-limited.
         let sink = ServiceLogHandler.Sink()
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -69,7 +79,11 @@ struct VigieAgentMain: ParsableCommand {
             )
             bound = try runtime.start()
         } catch {
-            FileHandle.standardError.write(Data("vigie agent: \(error)\n".utf8))
+            var message = "vigie agent: \(error)\n"
+            if stateDir == nil && getuid() != 0 {
+                message += "vigie agent: hint: as a normal user, --state-dir DIR keeps the spool and sockets in DIR\n"
+            }
+            FileHandle.standardError.write(Data(message.utf8))
             throw ExitCode(69)
         }
         box.runtime = runtime

@@ -23,15 +23,24 @@ struct AgentEndToEndTests {
     /// A running `vigie agent`, its endpoints read from its ready line.
     final class AgentProcess {
         let child: ChildProcess
+        /// The first endpoint of each kind (`ingest`, `push`, `control`).
         var endpoints: [String: String] = [:]
+        /// Every endpoint of each kind, in the order of the ready line.
+        var allEndpoints: [String: [String]] = [:]
 
-        init(config: String, log: String, environment: [String: String] = [:]) throws {
+        /// Runs `vigie agent --config CONFIG ARGUMENTS…` (e.g. `--state-dir DIR`).
+        init(
+            config: String,
+            log: String,
+            arguments: [String] = [],
+            environment: [String: String] = [:]
+        ) throws {
             var fds: [Int32] = [0, 0]
             guard pipe(&fds) == 0 else { throw HarnessError("pipe failed") }
             defer { close(fds[0]) }
             child = try ChildProcess(
                 path: BinaryRunner.locate("vigie").path,
-                arguments: ["agent", "--config", config],
+                arguments: ["agent", "--config", config] + arguments,
                 stdoutFD: fds[1],
                 stderrPath: log,
                 environment: environment
@@ -56,7 +65,10 @@ struct AgentEndToEndTests {
             }
             for part in text.dropFirst("vigie agent ready ".count).split(separator: " ") {
                 let kv = part.split(separator: "=", maxSplits: 1)
-                if kv.count == 2 { endpoints[String(kv[0])] = String(kv[1].split(separator: ",").first ?? "") }
+                guard kv.count == 2 else { continue }
+                let list = kv[1].split(separator: ",").map(String.init)
+                endpoints[String(kv[0])] = list.first ?? ""
+                allEndpoints[String(kv[0])] = list
             }
         }
 
@@ -171,14 +183,5 @@ struct AgentEndToEndTests {
         #expect(after.status == 0)
         #expect(after.stdout.contains("tick (exec): ok"), "\(after.stdout)")
         back.stop()
-    }
-
-    private func eventually(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(200_000)
-        }
-        return condition()
     }
 }

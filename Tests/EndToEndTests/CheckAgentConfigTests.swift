@@ -11,7 +11,9 @@ struct CheckAgentConfigTests {
                 "config/agent.toml: OK — agent etat-civil-mairie, 3 collectors, upstream tcp://127.0.0.1:7600\n"
             )
         )
-        #expect(result.stdout.contains("  rdv_etat_civil  exec every 5m: /etc/vigie/collectors/rdv-etat-civil.sh\n"))
+        // The exec command is relative to the file: config/collectors/ in the clone.
+        let script = VigieBinary.packageRoot.appendingPathComponent("config/collectors/rdv-etat-civil.sh").path
+        #expect(result.stdout.contains("  rdv_etat_civil  exec every 5m: \(script)\n"), "\(result.stdout)")
         #expect(result.stderr.isEmpty)
     }
 

@@ -56,9 +56,25 @@ struct SystemdUnitTests {
             "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes", "NoNewPrivileges=yes",
             "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "SystemCallFilter=@system-service",
             "CapabilityBoundingSet=", "LockPersonality=yes",
+            // Exec notifiers write under $LOGS_DIRECTORY (config/vigie.toml's journal_alertes).
+            "LogsDirectory=vigie", "LogsDirectoryMode=0750",
         ] {
             #expect(lines.contains(setting), "missing \(setting)")
         }
+    }
+
+    /// The agent's secret key reaches its dynamic user as a credential, at the path the
+    /// example agent.toml names, and the unit starts without it.
+    @Test func agentUnitPassesItsSecretKeyAsACredential() throws {
+        let lines = Self.lines(try Self.unit("vigie-agent.service"))
+        #expect(lines.contains("LoadCredential=agent.key_secret:/etc/vigie/keys/agent.key_secret"))
+        // systemd ≥ 250: SetCredential= of the same id is the fallback when the file is missing.
+        #expect(lines.contains { $0.hasPrefix("SetCredential=agent.key_secret:") && $0.count > 32 })
+        let example = try String(
+            contentsOfFile: VigieBinary.packageRoot.appendingPathComponent("config/agent.toml").path,
+            encoding: .utf8
+        )
+        #expect(example.contains("key_file = \"/run/credentials/vigie-agent.service/agent.key_secret\""))
     }
 
     @Test func agentUnitHasTheRequiredSettings() throws {

@@ -120,6 +120,20 @@ import VigieConfig
         )
     }
 
+    @Test func csvFieldNamesRenameColumns() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let format = CollectorConfiguration.FileFormat.csv(
+            measurement: "guichet_attente",
+            tags: ["guichet"],
+            fields: ["attente_min", "appel"],
+            timestamp: nil,
+            fieldNames: ["attente_min": "value"]
+        )
+        try dir.append("guichet,appel,attente_min\n3,1,12.5\n", to: "data.log")
+        #expect(run(tailer(dir, format: format)) == ["guichet_attente,guichet=3 value=12.5,appel=1.0"])
+    }
+
     @Test func csvHeaderMissingAColumnIsReported() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

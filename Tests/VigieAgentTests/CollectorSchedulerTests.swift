@@ -1,8 +1,31 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import VigieAgent
 import VigieConfig
+
+/// What a `RecordingLogHandler` was given: each message with its `result` metadata.
+private final class LogRecords: Sendable {
+    let entries = Mutex<[(message: String, result: String)]>([])
+}
+
+/// Keeps the messages logged through it in `records`.
+private struct RecordingLogHandler: LogHandler {
+    let records: LogRecords
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let result = event.metadata?["result"].map { "\($0)" } ?? ""
+        records.entries.withLock { $0.append(("\(event.message)", result)) }
+    }
+}
 
 @Suite struct CollectorSchedulerTests {
     @Test func fileCollectorDeliversEachLineOnceAcrossRunsAndRestarts() throws {
@@ -41,6 +64,36 @@ import VigieConfig
         #expect(recorder.allLines == (0..<6).map { "m value=\($0)" })
         #expect(second.statuses()[0].totalLines == 1)
         #expect(second.statuses()[0].result == "ok")
+    }
+
+    /// A collector failing the same way at every run (a file not there yet) is logged at
+    /// its 1st, 2nd, 4th, 8th… failure in a row, and again when the reason changes.
+    @Test func repeatedFailuresAreLoggedSparingly() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let records = LogRecords()
+        let logger = Logger(label: "test") { _ in RecordingLogHandler(records: records) }
+        let scheduler = CollectorScheduler(
+            configurations: [
+                CollectorConfiguration(
+                    name: "absent",
+                    kind: .file(path: dir.file("absent.csv"), format: .lineProtocol),
+                    interval: 100_000_000
+                )
+            ],
+            stateDirectory: dir.file("collectors"),
+            sink: SinkRecorder().sink,
+            logger: logger
+        )
+        scheduler.start()
+        #expect(SinkRecorder().wait { scheduler.statuses()[0].runs >= 12 })
+        scheduler.stop()
+        let runs = scheduler.statuses()[0].runs
+        let failures = records.entries.withLock { $0.filter { $0.message == "collector run failed" } }
+        // 12…31 failed runs: logged at 1, 2, 4, 8 (and 16).
+        #expect(runs >= 12 && runs < 32, "\(runs) runs")
+        #expect(failures.count == (runs >= 16 ? 5 : 4), "\(failures.count) logged for \(runs) runs")
+        #expect(failures.allSatisfy { $0.result.hasPrefix("cannot open") })
     }
 
     @Test func slowRunsDoNotOverlapAndMissedRunsAreSkipped() throws {

@@ -468,8 +468,8 @@ struct AgentConfigTests {
         let path = repositoryConfigDirectory.appendingPathComponent("agent.toml").path
         let config = try ConfigLoader.loadAgent(path: path)
         #expect(config.name == "etat-civil-mairie")
-        #expect(config.tags.map(\.key) == ["site", "department", "host"])
-        #expect(config.tags.first?.value == "mairie")
+        #expect(config.tags.map(\.key) == ["service", "site", "host"])
+        #expect(config.tags.prefix(2).map(\.value) == ["etat-civil", "centre"])
         #expect(config.tags.last?.value != "auto")
         #expect(config.listen == AgentListenConfiguration())
         #expect(config.spool == AgentSpoolConfiguration())
@@ -482,6 +482,149 @@ struct AgentConfigTests {
             }
         }
         #expect(kinds == ["exec", "http", "csv"])
+        // The exec command is relative to the file: config/collectors/ in a clone.
+        guard case .exec(let command, _) = config.collectors.first?.kind else {
+            Issue.record("the first collector is not exec")
+            return
+        }
+        let script = repositoryConfigDirectory.appendingPathComponent("collectors/rdv-etat-civil.sh").path
+        #expect(command == [script])
+        #expect(FileManager.default.isExecutableFile(atPath: script))
+    }
+
+    /// What the example agent sends matches the `where` and `group_by` of example KPIs:
+    /// its CSV collector's measurement and field, and a bare `guichet_attente` pushed by
+    /// a script, carry the agent's default tags into etat_civil.* series.
+    @Test func exampleAgentFeedsTheExampleKPIs() throws {
+        let agent = try ConfigLoader.loadAgent(
+            path: repositoryConfigDirectory.appendingPathComponent("agent.toml").path
+        )
+        let city = try ConfigLoader.load(path: repositoryConfigDirectory.appendingPathComponent("vigie.toml").path)
+        let tags = Dictionary(uniqueKeysWithValues: agent.tags.map { ($0.key, $0.value) })
+        func feeds(_ measurement: String, field: String, extraTags: [String: String] = [:]) -> [String] {
+            let carried = tags.merging(extraTags) { own, _ in own }
+            return city.kpis.filter { kpi in
+                kpi.selector.metric == measurement && kpi.selector.field == field
+                    && kpi.selector.filters.allSatisfy { carried[$0.key] == $0.value }
+                    && kpi.groupBy.allSatisfy { carried[$0] != nil }
+            }.map(\.name)
+        }
+        #expect(feeds("guichet_attente", field: "value").contains("etat_civil.attente_p90"))
+        let csv = try #require(
+            agent.collectors.compactMap { collector -> (String, [String], [String], [String: String])? in
+                guard case .file(_, .csv(let measurement, let tags, let fields, _, let names)) = collector.kind
+                else { return nil }
+                return (measurement, tags, fields, names)
+            }.first
+        )
+        for column in csv.2 {
+            let field = csv.3[column] ?? column
+            let extra = Dictionary(uniqueKeysWithValues: csv.1.map { ($0, "x") })
+            #expect(!feeds(csv.0, field: field, extraTags: extra).isEmpty, "\(csv.0) \(field) feeds no KPI")
+        }
+        // The exec collector's total line.
+        #expect(feeds("etat_civil_rdv", field: "prevus", extraTags: ["type": "total"]) == ["etat_civil.rdv_jour"])
+    }
+
+    @Test func stateDirectoryMovesTheSpoolAndTheIPCSockets() throws {
+        var config = try ConfigLoader.loadAgent(
+            path: repositoryConfigDirectory.appendingPathComponent("agent.toml").path
+        )
+        config.relocate(stateDirectory: "/home/marie/./agent/")
+        #expect(config.spool.directory == "/home/marie/agent")
+        #expect(config.listen.ingest == ["ipc:///home/marie/agent/run/ingest.sock", "tcp://127.0.0.1:7700"])
+        #expect(config.listen.push == ["tcp://127.0.0.1:7701"])
+        #expect(config.listen.control == ["tcp://127.0.0.1:7703"])
+        #expect(config.upstream == "tcp://127.0.0.1:7600")
+
+        var relative = AgentConfiguration(listen: AgentListenConfiguration(control: ["ipc:///run/x/control.sock"]))
+        relative.relocate(stateDirectory: "state/../agent", workingDirectory: "/srv/vigie")
+        #expect(relative.spool.directory == "/srv/vigie/agent")
+        #expect(relative.listen.control == ["ipc:///srv/vigie/agent/run/control.sock"])
+        #expect(relative.listen.ingest.first == "ipc:///srv/vigie/agent/run/ingest.sock")
+    }
+
+    @Test func collectorPathsAreRelativeToTheFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agentrel-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("agent.toml").path
+        let text =
+            agentBody + """
+
+                [[collector]]
+                name = "script"
+                type = "exec"
+                command = ["./bin/../collectors/compte.sh", "arg/relative"]
+
+                [[collector]]
+                name = "bare"
+                type = "exec"
+                command = ["python3", "-c", "print(1)"]
+
+                [[collector]]
+                name = "journal"
+                type = "file"
+                path = "exports/file.lp"
+
+                [[collector]]
+                name = "absolu"
+                type = "file"
+                path = "/var/log/app.lp"
+                """
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let kinds = try ConfigLoader.loadAgent(path: path).collectors.map(\.kind)
+        let base = directory.path
+        #expect(
+            kinds == [
+                .exec(command: ["\(base)/collectors/compte.sh", "arg/relative"], timeout: 10_000_000_000),
+                .exec(command: ["python3", "-c", "print(1)"], timeout: 10_000_000_000),
+                .file(path: "\(base)/exports/file.lp", format: .lineProtocol),
+                .file(path: "/var/log/app.lp", format: .lineProtocol),
+            ]
+        )
+        // parseAgent (no file) leaves them as written.
+        let parsed = try ConfigLoader.parseAgent(text).collectors.map(\.kind)
+        #expect(parsed.last == .file(path: "/var/log/app.lp", format: .lineProtocol))
+        #expect(parsed[2] == .file(path: "exports/file.lp", format: .lineProtocol))
+    }
+
+    @Test func csvFieldsTableNamesFieldsAfterTheirColumns() throws {
+        let text =
+            agentBody + """
+
+                [[collector]]
+                name = "guichets"
+                type = "file"
+                path = "/srv/file.csv"
+                format = "csv"
+                measurement = "guichet_attente"
+                fields = { value = "attente_min", appel = "appel", duree = "duree_s" }
+                """
+        let config = try ConfigLoader.parseAgent(text)
+        #expect(
+            config.collectors.first?.kind
+                == .file(
+                    path: "/srv/file.csv",
+                    format: .csv(
+                        measurement: "guichet_attente",
+                        tags: [],
+                        fields: ["attente_min", "appel", "duree_s"],
+                        timestamp: nil,
+                        fieldNames: ["attente_min": "value", "duree_s": "duree"]
+                    )
+                )
+        )
+        let empty = agentErrors(
+            agentBody + "\n[[collector]]\nname = \"g\"\ntype = \"file\"\npath = \"/f\"\nformat = \"csv\"\n"
+                + "measurement = \"m\"\nfields = {}\n"
+        )
+        #expect(empty.map(\.message) == ["no fields listed"])
+        let twice = agentErrors(
+            agentBody + "\n[[collector]]\nname = \"g\"\ntype = \"file\"\npath = \"/f\"\nformat = \"csv\"\n"
+                + "measurement = \"m\"\nfields = { a = \"c\", b = \"c\" }\n"
+        )
+        #expect(twice.map(\.message) == ["column \"c\" is listed twice"])
     }
 
     @Test func exampleCollectorScriptPrintsLineProtocol() throws {

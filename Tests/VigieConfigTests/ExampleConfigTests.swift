@@ -90,6 +90,27 @@ struct ExampleConfigTests {
     }
 }
 
+@Suite("config/vigie.toml notifiers")
+struct ExampleNotifierTests {
+    /// The exec notifier writes where systemd and `make demo` both let it (not /tmp,
+    /// private to the unit); the webhook, whose receiver is site-specific, is only shown
+    /// commented out, so a fresh install does not fail every critical alert.
+    @Test func notifiersWorkOnAFreshMachine() throws {
+        let config = try ConfigLoader.load(path: exampleConfigPath)
+        #expect(config.notifiers.map(\.name) == ["journal_alertes"])
+        guard case .exec(let exec) = config.notifiers.first?.kind else {
+            Issue.record("journal_alertes is not an exec notifier")
+            return
+        }
+        let script = exec.command.joined(separator: " ")
+        #expect(script.contains("${LOGS_DIRECTORY:-$VIGIE_STATE_DIR}/alertes.log"))
+        #expect(!script.contains("/tmp"))
+        let text = try String(contentsOfFile: exampleConfigPath, encoding: .utf8)
+        #expect(text.contains("# [[notifier]]\n# name = \"astreinte\"\n# type = \"webhook\""))
+        #expect(!text.contains("127.0.0.1:9095"))
+    }
+}
+
 @Suite("config/vigie.toml alert rules")
 struct ExampleAlertTests {
     @Test func hasRealisticRulesOnItsKPIs() throws {

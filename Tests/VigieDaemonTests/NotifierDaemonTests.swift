@@ -1,8 +1,12 @@
 import Foundation
+import Logging
 import Testing
+import VigieConfig
 import VigieCore
 import VigieTesting
 import ZeroMQ
+
+@testable import VigieDaemon
 
 /// Notifiers through the real daemon: exec commands and a webhook receiver written
 /// with Python's http.server get each transition, never slowing ingest.
@@ -91,7 +95,7 @@ struct NotifierDaemonTests {
         for expected in [
             "VIGIE_RULE=longue", "VIGIE_KPI=attente", "VIGIE_STATE=firing", "VIGIE_SEVERITY=critical",
             "VIGIE_VALUE=45", "VIGIE_THRESHOLD=30", "VIGIE_MESSAGE=Attente de 45 min au site nord",
-            "VIGIE_GROUP_SITE=nord",
+            "VIGIE_GROUP_SITE=nord", "VIGIE_STATE_DIR=\(f.harness.stateDirectory)",
         ] {
             #expect(env.contains(expected), "\(expected) missing from \(env.sorted())")
         }
@@ -106,6 +110,111 @@ struct NotifierDaemonTests {
         #expect(counters["failed"] == 0)
         await f.stop()
     }
+
+    /// A firing transition of config/vigie.toml's `attente_excessive` for site nord.
+    static func exampleEvent() -> NotifierEvent {
+        let message = AlertFeedMessage(
+            rule: "attente_excessive",
+            kpi: "etat_civil.attente_p90",
+            group: [TagPair(key: "site", value: "nord")],
+            state: "firing",
+            severity: "warning",
+            value: 34.5,
+            threshold: 30,
+            since: 1_780_272_000_000_000_000,
+            message: "Attente p90 de 34.5 min au site nord",
+            reason: "above",
+            flapping: false,
+            acknowledgment: nil,
+            silence: nil,
+            ts: 1_780_272_000_000_000_000
+        )
+        return NotifierEvent(message: message, startsAt: message.since)
+    }
+
+    @Test func execInheritsSystemdDirectoriesWhenSet() {
+        let event = Self.exampleEvent()
+        let systemd = ExecNotifier.environment(
+            for: event,
+            stateDirectory: "/var/lib/vigie",
+            inherited: [
+                "LOGS_DIRECTORY": "/var/log/vigie", "STATE_DIRECTORY": "/var/lib/vigie",
+                "RUNTIME_DIRECTORY": "/run/vigie", "PATH": "/usr/bin:/bin", "HOME": "/root",
+                "CREDENTIALS_DIRECTORY": "/run/credentials/vigied.service",
+            ]
+        )
+        for expected in [
+            "VIGIE_STATE_DIR=/var/lib/vigie", "LOGS_DIRECTORY=/var/log/vigie", "STATE_DIRECTORY=/var/lib/vigie",
+            "RUNTIME_DIRECTORY=/run/vigie", "PATH=/usr/bin:/bin", "VIGIE_RULE=attente_excessive",
+        ] {
+            #expect(systemd.contains(expected), "\(expected) missing from \(systemd)")
+        }
+        // Nothing else of the daemon's environment leaks through.
+        #expect(!systemd.contains { $0.hasPrefix("HOME=") || $0.hasPrefix("CREDENTIALS_DIRECTORY=") })
+        let plain = ExecNotifier.environment(for: event, stateDirectory: "/tmp/s", inherited: ["LOGS_DIRECTORY": ""])
+        #expect(plain.contains("VIGIE_STATE_DIR=/tmp/s"))
+        #expect(!plain.contains { $0.hasPrefix("LOGS_DIRECTORY") || $0.hasPrefix("RUNTIME_DIRECTORY") })
+    }
+
+    @Test func relativeStateDirectoryIsMadeAbsolute() {
+        let logger = Logger(label: "t")
+        let dispatcher = NotifierDispatcher(configurations: [], stateDirectory: ".demo/state", logger: logger)
+        #expect(dispatcher.stateDirectory == FileManager.default.currentDirectoryPath + "/.demo/state")
+        let absolute = NotifierDispatcher(configurations: [], stateDirectory: "/var/lib/vigie", logger: logger)
+        #expect(absolute.stateDirectory == "/var/lib/vigie")
+    }
+
+    /// config/vigie.toml's `journal_alertes` command, run with the environment the daemon
+    /// gives it: its log lands in $LOGS_DIRECTORY under systemd, in the state directory
+    /// otherwise (make demo), never in /tmp (private to the unit).
+    @Test(arguments: [true, false])
+    func exampleJournalNotifierWritesWhereItCanBeRead(underSystemd: Bool) throws {
+        let config = try ConfigLoader.load(path: Self.exampleConfigPath)
+        #expect(!config.notifiers.contains { if case .webhook = $0.kind { true } else { false } })
+        let journal = try #require(config.notifiers.first { $0.name == "journal_alertes" })
+        guard case .exec(let exec) = journal.kind else {
+            Issue.record("journal_alertes is not an exec notifier")
+            return
+        }
+        #expect(!exec.command.joined(separator: " ").contains("/tmp"))
+        let state = try Self.makeDirectory()
+        let logs = try Self.makeDirectory()
+        defer {
+            try? FileManager.default.removeItem(atPath: state)
+            try? FileManager.default.removeItem(atPath: logs)
+        }
+        var inherited = ["PATH": "/usr/bin:/bin"]
+        if underSystemd { inherited["LOGS_DIRECTORY"] = logs }
+        let environment = ExecNotifier.environment(
+            for: Self.exampleEvent(),
+            stateDirectory: state,
+            inherited: inherited
+        )
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(exec.command.first))
+        process.arguments = Array(exec.command.dropFirst())
+        process.environment = Dictionary(
+            environment.compactMap { entry -> (String, String)? in
+                guard let equals = entry.firstIndex(of: "=") else { return nil }
+                return (String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
+            },
+            uniquingKeysWith: { _, last in last }
+        )
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let written = (underSystemd ? logs : state) + "/alertes.log"
+        let other = (underSystemd ? state : logs) + "/alertes.log"
+        let text = try String(contentsOfFile: written, encoding: .utf8)
+        let since = try #require(environment.first { $0.hasPrefix("VIGIE_SINCE=") }?.dropFirst(12))
+        #expect(text == "\(since) firing attente_excessive: Attente p90 de 34.5 min au site nord\n")
+        #expect(!FileManager.default.fileExists(atPath: other))
+    }
+
+    /// The repository's `config/vigie.toml`.
+    static let exampleConfigPath: String = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("config/vigie.toml").path
 
     @Test func slowOrFailingExecDoesNotSlowIngestOrOtherNotifiers() async throws {
         let dir = try Self.makeDirectory()

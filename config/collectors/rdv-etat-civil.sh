@@ -3,7 +3,7 @@
 #
 # Écrit du line protocol sur la sortie standard, une ligne par type de rendez-vous :
 #   etat_civil_rdv,type=mariage prevus=3i,honores=1i
-# L'agent ajoute les étiquettes site, department et host.
+# L'agent ajoute ses étiquettes par défaut (service, site, host : config/agent.toml).
 # Un code de sortie non nul (ou un dépassement du délai) est signalé par l'agent
 # (vigie_collector_up,collector=rdv_etat_civil value=0) ; rien n'est envoyé.
 #

@@ -7,9 +7,9 @@ import VigieCore
 /// - `measurement` is the configured name (not a column);
 /// - `tags` name columns whose cells become tag values (an empty cell leaves the tag
 ///   out); names and values are escaped per line protocol (`,`, `=`, space);
-/// - `fields` name columns of numbers, written as floats; an empty cell leaves the
-///   field out; a cell that is not a finite number rejects the row, as does a row with
-///   no field left;
+/// - `fields` name columns of numbers, written as floats under the column's name, or
+///   under `fieldNames[column]` when given; an empty cell leaves the field out; a cell
+///   that is not a finite number rejects the row, as does a row with no field left;
 /// - `timestamp`, when set, names a column of RFC 3339 times or Unix seconds (a
 ///   fraction allowed), converted to ns; an empty cell gives a line without timestamp;
 ///   anything else rejects the row.
@@ -22,6 +22,8 @@ struct CSVMapping: Sendable {
     var tags: [String]
     var fields: [String]
     var timestamp: String?
+    /// The field name of a column of `fields`, when it is not the column's name.
+    var fieldNames: [String: String] = [:]
 
     /// Column positions found in a header row.
     struct Header: Sendable {
@@ -42,7 +44,7 @@ struct CSVMapping: Sendable {
             return -1
         }
         let tagColumns = tags.map { (name: $0, column: find($0)) }
-        let fieldColumns = fields.map { (name: $0, column: find($0)) }
+        let fieldColumns = fields.map { (name: fieldNames[$0] ?? $0, column: find($0)) }
         let timestampColumn = timestamp.map { find($0) }
         return Header(tags: tagColumns, fields: fieldColumns, timestamp: timestampColumn, missing: missing)
     }

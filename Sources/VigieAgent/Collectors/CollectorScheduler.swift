@@ -149,7 +149,8 @@ public final class CollectorScheduler: Sendable {
 
     private func record(_ report: CollectorReport, index: Int, at now: Int64, duration: Int64) {
         let name = entries[index].collector.name
-        let failures = status.withLock { all -> Int in
+        let (failures, previous) = status.withLock { all -> (Int, String?) in
+            let previous = all[index].result
             all[index].runs += 1
             all[index].lastRunAt = now
             all[index].lastDuration = duration
@@ -158,9 +159,13 @@ public final class CollectorScheduler: Sendable {
             all[index].totalLines += report.lineCount
             all[index].consecutiveFailures = report.failed ? all[index].consecutiveFailures + 1 : 0
             all[index].stderr = report.stderr
-            return all[index].consecutiveFailures
+            return (all[index].consecutiveFailures, previous)
         }
-        if report.failed {
+        // A collector that keeps failing the same way (a file not there yet, every second)
+        // is logged at its 1st, 2nd, 4th, 8th… failure in a row, and whenever the reason
+        // changes; `vigie agent status` shows every run.
+        let isPowerOfTwo = failures & (failures - 1) == 0
+        if report.failed && (isPowerOfTwo || previous != report.result) {
             var metadata: Logger.Metadata = [
                 "collector": "\(name)", "result": "\(report.result)", "consecutive_failures": "\(failures)",
             ]

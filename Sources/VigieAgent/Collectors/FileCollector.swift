@@ -218,8 +218,14 @@ public final class FileCollector: Collector {
             batch.accepted += checked.accepted
             batch.rejected += checked.rejected
             return true
-        case .csv(let measurement, let tags, let fields, let timestamp):
-            let mapping = CSVMapping(measurement: measurement, tags: tags, fields: fields, timestamp: timestamp)
+        case .csv(let measurement, let tags, let fields, let timestamp, let fieldNames):
+            let mapping = CSVMapping(
+                measurement: measurement,
+                tags: tags,
+                fields: fields,
+                timestamp: timestamp,
+                fieldNames: fieldNames
+            )
             var start = 0
             if offset == 0 {
                 guard let newline = bytes.firstIndex(of: 0x0A) else {

@@ -13,6 +13,8 @@ import VigieProcess
 struct ExecNotifier {
     let name: String
     let configuration: ExecNotifierConfiguration
+    /// The daemon's state directory (absolute), passed as `VIGIE_STATE_DIR`.
+    let stateDirectory: String
     let logger: Logger
 
     /// Serialises pipe creation and spawning across exec workers.
@@ -21,8 +23,20 @@ struct ExecNotifier {
     /// What became of one run.
     typealias Outcome = ChildOutcome
 
-    /// The environment of a run: `VIGIE_*` for the alert plus the daemon's `PATH`.
-    static func environment(for event: NotifierEvent) -> [String] {
+    /// The directories systemd gives the daemon (`LogsDirectory=`, `StateDirectory=`,
+    /// `RuntimeDirectory=`), passed on to exec notifiers when set.
+    static let inheritedDirectories = ["LOGS_DIRECTORY", "STATE_DIRECTORY", "RUNTIME_DIRECTORY"]
+
+    /// The environment of a run: `VIGIE_*` for the alert, `VIGIE_STATE_DIR` (the daemon's
+    /// state directory), the daemon's `PATH`, and those of `LOGS_DIRECTORY`,
+    /// `STATE_DIRECTORY` and `RUNTIME_DIRECTORY` that are set in `inherited` (the
+    /// daemon's environment), so a command can write
+    /// `"${LOGS_DIRECTORY:-$VIGIE_STATE_DIR}/alertes.log"` under systemd and outside it.
+    static func environment(
+        for event: NotifierEvent,
+        stateDirectory: String,
+        inherited: [String: String] = ProcessInfo.processInfo.environment
+    ) -> [String] {
         let m = event.message
         var env = [
             "VIGIE_RULE=\(m.rule)", "VIGIE_KPI=\(m.kpi)", "VIGIE_STATE=\(m.state)", "VIGIE_SEVERITY=\(m.severity)",
@@ -43,7 +57,11 @@ struct ExecNotifier {
             )
             env.append("VIGIE_GROUP_\(tag)=\(pair.value)")
         }
-        env.append("PATH=\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")")
+        env.append("VIGIE_STATE_DIR=\(stateDirectory)")
+        for name in inheritedDirectories {
+            if let value = inherited[name], !value.isEmpty { env.append("\(name)=\(value)") }
+        }
+        env.append("PATH=\(inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")")
         return env
     }
 
@@ -63,7 +81,8 @@ struct ExecNotifier {
         _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
         _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
 
-        let spawned = SupervisedChild.spawn(configuration.command, environment: Self.environment(for: event)) {
+        let environment = Self.environment(for: event, stateDirectory: stateDirectory)
+        let spawned = SupervisedChild.spawn(configuration.command, environment: environment) {
             posix_spawn_file_actions_adddup2(&$0, readEnd, 0)
             posix_spawn_file_actions_addopen(&$0, 1, "/dev/null", O_WRONLY, 0)
         }

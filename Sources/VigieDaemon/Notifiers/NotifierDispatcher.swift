@@ -33,11 +33,18 @@ final class NotifierDispatcher: Sendable {
     }
 
     let notifiers: [Notifier]
+    /// The daemon's state directory, absolute (exec notifiers' `VIGIE_STATE_DIR`).
+    let stateDirectory: String
     private let logger: Logger
     private let running = DispatchGroup()
 
-    init(configurations: [NotifierConfiguration], logger: Logger) {
+    /// - Parameter stateDirectory: the daemon's state directory; a relative one
+    ///   (`--state-dir .demo/state`) is taken from the current directory.
+    init(configurations: [NotifierConfiguration], stateDirectory: String, logger: Logger) {
         notifiers = configurations.map(Notifier.init)
+        self.stateDirectory =
+            stateDirectory.hasPrefix("/")
+            ? stateDirectory : FileManager.default.currentDirectoryPath + "/" + stateDirectory
         self.logger = logger
     }
 
@@ -53,7 +60,12 @@ final class NotifierDispatcher: Sendable {
             let body: @Sendable () -> Void
             switch notifier.configuration.kind {
             case .exec(let exec):
-                let runner = ExecNotifier(name: notifier.configuration.name, configuration: exec, logger: logger)
+                let runner = ExecNotifier(
+                    name: notifier.configuration.name,
+                    configuration: exec,
+                    stateDirectory: stateDirectory,
+                    logger: logger
+                )
                 let logger = logger
                 body = { Self.execWorker(notifier, runner: runner, logger: logger) }
             case .webhook(let webhook):
