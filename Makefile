@@ -15,22 +15,25 @@ FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 30
 FUZZ_MERGE ?=
 
-# Debian packages the build, the tests and the demo need.
-APT_PACKAGES := libzmq3-dev libsqlite3-dev python3-zmq tmux systemd prometheus
+# Debian packages by purpose: building and running (`make deps`, run by build, demo and
+# test), and what only the tests use (`make test-deps`: python3-zmq for the pyzmq
+# examples, tmux to drive the live view, systemd for systemd-analyze, prometheus for
+# promtool and a real scrape, dpkg-dev for dpkg-shlibdeps, openssl for test certificates).
+APT_PACKAGES := libzmq3-dev libsqlite3-dev
+TEST_APT_PACKAGES := python3-zmq tmux systemd prometheus dpkg-dev openssl
 
-.PHONY: all deps build debug test fuzz demo bench bench-restart bench-alert bench-agent lint clean install stage deb deb-package
+.PHONY: all deps test-deps build debug test demo-check fuzz demo bench bench-restart bench-alert bench-agent lint clean install stage deb deb-package
 
 all: build
 
-## deps: install missing system packages (Debian; needs root or sudo)
+## deps: install missing system packages for building and running (Debian; needs root or sudo)
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
-	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	fi
+	@bash scripts/apt-install.sh $(APT_PACKAGES)
+
+## test-deps: install missing system packages the tests need; services they bring
+##   (prometheus) are not started, and recommended packages (its node exporter) not installed
+test-deps:
+	@bash scripts/apt-install.sh --no-services $(TEST_APT_PACKAGES)
 
 # Release binaries carry the Swift runtime and Foundation inside (no Swift toolchain on
 # the target machine; `vigie push` starts in ~10 ms instead of ~20).
@@ -46,11 +49,19 @@ build: deps
 debug: deps
 	$(SWIFT) build
 
-## test: everything CI checks — formatting, unit, component and end-to-end tests
-test: deps lint
+## test: everything CI checks — formatting, unit, component and end-to-end tests, a fuzz
+##   smoke run, then what users run: the release build and a headless demo
+test: deps test-deps lint
 	$(SWIFT) build --build-tests
 	VIGIE_BIN_DIR=$(CURDIR)/.build/debug timeout --signal=KILL 1500 $(SWIFT) test --skip-build --parallel
 	SWIFT=$(SWIFT) bash scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+	$(MAKE) --no-print-directory demo-check
+
+## demo-check: `make demo` without a terminal: the release build, the demo's daemon and
+##   simulator, and `vigie watch --json` for about a minute; fails unless KPI values
+##   arrive and the simulated payment outage raises and resolves its alert
+demo-check: build
+	@bash scripts/demo.sh --check "$(CONFIG)" "$(DEMO_DIR)-check"
 
 ## lint: swift-format (.swift-format: swift-nio's settings), warnings fail
 lint:
@@ -83,7 +94,7 @@ bench-agent: build
 	@bash Benchmarks/agent-push.sh 300
 
 clean:
-	rm -rf .build $(DEMO_DIR)
+	rm -rf .build $(DEMO_DIR) $(DEMO_DIR)-check
 
 ## install: build, then install binaries, units, man pages, completions and the example
 ##   configs into $(DESTDIR)$(PREFIX) and $(DESTDIR)$(SYSCONFDIR)/vigie (an existing
@@ -116,17 +127,22 @@ stage:
 	install -m 644 README.md "$$share/doc/vigie/README.md"; \
 	[ ! -d docs ] || install -m 644 docs/*.md "$$share/doc/vigie/"
 
-## deb: build, then $(DEB_DIR)/vigie_$(VERSION)_<arch>.deb with dpkg-deb (creates the
-##   vigie user on install; enables and starts nothing)
+## deb: build, then $(DEB_DIR)/vigie_$(VERSION)_<arch>.deb with dpkg-deb, Depends from
+##   dpkg-shlibdeps (installs dpkg-dev if missing). The package creates the vigie user and
+##   enables and starts nothing; an upgrade restarts what runs, removal stops and disables
 deb: build
 	@$(MAKE) -s deb-package
 
+## deb-package: the packaging step of `make deb` alone, from $(BIN_DIR); prints the .deb's path
 deb-package:
-	@set -e; root="$(DEB_DIR)/root"; rm -rf "$$root"; mkdir -p "$$root/DEBIAN"; \
+	@set -e; bash scripts/apt-install.sh dpkg-dev >&2; \
+	root="$(DEB_DIR)/root"; rm -rf "$$root"; mkdir -p "$$root/DEBIAN"; \
 	$(MAKE) -s stage DESTDIR="$$root" PREFIX=/usr SYSCONFDIR=/etc BIN_DIR="$(BIN_DIR)" > /dev/null; \
+	shlibs=$$(sh packaging/shlibdeps.sh "$$root"); [ -n "$$shlibs" ]; \
 	arch=$$(dpkg --print-architecture); size=$$(du -sk "$$root" | cut -f1); \
-	sed -e "s/@VERSION@/$(VERSION)/" -e "s/@ARCH@/$$arch/" -e "s/@SIZE@/$$size/" packaging/debian/control > "$$root/DEBIAN/control"; \
-	install -m 644 packaging/debian/conffiles "$$root/DEBIAN/conffiles"; \
-	install -m 755 packaging/debian/postinst packaging/debian/postrm "$$root/DEBIAN/"; \
+	sed -e "s/@VERSION@/$(VERSION)/" -e "s/@ARCH@/$$arch/" -e "s/@SIZE@/$$size/" \
+	  -e "s/\$${shlibs:Depends}/$$shlibs/" packaging/debian/control > "$$root/DEBIAN/control"; \
+	(cd "$$root" && find etc -type f | LC_ALL=C sort | sed 's|^|/|') > "$$root/DEBIAN/conffiles"; \
+	install -m 755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$$root/DEBIAN/"; \
 	dpkg-deb --root-owner-group -Z$(DEB_COMPRESSION) --build "$$root" "$(DEB_DIR)/vigie_$(VERSION)_$$arch.deb" > /dev/null; \
 	echo "$(DEB_DIR)/vigie_$(VERSION)_$$arch.deb"
