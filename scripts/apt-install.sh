@@ -40,13 +40,14 @@ DEBIAN_FRONTEND=noninteractive $sudo apt-get install "${options[@]}" "${missing[
 if [ -n "$made_policy" ]; then $sudo rm -f "$policy"; trap - EXIT; fi
 if [ -n "$no_services" ] && command -v systemctl > /dev/null; then
     for package in "${missing[@]}"; do
-        dpkg-query -L "$package" 2> /dev/null | grep -E '^/(usr/)?lib/systemd/system/[^/@]+\.(service|socket|timer)$' \
-            | while read -r unit; do
-                unit=${unit##*/}
-                if [ "$(systemctl is-enabled "$unit" 2> /dev/null)" = enabled ]; then
-                    echo "disabling $unit (installed for the tests, which run their own)"
-                    $sudo systemctl disable --now "$unit" > /dev/null 2>&1 || true
-                fi
-            done
+        units=$(dpkg-query -L "$package" 2> /dev/null \
+            | grep -E '^/(usr/)?lib/systemd/system/[^/@]+\.(service|socket|timer)$' || true)
+        for unit in $units; do
+            unit=${unit##*/}
+            if [ "$(systemctl is-enabled "$unit" 2> /dev/null || true)" = enabled ]; then
+                echo "disabling $unit (installed for the tests, which run their own)"
+                $sudo systemctl disable --now "$unit" > /dev/null 2>&1 || true
+            fi
+        done
     done
 fi
