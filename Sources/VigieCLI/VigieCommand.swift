@@ -7,8 +7,8 @@ public struct VigieCommand: AsyncParsableCommand {
         commandName: "vigie",
         abstract: "Vigie: live KPIs of a city's public services.",
         discussion: """
-            Talks to vigied over ZeroMQ. Endpoints default to the loopback ports of \
-            DESIGN.md; use --config FILE, the --ingest/--feed/--control options or the \
+            Talks to vigied over ZeroMQ. Endpoints default to the loopback ports 7600-7603 \
+            (docs/protocol.md); use --config FILE, the --ingest/--feed/--control options or the \
             VIGIE_* environment variables to point elsewhere.
             """,
         version: VigieVersion.string,
