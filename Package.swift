@@ -103,7 +103,7 @@ let package = Package(
         ),
         .target(
             name: "VigieLogging",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["VigieCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -150,7 +150,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["VigieTesting", "VigieCore", "ZeroMQ"],
+            dependencies: ["VigieTesting", "VigieCore", "VigieStore", "ZeroMQ"],
             exclude: ["Resources"],
             swiftSettings: strict
         ),

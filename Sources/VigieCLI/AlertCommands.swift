@@ -84,10 +84,12 @@ public struct AlertsCommand: ParsableCommand {
                 if let by = a["acknowledged_by"] as? String { ack = by }
                 var silenced = ""
                 if let until = a["silenced_until"] as? String { silenced = until }
+                let shown = DisplayText.escaped
                 return [
-                    a["rule"] as? String ?? "", a["kpi"] as? String ?? "", group.isEmpty ? "—" : group, styled,
-                    a["severity"] as? String ?? "", "\(value) / \(threshold)", a["since"] as? String ?? "", ack,
-                    silenced,
+                    shown(a["rule"] as? String ?? ""), shown(a["kpi"] as? String ?? ""),
+                    group.isEmpty ? "—" : shown(group),
+                    styled, shown(a["severity"] as? String ?? ""), "\(value) / \(threshold)",
+                    shown(a["since"] as? String ?? ""), shown(ack), shown(silenced),
                 ]
             }
             out += TableRenderer.render(
@@ -108,7 +110,7 @@ public struct AlertsCommand: ParsableCommand {
                         $0["id"] as? String ?? "", ($0["matchers"] as? [String] ?? []).joined(separator: " "),
                         $0["ends_at"] as? String ?? "", $0["created_by"] as? String ?? "",
                         $0["comment"] as? String ?? "",
-                    ]
+                    ].map(DisplayText.escaped)
                 }
             )
         }
@@ -119,7 +121,7 @@ public struct AlertsCommand: ParsableCommand {
         var stopAt = UInt64.max
         if let duration {
             guard let ns = DurationFormat.parse(duration) else {
-                throw ValidationError("--duration '\(duration)' is not a duration such as 30s")
+                throw ValidationError("--duration: \(DurationFormat.explain(duration))")
             }
             stopAt = monotonicNanoseconds() + UInt64(ns)
         }
@@ -233,7 +235,7 @@ public struct SilenceCommand: ParsableCommand {
             parsed.append(["key": m.key, "value": m.value])
         }
         guard let ns = DurationFormat.parse(duration), ns > 0 else {
-            throw ValidationError("--for '\(duration)' is not a duration such as 2h")
+            throw ValidationError("--for: \(DurationFormat.explain(duration))")
         }
         let reply = try controlRequest(
             endpoints,

@@ -50,8 +50,11 @@ public struct HistoryCommand: ParsableCommand {
     /// The control request, times resolved against `now` and sent as integer ns.
     func request(now: Int64) throws -> [String: Any] {
         let (start, end) = try HistoryArguments.range(from: from, to: to, now: now)
-        guard let ns = DurationFormat.parse(step), ns >= 60_000_000_000 else {
-            throw ValidationError("--step '\(step)' is not a duration of at least 1m, such as 15m, 1h or 1d")
+        guard let ns = DurationFormat.parse(step) else {
+            throw ValidationError("--step: \(DurationFormat.explain(step))")
+        }
+        guard ns >= 60_000_000_000 else {
+            throw ValidationError("--step '\(step)' is shorter than 1m: use 15m, 1h or 1d")
         }
         var tags: [String: String] = [:]
         for g in group {

@@ -30,16 +30,18 @@ struct KPIRow: Equatable {
         group.isEmpty ? "—" : group.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
     }
 
+    /// Decodes a feed message or snapshot entry. Every text in it is shown to a person:
+    /// control characters (from tag values, names) are escaped (`DisplayText`).
     init?(_ object: [String: Any]) {
         guard let kpi = object["kpi"] as? String else { return nil }
-        self.kpi = kpi
-        title = object["title"] as? String ?? kpi
+        self.kpi = DisplayText.escaped(kpi)
+        title = DisplayText.escaped(object["title"] as? String ?? kpi)
         // JSONSerialization loses key order; sort for a stable display.
         let g = object["group"] as? [String: Any] ?? [:]
-        group = g.keys.sorted().map { ($0, g[$0] as? String ?? "") }
+        group = g.keys.sorted().map { (DisplayText.escaped($0), DisplayText.escaped(g[$0] as? String ?? "")) }
         value = (object["value"] as? NSNumber)?.doubleValue
-        unit = object["unit"] as? String
-        window = object["window"] as? String ?? ""
+        unit = (object["unit"] as? String).map(DisplayText.escaped)
+        window = DisplayText.escaped(object["window"] as? String ?? "")
         samples = object["samples"] as? Int ?? 0
         target = (object["target"] as? NSNumber)?.doubleValue
         direction = object["direction"] as? String ?? "below"

@@ -120,7 +120,7 @@ public struct StatusCommand: ParsableCommand {
             out +=
                 "; last seen: "
                 + producers.prefix(5).map {
-                    "\($0["id"] as? String ?? "?") \(ago($0["last_seen"] as? String))"
+                    "\(DisplayText.escaped($0["id"] as? String ?? "?")) \(ago($0["last_seen"] as? String))"
                 }.joined(separator: ", ")
         }
         return out + "\n"

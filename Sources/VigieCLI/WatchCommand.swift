@@ -190,15 +190,18 @@ struct WatchState {
 
         init?(_ object: [String: Any], now: UInt64) {
             guard let rule = object["rule"] as? String, let state = object["state"] as? String else { return nil }
-            self.rule = rule
+            // Shown to a person: control characters escaped (DisplayText).
+            self.rule = DisplayText.escaped(rule)
             let g = object["group"] as? [String: Any] ?? [:]
-            group = g.keys.sorted().map { "\($0)=\(g[$0] as? String ?? "")" }.joined(separator: " ")
+            group = DisplayText.escaped(
+                g.keys.sorted().map { "\($0)=\(g[$0] as? String ?? "")" }.joined(separator: " ")
+            )
             self.state = state
-            message = object["message"] as? String ?? ""
+            message = DisplayText.escaped(object["message"] as? String ?? "")
             let sinceText = object["since"] as? String ?? ""
             // 2026-11-29T04:13:29.123Z → 04:13:29 UTC
             since = sinceText.count >= 19 ? String(sinceText.dropFirst(11).prefix(8)) + " UTC" : sinceText
-            acknowledgedBy = object["acknowledged_by"] as? String
+            acknowledgedBy = (object["acknowledged_by"] as? String).map(DisplayText.escaped)
             silenced = object["silenced"] as? Bool ?? false
             resolvedAt = state == "resolved" ? now : nil
         }

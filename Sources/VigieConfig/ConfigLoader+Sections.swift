@@ -157,7 +157,7 @@ extension ConfigLoader {
     static let ingestKeys = [
         "max_age", "max_future", "max_line_length", "max_tags", "max_fields", "max_name_length",
         "max_lines_per_batch", "max_message_size", "max_series_per_kpi", "max_producers", "max_in_flight",
-        "max_series_total",
+        "max_series_total", "producer_idle", "max_producers_per_key",
     ]
 
     static func readIngest(_ table: TableReader) -> IngestConfiguration {
@@ -176,6 +176,10 @@ extension ConfigLoader {
         }
         if let value = table.integer("max_series_per_kpi", in: 1...10_000_000) { ingest.maxSeriesPerKPI = value }
         if let value = table.integer("max_producers", in: 1...10_000_000) { ingest.maxProducers = value }
+        if let value = table.duration("producer_idle", minimum: 1_000_000_000) {
+            ingest.producerIdle = value
+        }
+        if let value = table.integer("max_producers_per_key", in: 1...10_000_000) { ingest.maxProducersPerKey = value }
         if let value = table.integer("max_in_flight", in: 1...1_000_000, unit: "batches per producer") {
             ingest.maxInFlight = value
         }

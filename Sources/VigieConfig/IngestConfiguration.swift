@@ -27,6 +27,21 @@ public struct IngestConfiguration: Sendable, Equatable {
     /// beyond, a batch gets ERR "too many batches in flight" and is not applied.
     /// Default 1,024, the anti-replay window.
     public var maxInFlight = 1_024
+    /// How long a producer may stay silent before the daemon forgets its sequence
+    /// numbers (a returning producer then starts a new window). Default 24 hours. When the
+    /// table is full, producers idle at least `producerEvictionFloor` are forgotten
+    /// earlier, least recently seen first, so one-shot producers never exhaust it.
+    public var producerIdle: Int64 = 86_400 * 1_000_000_000
+
+    /// A producer heard from within this long is never forgotten to make room: 10 s
+    /// (longer than a client's ACK timeout and first reconnect, so a batch resent after
+    /// a lost ACK still finds its window), or `producerIdle` if shorter.
+    public var producerEvictionFloor: Int64 { min(Self.evictionFloor, producerIdle) }
+
+    /// The longest `producerEvictionFloor`: 10 s.
+    public static let evictionFloor: Int64 = 10 * 1_000_000_000
+    /// Most producers one CURVE key may have (its scoped producer ids). Default 1,000.
+    public var maxProducersPerKey = 1_000
     /// Most series over all KPIs' window groups together; beyond, samples that would
     /// create one are counted and not applied. Default 200,000 (about 1 GB of windows
     /// at 60 buckets).

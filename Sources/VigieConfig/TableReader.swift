@@ -140,7 +140,11 @@ final class TableReader {
             return nil
         }
         guard let nanoseconds = DurationFormat.parse(text) else {
-            report(key, "\"\(text)\" is not a duration", hint: Self.durationHint(key: key, text: text))
+            if DurationFormat.exceedsMaximum(text) {
+                report(key, DurationFormat.explain(text), hint: "durations are at most 100 years")
+            } else {
+                report(key, "\"\(text)\" is not a duration", hint: Self.durationHint(key: key, text: text))
+            }
             return nil
         }
         guard nanoseconds >= minimum else {

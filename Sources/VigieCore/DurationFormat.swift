@@ -1,8 +1,37 @@
 /// Parses and prints the durations of config files: `500ms`, `30s`, `15m`, `1h`, `7d`,
 /// and combinations such as `1h30m`.
+///
+/// Every duration that comes from outside (config, control requests, command lines) goes
+/// through `parse`, which accepts at most `maximum`: a hundred years, so that adding one
+/// to (or subtracting one from) a time of this century cannot overflow. Sums and
+/// products of several are still checked where they happen.
 public enum DurationFormat {
-    /// Nanoseconds for `text`, or `nil` when it is not a duration.
+    /// The longest duration accepted: 36,500 days (100 years of 365 days).
+    public static let maximum: Int64 = 36_500 * 86_400 * 1_000_000_000
+
+    /// Nanoseconds for `text`, or `nil` when it is not a duration or is longer than
+    /// `maximum` (`explain` says which).
     public static func parse(_ text: String) -> Int64? {
+        guard let nanoseconds = parseUnbounded(text), nanoseconds <= maximum else { return nil }
+        return nanoseconds
+    }
+
+    /// True when `text` is a well-formed duration longer than `maximum`.
+    public static func exceedsMaximum(_ text: String) -> Bool {
+        parseUnbounded(text).map { $0 > maximum } ?? false
+    }
+
+    /// Why `text` is not accepted by `parse`, for an error message: `"100000d" is
+    /// longer than 36500d (100 years), the longest duration accepted`.
+    public static func explain(_ text: String) -> String {
+        let shown = JSONText.quoted(text.count > 40 ? String(text.prefix(40)) + "…" : text)
+        if exceedsMaximum(text) {
+            return "\(shown) is longer than 36500d (100 years), the longest duration accepted"
+        }
+        return "\(shown) is not a duration such as \"30s\", \"15m\", \"2h\" or \"7d\""
+    }
+
+    private static func parseUnbounded(_ text: String) -> Int64? {
         var total: Int64 = 0
         var number: Int64 = 0
         var haveDigits = false

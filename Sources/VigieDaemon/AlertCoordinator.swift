@@ -227,16 +227,24 @@ final class AlertCoordinator {
         -> Int
     {
         var count = 0
-        for a in evaluator.active(now: now) where a.rule == rule {
-            guard group.allSatisfy({ key, value in a.group.contains { $0.key == key && $0.value == value } }) else {
-                continue
-            }
+        for a in evaluator.active(now: now) where Self.matches(a, rule: rule, group: group) {
             store.acknowledge(AlertAcknowledgment(rule: a.rule, group: a.group, by: by, comment: comment, at: now))
             count += 1
         }
         republish(now: now, feed: feed) { $0.rule == rule }
         logger.notice("alert acknowledged", metadata: ["rule": "\(rule)", "by": "\(by)", "count": "\(count)"])
         return count
+    }
+
+    /// How many active alerts of `rule` carry every tag of `group` (what `acknowledge`
+    /// would acknowledge); changes nothing.
+    func countActive(rule: String, group: [String: String], now: Int64) -> Int {
+        evaluator.active(now: now).count { Self.matches($0, rule: rule, group: group) }
+    }
+
+    private static func matches(_ alert: ActiveAlert, rule: String, group: [String: String]) -> Bool {
+        alert.rule == rule
+            && group.allSatisfy { key, value in alert.group.contains { $0.key == key && $0.value == value } }
     }
 
     /// Adds a silence and republishes the alerts it covers.

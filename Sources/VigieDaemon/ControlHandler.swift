@@ -37,6 +37,8 @@ final class ControlHandler {
     private var heldPosition: UInt64?
     /// A reply that is not JSON (`metrics`), sent instead of the writer's bytes.
     private var rawReply: [UInt8]?
+    /// The error of the last refused request.
+    private var refusal: String?
 
     init(loop: EngineLoop) {
         self.loop = loop
@@ -46,12 +48,15 @@ final class ControlHandler {
     private func now() -> Int64 { replayTime ?? loop.now() }
 
     /// Carries out a logged operator action again at its recorded time (recovery); the
-    /// reply is discarded.
-    func replay(request bytes: UnsafeRawBufferPointer, at time: Int64) {
+    /// reply is discarded. Returns why the action could not be carried out (a record
+    /// written by an older vigied that checked less), nil when it was.
+    func replay(request bytes: UnsafeRawBufferPointer, at time: Int64) -> String? {
         replayTime = time
         peer = nil  // it was authorized when it was first carried out
         defer { replayTime = nil }
+        refusal = nil
         respond(to: Array(bytes))
+        return refusal
     }
 
     func handle(socket: Socket, frames: [Message], frameCount: Int, curve: Bool = false) {
@@ -60,14 +65,20 @@ final class ControlHandler {
         let bodyIndex = n - 1
         let envelope = 0..<bodyIndex
         peer = nil
+        heldPosition = nil
+        rawReply = nil
         if curve {
             let name = frames[bodyIndex].metadata("User-Id") ?? ""
             let key = loop.configurationForControl.security.authorized.keys.first { $0.name == name }
             peer = (name, key?.isOperator ?? false)
+            if key == nil {
+                // A reload removed the key; the connection it made before stays open.
+                loop.statistics.revokedKeyMessages += 1
+                fail("key \(JSONText.quoted(name)) is no longer authorized")
+                return sendReply(socket, frames: frames, envelope: envelope)
+            }
         }
         loop.statistics.controlRequests += 1
-        heldPosition = nil
-        rawReply = nil
         let request = frames[bodyIndex].bytes
         if let op = Self.historyOp(request) {
             guard let problem = loop.forwardToHistory(socket, envelope: envelope, frames: frames, request: request)
@@ -80,6 +91,11 @@ final class ControlHandler {
             loop.holdControlReply(socket, envelope: envelope, frames: frames, body: writer.bytes, position: position)
             return
         }
+        sendReply(socket, frames: frames, envelope: envelope)
+    }
+
+    /// Sends the reply built (the writer's bytes, or `rawReply`) after `envelope`.
+    private func sendReply(_ socket: Socket, frames: [Message], envelope: Range<Int>) {
         do {
             for f in envelope {
                 let sent = try frames[f].withUnsafeBytes { try socket.send($0, more: true, dontWait: true) }
@@ -119,22 +135,29 @@ final class ControlHandler {
                     + "(vigie keygen NAME --operator, or use the local ipc/loopback control socket)"
             )
         }
-        if Self.mutatingOperations.contains(op), replayTime == nil {
-            // Logged before it is carried out: replay after a crash does it again.
-            do {
-                heldPosition = try request.withUnsafeBytes { try loop.logOperatorAction($0, now: now()) }
-            } catch {
-                return fail("could not log the action to the write-ahead log (\(error)); nothing was changed")
+        if Self.mutatingOperations.contains(op) {
+            // Checked in full first: a refused request is neither logged nor carried out,
+            // so replay never meets one that cannot be applied.
+            let action: OperatorRequest
+            switch operatorRequest(op, object) {
+            case .success(let checked): action = checked
+            case .failure(let refusal): return fail(refusal.message)
             }
+            if replayTime == nil {
+                // Logged before it is carried out: replay after a crash does it again.
+                do {
+                    heldPosition = try request.withUnsafeBytes { try loop.logOperatorAction($0, now: now()) }
+                } catch {
+                    return fail("could not log the action to the write-ahead log (\(error)); nothing was changed")
+                }
+            }
+            return carryOut(action)
         }
         switch op {
         case "snapshot": snapshot(prefix: object["prefix"] as? String)
         case "stats": stats()
         case "config": config()
         case "alerts": alertsReply()
-        case "ack": ack(object)
-        case "silence": silence(object)
-        case "unsilence": unsilence(object)
         case "reload": reload()
         case "freeze" where Self.freezeEnabled: freeze(object["seconds"])
         case "metrics": metrics(handOver: object["hand_over"] as? Bool == true)
@@ -210,6 +233,7 @@ final class ControlHandler {
             ("lines_per_batch", ingest.maxLinesPerBatch, hits.linesPerBatch),
             ("frames_per_message", EngineLoop.maxFrames, hits.framesPerMessage),
             ("producers", ingest.maxProducers, hits.producers),
+            ("producers_per_key", ingest.maxProducersPerKey, hits.producersPerKey),
             ("in_flight", ingest.maxInFlight, hits.inFlight),
             ("series_per_kpi", ingest.maxSeriesPerKPI, UInt64(loop.engine.counters.seriesOverflow)),
             ("series_total", ingest.maxSeriesTotal, UInt64(loop.engine.totalSeriesOverflow)),
@@ -267,6 +291,8 @@ final class ControlHandler {
         writer.integer(loop.zap?.denied.load(ordering: .relaxed) ?? 0)
         writer.key("samples_outside_prefixes")
         writer.integer(loop.statistics.samplesOutsidePrefixes)
+        writer.key("revoked_key_messages")
+        writer.integer(loop.statistics.revokedKeyMessages)
         writer.endObject()
         let table = loop.producerTable
         let seen = loop.producerLastSeen
@@ -341,6 +367,7 @@ final class ControlHandler {
 
     private func fail(_ message: String) {
         loop.statistics.controlErrors += 1
+        refusal = message
         writer.reset()
         writer.beginObject()
         writer.key("ok")
@@ -421,82 +448,66 @@ final class ControlHandler {
         writer.endObject()
     }
 
-    private func ack(_ object: [String: Any]) {
-        guard let rule = object["rule"] as? String, !rule.isEmpty else { return fail("ack needs \"rule\"") }
-        guard let by = object["by"] as? String, !by.isEmpty else { return fail("ack needs \"by\": who acknowledges") }
-        var group: [String: String] = [:]
-        if let given = object["group"] {
-            guard let tags = given as? [String: Any] else { return fail("\"group\" must be an object of tag values") }
-            for (key, value) in tags {
-                guard let text = value as? String else { return fail("group tag \"\(key)\" must be a string") }
-                group[key] = text
-            }
+    private func carryOut(_ action: OperatorRequest) {
+        switch action {
+        case .ack(let rule, let group, let by, let comment):
+            let count = loop.alerts.acknowledge(
+                rule: rule,
+                group: group,
+                by: by,
+                comment: comment,
+                now: now(),
+                feed: loop.feedPublisher
+            )
+            succeed("acknowledged") { writer.integer(count) }
+        case .silence(let matchers, let duration, let by, let comment):
+            let feed = loop.feedPublisher
+            let s = loop.alerts.silence(
+                matchers: matchers,
+                duration: duration,
+                by: by,
+                comment: comment,
+                now: now(),
+                feed: feed
+            )
+            succeed("silence") { writeSilence(s) }
+        case .unsilence(let id):
+            _ = loop.alerts.unsilence(id: id, now: now(), feed: loop.feedPublisher)
+            succeed("id") { writer.string(id) }
         }
-        let comment = object["comment"] as? String ?? ""
-        let count = loop.alerts.acknowledge(
-            rule: rule,
-            group: group,
-            by: by,
-            comment: comment,
-            now: now(),
-            feed: loop.feedPublisher
-        )
-        guard count > 0 else { return fail("no active alert of rule \"\(rule)\" matches that group") }
+    }
+
+    /// Writes `{"ok":true,"KEY":…}`, the value written by `value`.
+    private func succeed(_ key: String, _ value: () -> Void) {
         writer.beginObject()
         writer.key("ok")
         writer.bool(true)
-        writer.key("acknowledged")
-        writer.integer(count)
+        writer.key(key)
+        value()
         writer.endObject()
     }
 
-    private func silence(_ object: [String: Any]) {
-        guard let by = object["by"] as? String, !by.isEmpty else { return fail("silence needs \"by\": who silences") }
-        guard let list = object["matchers"] as? [Any], !list.isEmpty else {
-            return fail("silence needs \"matchers\": [{\"key\":\"rule\",\"value\":\"…\"}] or [\"rule=…\"]")
-        }
-        var matchers: [AlertMatcher] = []
-        for item in list {
-            if let text = item as? String, let m = AlertMatcher(parsing: text) {
-                matchers.append(m)
-            } else if let pair = item as? [String: Any], let key = pair["key"] as? String,
-                let value = pair["value"] as? String, !key.isEmpty, !value.isEmpty
-            {
-                matchers.append(AlertMatcher(key: key, value: value))
-            } else {
-                return fail("each matcher must be \"key=value\" or {\"key\":…,\"value\":…}")
+    /// `op`'s request checked against its shape and the current state (an ack needs an
+    /// active alert to acknowledge, an unsilence a silence to remove), nothing changed.
+    private func operatorRequest(
+        _ op: String,
+        _ object: [String: Any]
+    ) -> Result<OperatorRequest, OperatorRequest.Refusal> {
+        let result = OperatorRequest.parse(op: op, object, now: now())
+        guard case .success(let request) = result else { return result }
+        switch request {
+        case .ack(let rule, let group, _, _):
+            guard loop.alerts.countActive(rule: rule, group: group, now: now()) > 0 else {
+                return .failure(.init("no active alert of rule \"\(rule)\" matches that group"))
             }
+        case .unsilence(let id):
+            guard loop.alerts.store.silences(now: now()).contains(where: { $0.id == id }) else {
+                return .failure(.init("no silence with id \"\(id)\""))
+            }
+        case .silence:
+            break
         }
-        guard let text = object["for"] as? String, let duration = DurationFormat.parse(text), duration > 0 else {
-            return fail("silence needs \"for\": a duration such as \"2h\"")
-        }
-        let s = loop.alerts.silence(
-            matchers: matchers,
-            duration: duration,
-            by: by,
-            comment: object["comment"] as? String ?? "",
-            now: now(),
-            feed: loop.feedPublisher
-        )
-        writer.beginObject()
-        writer.key("ok")
-        writer.bool(true)
-        writer.key("silence")
-        writeSilence(s)
-        writer.endObject()
-    }
-
-    private func unsilence(_ object: [String: Any]) {
-        guard let id = object["id"] as? String else { return fail("unsilence needs \"id\"") }
-        guard loop.alerts.unsilence(id: id, now: now(), feed: loop.feedPublisher) != nil else {
-            return fail("no silence with id \"\(id)\"")
-        }
-        writer.beginObject()
-        writer.key("ok")
-        writer.bool(true)
-        writer.key("id")
-        writer.string(id)
-        writer.endObject()
+        return result
     }
 
     private func stats() {
@@ -534,6 +545,8 @@ final class ControlHandler {
             ("wal_write_errors", s.walWriteErrors),
             ("samples_replayed", s.samplesReplayed),
             ("records_replayed", s.recordsReplayed),
+            ("records_skipped", s.recordsSkipped),
+            ("producers_evicted", s.producersEvicted),
             ("series_overflow", UInt64(counters.seriesOverflow)),
             ("series", UInt64(counters.series)),
             ("kpis", UInt64(loop.engine.kpis.count)),

@@ -42,6 +42,14 @@ public struct DaemonStatistics: Sendable, Equatable {
     public var samplesReplayed: UInt64 = 0
     /// Write-ahead-log records replayed at startup.
     public var recordsReplayed: UInt64 = 0
+    /// Logged records recovery could not carry out (an operator action refused by the
+    /// current checks), skipped and logged.
+    public var recordsSkipped: UInt64 = 0
+    /// Producers forgotten: idle past `[ingest] producer_idle`, or to make room in a full
+    /// table (least recently seen first).
+    public var producersEvicted: UInt64 = 0
+    /// Messages refused because their connection's CURVE key was removed by a reload.
+    public var revokedKeyMessages: UInt64 = 0
     /// Checkpoints written since start.
     public var checkpointsWritten: UInt64 = 0
     /// Checkpoints that failed.
@@ -60,6 +68,7 @@ public struct LimitHits: Sendable, Equatable {
     public var linesPerBatch: UInt64 = 0
     public var framesPerMessage: UInt64 = 0
     public var producers: UInt64 = 0
+    public var producersPerKey: UInt64 = 0
     public var inFlight: UInt64 = 0
 
     public init() {}

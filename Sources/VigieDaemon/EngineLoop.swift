@@ -123,6 +123,9 @@ final class EngineLoop {
     private let systemd: SystemdNotifier?
     /// The Prometheus view (`metrics` op, for the `[http]` listener); nil without one.
     let metrics: DaemonMetrics?
+    /// When the producers without a batch since start were restored (checkpoint, log
+    /// replay): their idle time for eviction counts from here.
+    private var producersRestoredAt: Int64 = 0
     /// Time of the last batch of each producer (by its `producers` slot), ns; reset when
     /// the producer table is restored (start, reload).
     private(set) var producerLastSeen: [Int64] = []
@@ -753,7 +756,9 @@ final class EngineLoop {
         engine.maxTotalSeries = configuration.ingest.maxSeriesTotal
         engine.trackChanges(forKPIs: watchedKPIs)
         producers = ByteKeyTable<AntiReplayWindow>(capacity: 256)
+        producerLastSeen = []
         producerInFlight = []
+        producersRestoredAt = clock.now()
     }
 
     /// Checkpoint payload format version.
@@ -799,6 +804,7 @@ final class EngineLoop {
             producers = restoredProducers
             producerLastSeen = []
             producerInFlight = []
+            producersRestoredAt = clock.now()
             if !alertSection.isEmpty {
                 var r = BinaryReader(alertSection)
                 let alertReport = try alerts.evaluator.restoreState(from: &r)
@@ -833,6 +839,7 @@ final class EngineLoop {
         let logged = wal.flushedLSN &- checkpointLSN
         guard logged > 0 else { return }
         guard now >= nextCheckpointAt || Int64(logged) >= configuration.daemon.checkpointWALBytes else { return }
+        evictProducers(now: now, makeRoom: false)
         let payload = encodeCheckpoint()
         if writer.submit(lsn: wal.flushedLSN, payload: payload, currentSegment: wal.currentSegmentStartLSN) {
             checkpointLSN = wal.flushedLSN
@@ -845,15 +852,28 @@ final class EngineLoop {
         statistics.recordsReplayed += 1
         switch record.kind {
         case .ingest:
-            var slot = producers.index(of: record.producer)
-            if slot == nil { slot = producers.insert(record.producer, value: AntiReplayWindow()) }
-            guard let index = slot, producers[index].verdict(for: record.sequence) == .fresh else { return }
+            // Every logged batch was applied once when it came (duplicates are never
+            // logged): apply it again whatever the window says. After an eviction the
+            // same producer id and sequence may come back as a new batch, logged too.
+            let index =
+                producers.index(of: record.producer) ?? producers.insert(record.producer, value: AntiReplayWindow())
             producers[index].markApplied(record.sequence)
             replayFrames(record)
         case .push:
             replayFrames(record)
         case .operatorAction:
-            if record.frameCount == 1 { control.replay(request: record.frame(0), at: record.receivedAt) }
+            let problem =
+                record.frameCount == 1
+                ? control.replay(request: record.frame(0), at: record.receivedAt)
+                : "\(record.frameCount) frames instead of 1"
+            if let problem {
+                // Never fatal: the daemon starts without it, and says so.
+                statistics.recordsSkipped += 1
+                logger.error(
+                    "logged operator action skipped",
+                    metadata: ["problem": "\(problem)", "received_at": "\(record.receivedAt)"]
+                )
+            }
         case .alertTransition, .none:
             break
         }
@@ -1166,10 +1186,8 @@ final class EngineLoop {
         }
         // A CURVE peer's producer id lives under its authenticated name (DESIGN.md).
         var prefixes: [[UInt8]] = []
-        if curve {
-            guard authenticatedProducerKey(bodyStart: bodyStart, prefixes: &prefixes) else {
-                return replyError(socket, bodyStart: bodyStart, "no authenticated identity on this connection")
-            }
+        if curve, let refusal = authenticatedProducerKey(bodyStart: bodyStart, prefixes: &prefixes) {
+            return replyError(socket, bodyStart: bodyStart, refusal)
         }
         switch request {
         case .push(let sequence):
@@ -1187,33 +1205,36 @@ final class EngineLoop {
     }
 
     /// Fills `scopedProducer` with "User-Id 0x1F producer id" for a CURVE peer, and
-    /// `prefixes` with its key's allowed metric prefixes; false without a User-Id.
-    private func authenticatedProducerKey(bodyStart: Int, prefixes: inout [[UInt8]]) -> Bool {
+    /// `prefixes` with its key's allowed metric prefixes; returns why not (no User-Id, a
+    /// key a reload removed) or nil.
+    private func authenticatedProducerKey(bodyStart: Int, prefixes: inout [[UInt8]]) -> String? {
         scopedProducer.removeAll(keepingCapacity: true)
-        guard
-            withAuthenticatedPeer(
-                frames[bodyStart],
-                { name, allowed in
-                    scopedProducer.append(contentsOf: name)
-                    prefixes = allowed
-                }
-            )
-        else { return false }
+        let refusal = withAuthenticatedPeer(frames[bodyStart]) { name, allowed in
+            scopedProducer.append(contentsOf: name)
+            prefixes = allowed
+        }
+        if let refusal { return refusal }
         scopedProducer.append(0x1F)
         frames[bodyStart + 2].withUnsafeBytes { scopedProducer.append(contentsOf: $0) }
-        return true
+        return nil
     }
 
     /// Calls `body` with the authenticated name (ZAP User-Id) of `frame`'s connection and
-    /// its key's allowed metric prefixes (empty: any); false when the frame has none.
+    /// its key's allowed metric prefixes (empty: any). Returns why it did not: the frame
+    /// has no User-Id, or the key is no longer authorized (a reload removed it: its
+    /// connections made before stay open, and get nothing through).
     private func withAuthenticatedPeer(
         _ frame: Message,
         _ body: (_ name: UnsafeRawBufferPointer, _ prefixes: [[UInt8]]) -> Void
-    ) -> Bool {
+    ) -> String? {
         frame.withMetadata("User-Id") { name in
-            guard let name, name.count > 0 else { return false }
-            body(name, keyPrefixes.index(of: name).map { keyPrefixes[$0] } ?? [])
-            return true
+            guard let name, name.count > 0 else { return "no authenticated identity on this connection" }
+            guard let index = keyPrefixes.index(of: name) else {
+                statistics.revokedKeyMessages += 1
+                return "key \(JSONText.quoted(String(decoding: name, as: UTF8.self))) is no longer authorized"
+            }
+            body(name, keyPrefixes[index])
+            return nil
         }
     }
 
@@ -1224,6 +1245,66 @@ final class EngineLoop {
         _ body: (UnsafeRawBufferPointer) throws -> R
     ) rethrows -> R {
         curve ? try scopedProducer.withUnsafeBytes(body) : try frames[bodyStart + 2].withUnsafeBytes(body)
+    }
+
+    /// Forgets producers with nothing in flight that were idle `[ingest] producer_idle`;
+    /// with `makeRoom` and none such, the least recently seen of those idle at least
+    /// `producerEvictionFloor` (a 64th of the table at most, one at least). The arrays kept by producer
+    /// slot and the held replies' tags follow the renumbering.
+    private func evictProducers(now: Int64, makeRoom: Bool) {
+        let count = producers.count
+        guard count > 0 else { return }
+        func idle(_ index: Int) -> Int64 {
+            let seen =
+                index < producerLastSeen.count && producerLastSeen[index] > 0
+                ? producerLastSeen[index] : producersRestoredAt
+            return now &- seen
+        }
+        func busy(_ index: Int) -> Bool { index < producerInFlight.count && producerInFlight[index] > 0 }
+        var evict = [Bool](repeating: false, count: count)
+        var any = false
+        for index in 0..<count where !busy(index) && idle(index) >= configuration.ingest.producerIdle {
+            evict[index] = true
+            any = true
+        }
+        if !any && makeRoom {
+            let floor = configuration.ingest.producerEvictionFloor
+            let oldest = (0..<count).filter { !busy($0) && idle($0) >= floor }
+                .sorted { idle($0) > idle($1) }
+                .prefix(max(1, count / 64))
+            for index in oldest {
+                evict[index] = true
+                any = true
+            }
+        }
+        guard any else { return }
+        let mapping = producers.remove { evict[$0] }
+        var seen: [Int64] = []
+        var inFlight: [Int32] = []
+        seen.reserveCapacity(producers.count)
+        inFlight.reserveCapacity(producers.count)
+        for (old, new) in mapping.enumerated() where new != nil {
+            seen.append(old < producerLastSeen.count ? producerLastSeen[old] : 0)
+            inFlight.append(old < producerInFlight.count ? producerInFlight[old] : 0)
+        }
+        producerLastSeen = seen
+        producerInFlight = inFlight
+        pending.renumberTags { mapping[$0] ?? -1 }
+        let evicted = count - producers.count
+        statistics.producersEvicted += UInt64(evicted)
+        logger.info("idle producers forgotten", metadata: ["count": "\(evicted)", "left": "\(producers.count)"])
+    }
+
+    /// Why the CURVE key in `scopedProducer` may not start another producer, or nil.
+    private func keyProducerLimit() -> String? {
+        guard let separator = scopedProducer.firstIndex(of: 0x1F) else { return nil }
+        let prefix = scopedProducer[...separator]
+        var count = 0
+        for index in 0..<producers.count where producers.key(at: index).starts(with: prefix) { count += 1 }
+        let limit = configuration.ingest.maxProducersPerKey
+        guard count >= limit else { return nil }
+        let name = String(decoding: scopedProducer[..<separator], as: UTF8.self)
+        return "too many producers for key \(JSONText.quoted(name)) (limit \(limit)); reuse a stable producer id"
     }
 
     private func handleHello(socket: Socket, bodyStart: Int, curve: Bool) {
@@ -1253,12 +1334,21 @@ final class EngineLoop {
         let producer = frames[bodyStart + 2]
         var slot = withProducerKey(bodyStart: bodyStart, curve: curve) { producers.index(of: $0) }
         if slot == nil {
+            if curve, let problem = keyProducerLimit() {
+                statistics.limitHits.producersPerKey += 1
+                return replyError(socket, bodyStart: bodyStart, problem)
+            }
+            if producers.count >= configuration.ingest.maxProducers {
+                evictProducers(now: clock.now(), makeRoom: true)
+            }
             guard producers.count < configuration.ingest.maxProducers else {
                 statistics.limitHits.producers += 1
                 return replyError(
                     socket,
                     bodyStart: bodyStart,
-                    "too many producers (limit \(configuration.ingest.maxProducers)); reuse a stable producer id"
+                    "too many producers (limit \(configuration.ingest.maxProducers), each heard from in the last "
+                        + "\(DurationFormat.format(nanoseconds: configuration.ingest.producerEvictionFloor))); "
+                        + "retry later, or reuse a stable producer id"
                 )
             }
             slot = withProducerKey(bodyStart: bodyStart, curve: curve) {
@@ -1406,7 +1496,7 @@ final class EngineLoop {
         clearFilteredFrames()
         if curve, n > 0 {
             var prefixes: [[UInt8]] = []
-            guard withAuthenticatedPeer(frames[0], { _, allowed in prefixes = allowed }) else { return }
+            guard withAuthenticatedPeer(frames[0], { _, allowed in prefixes = allowed }) == nil else { return }
             if !prefixes.isEmpty { statistics.samplesRejected += UInt64(filterPrefixes(prefixes, frames: 0..<n)) }
         }
         do {
@@ -1443,10 +1533,10 @@ final class EngineLoop {
         anyFrameFiltered = false
     }
 
-    /// Comments out (`#`) every line of frames `range` whose metric starts with none of
-    /// `prefixes`, in a copy of the frame: the log, the engine, replay and history then
-    /// skip it, and line numbers stay those of the original. Each such line is rejected
-    /// with a reason (listed in the ACK). Returns how many.
+    /// Takes every line of frames `range` whose metric starts with none of `prefixes`
+    /// out of a copy of the frame (`PrefixFilter`): the log, the engine, replay and
+    /// history then never see it, and line numbers stay those of the original. Each such
+    /// line is rejected with a reason (listed in the ACK). Returns how many.
     private func filterPrefixes(_ prefixes: [[UInt8]], frames range: Range<Int>) -> Int {
         while frameFiltered.count < range.upperBound {
             frameFiltered.append(false)
@@ -1455,26 +1545,27 @@ final class EngineLoop {
         var outside = 0
         var nextLine = 1
         for f in range {
-            nextLine = frames[f].withUnsafeBytes { payload -> Int in
-                guard let start = payload.baseAddress else { return nextLine }
-                return parser.parse(payload, firstLineNumber: nextLine) { line in
-                    guard !prefixes.contains(where: { line.measurement.hasPrefix($0) }) else { return }
-                    if !frameFiltered[f] {
-                        filteredFrames[f].removeAll(keepingCapacity: true)
-                        filteredFrames[f].append(contentsOf: payload)
-                        frameFiltered[f] = true
-                        anyFrameFiltered = true
-                    }
-                    filteredFrames[f][UnsafeRawPointer(line.measurement.base) - start] = UInt8(ascii: "#")
-                    outside += 1
+            let (refused, next) = frames[f].withUnsafeBytes { payload in
+                PrefixFilter.filter(
+                    payload,
+                    firstLineNumber: nextLine,
+                    prefixes: prefixes,
+                    parser: parser,
+                    copy: &filteredFrames[f]
+                ) { line in
                     statistics.samplesOutsidePrefixes += 1
                     recordLineError(
                         line.lineNumber,
                         "metric \"\(line.measurement.string)\" is outside this key's prefixes ("
                             + prefixes.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ") + ")"
                     )
-                } onError: { _ in
-                }.nextLineNumber
+                }
+            }
+            nextLine = next
+            if refused > 0 {
+                frameFiltered[f] = true
+                anyFrameFiltered = true
+                outside += refused
             }
         }
         return outside

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import VigieCore
 
 /// swift-log handler for the daemons: one line per record on standard error.
 ///
@@ -87,7 +88,9 @@ public struct ServiceLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let text = "\(event.message)"
+        // One event, one line: a control character from outside (a tag value in an alert
+        // message) is escaped, never written raw.
+        let text = DisplayText.escaped("\(event.message)")
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let admitted = sink.admit(text, now: UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec))
@@ -121,14 +124,15 @@ public struct ServiceLogHandler: LogHandler {
     }
 
     /// `value` as is, or in double quotes (with `"` and `\` escaped) when it has a space,
-    /// a quote, `=` or nothing at all.
+    /// a quote, `=`, a control character or nothing at all; control characters are
+    /// escaped (`DisplayText`).
     static func quoted(_ value: String) -> String {
-        let needs = value.isEmpty || value.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\n" }
+        let visible = DisplayText.escaped(value)
+        let needs = visible.isEmpty || visible != value || visible.contains { $0 == " " || $0 == "\"" || $0 == "=" }
         guard needs else { return value }
         let escaped = value.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
-        return "\"" + escaped + "\""
+        return "\"" + DisplayText.escaped(escaped) + "\""
     }
 
     private static func timestamp() -> String {

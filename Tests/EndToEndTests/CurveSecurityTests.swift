@@ -267,4 +267,82 @@ struct CurveSecurityTests {
         #expect(now["accepted"] as? Int == 3, "\(now)")
         #expect((try setup.stats(as: "officier")["security"] as? [String: Any])?["authorized_keys"] as? Int == 3)
     }
+
+    /// A reload that removes a key shuts its established connections out: each message
+    /// gets ERR (once, such a connection wrote any metric: an unknown key meant no
+    /// prefixes), and nothing it sends is applied.
+    @Test(.timeLimit(.minutes(2)))
+    func aRevokedKeyGetsNothingThroughItsOpenConnection() throws {
+        let setup = try Setup()
+        defer { setup.stop() }
+        let keys = setup.directory.appendingPathComponent("keys").path
+        let go = setup.directory.appendingPathComponent("go").path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Resources/curve_session.py").path
+        let output = setup.directory.appendingPathComponent("session.out").path
+        let session = try ChildProcess(
+            path: "/usr/bin/python3",
+            arguments: [
+                script, setup.ingest, "\(keys)/vigied.key", "\(keys)/mairie-nord.key_secret", "etat_civil.attente", go,
+            ],
+            stdoutPath: output
+        )
+        defer { session.signal(SIGKILL) }
+        func replies() -> [[String: Any]] {
+            ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        }
+        #expect(eventually(seconds: 10) { replies().count == 1 })
+        #expect(replies().first?["command"] as? String == "ACK", "\(replies())")
+
+        try FileManager.default.removeItem(
+            atPath: setup.directory.appendingPathComponent("authorized/mairie-nord.key").path
+        )
+        let reload = try setup.vigie(["reload"])
+        #expect(reload.status == 0, "\(reload.stderr)")
+        _ = FileManager.default.createFile(atPath: go, contents: nil)
+        #expect(eventually(seconds: 10) { replies().count == 2 })
+        let second = replies().last
+        #expect(second?["command"] as? String == "ERR", "\(replies())")
+        #expect(
+            ((second?["body"] as? [String: Any])?["error"] as? String)?.contains("no longer authorized") == true,
+            "\(replies())"
+        )
+        let stats = try setup.stats()
+        #expect(stats["samples_accepted"] as? Int == 1, "\(stats)")
+        #expect((stats["security"] as? [String: Any])?["revoked_key_messages"] as? Int == 1, "\(stats)")
+    }
+
+    /// A line hidden in a string field of a refused line (a string may hold newlines) is
+    /// refused with it: once, only the refused line's first byte was blanked, and the
+    /// hidden line, outside the key's prefixes' reach, was applied.
+    @Test(.timeLimit(.minutes(2)))
+    func aLineSmuggledInARefusedLinesStringIsNotApplied() throws {
+        let setup = try Setup()
+        defer { setup.stop() }
+        let keys = setup.directory.appendingPathComponent("keys").path
+        let go = setup.directory.appendingPathComponent("go").path
+        _ = FileManager.default.createFile(atPath: go, contents: nil)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Resources/curve_session.py").path
+        // mairie-nord may write etat_civil.* only; "voirie" is refused, and its string
+        // field carries a "demandes" line, outside the prefixes too.
+        let smuggler = "raw:voirie note=\"x\ndemandes value=999\n\"\n"
+        let run = try BinaryRunner.run(
+            "/usr/bin/python3",
+            arguments: [script, setup.ingest, "\(keys)/vigied.key", "\(keys)/mairie-nord.key_secret", smuggler, go],
+            timeout: 20
+        )
+        let first = run.stdout.split(separator: "\n").first.flatMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let ack = first?["body"] as? [String: Any]
+        #expect(first?["command"] as? String == "ACK", "\(run.stdout)\(run.stderr)")
+        #expect(ack?["accepted"] as? Int == 0, "\(run.stdout)")
+        let stats = try setup.stats()
+        #expect(stats["samples_accepted"] as? Int == 0, "\(stats)")
+        let status = try setup.vigie(["status", "--json"])
+        #expect(!status.stdout.contains("999"), "\(status.stdout)")
+    }
 }

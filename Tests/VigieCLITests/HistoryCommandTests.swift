@@ -48,8 +48,9 @@ struct HistoryCommandTests {
             (["k", "--from", "yesterday"], "--from 'yesterday' is not a time: use now, -7d"),
             (["k", "--to", "2026-02-30"], "--to '2026-02-30' is not a time"),
             (["k", "--from", "now", "--to", "-1h"], "must be after --from"),
-            (["k", "--step", "30s"], "--step '30s' is not a duration of at least 1m"),
-            (["k", "--step", "hourly"], "--step 'hourly'"),
+            (["k", "--step", "30s"], "--step '30s' is shorter than 1m"),
+            (["k", "--step", "hourly"], "--step: \"hourly\" is not a duration"),
+            (["k", "--step", "2562047h"], "--step: \"2562047h\" is longer than 36500d"),
             (["k", "--group", "site"], "--group 'site' must be key=value"),
             (["k", "--csv", "--json"], "choose one of --csv and --json"),
         ]

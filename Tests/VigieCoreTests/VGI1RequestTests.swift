@@ -38,6 +38,8 @@ struct VGI1RequestTests {
         (["id", "VGI1", "HELLO"], .helloFrames),
         (["id", "VGI1", "HELLO", "p", "extra"], .helloFrames),
         (["id", "VGI1", "PUSH", "p", "1"], .pushFrames),
+        (["id", "VGI1", "PUSH", "mairie\u{1F}cron", "1", "x"], .producerSeparator),
+        (["id", "VGI1", "HELLO", "\u{1F}"], .producerSeparator),
         (["id", "VGI1", "PUSH", "", "1", "x"], .producerLength),
         (["id", "VGI1", "HELLO", String(repeating: "p", count: 129)], .producerLength),
         (["id", "VGI1", "PUSH", "p", "0", "x"], .badSequence),

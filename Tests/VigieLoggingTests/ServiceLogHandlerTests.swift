@@ -39,6 +39,20 @@ struct ServiceLogHandlerTests {
         )
     }
 
+    @Test func controlCharactersFromOutsideStayOnOneEscapedLine() {
+        // An alert message built from a tag value that carries a newline and an escape.
+        let (logger, lines) = Self.logger(journal: true)
+        logger.error(
+            "alert firing: Attente au site nord\n<2>forged \u{1B}[2J",
+            metadata: ["group.site": "nord\r\u{1B}]52;c;eA==\u{07}"]
+        )
+        #expect(
+            lines.all == [
+                "<3>alert firing: Attente au site nord\\n<2>forged \\x1B[2J group.site=\"nord\\r\\x1B]52;c;eA==\\x07\"\n"
+            ]
+        )
+    }
+
     @Test func readableLinesHaveTimeLevelAndLabel() throws {
         let (logger, lines) = Self.logger(journal: false)
         logger.warning("slow notifier", metadata: ["comment": "a \"quoted\" = sign"])

@@ -117,7 +117,8 @@ public final class LineProtocolParser {
                 if length > maxLineLength {
                     throw LineFault(lineStart + maxLineLength, .lineTooLong(length))
                 }
-                let line = try parseLine(&scan, first: first, lineNumber: lineNumber)
+                var line = try parseLine(&scan, first: first, lineNumber: lineNumber)
+                line.extent = UnsafeRawBufferPointer(start: lineStart, count: scan.physicalEnd - lineStart)
                 summary.accepted += 1
                 onLine(line)
             } catch {

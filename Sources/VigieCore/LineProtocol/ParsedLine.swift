@@ -70,6 +70,10 @@ public struct ParsedLine {
     public var fields: UnsafeBufferPointer<ParsedField>
     /// Nanoseconds since the Unix epoch, or `nil` when the line had none.
     public var timestamp: Int64?
+    /// The line's bytes in the payload, from its first byte to its terminating newline
+    /// (excluded): more than one physical line when a string field holds a newline.
+    /// Empty for a line made by hand.
+    public var extent: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
 
     /// Creates a line from its parts (the parser does this; tests may too).
     @inlinable

@@ -54,6 +54,38 @@ public struct ByteKeyTable<Value> {
         return index
     }
 
+    /// Removes the entries at the indices `isRemoved` picks and compacts the rest, in
+    /// order. Returns, for each old index, its new one (nil: removed), so that arrays
+    /// kept beside the table by index can follow. O(count); allocates.
+    public mutating func remove(where isRemoved: (Int) -> Bool) -> [Int?] {
+        var mapping: [Int?] = []
+        mapping.reserveCapacity(values.count)
+        var keptKeys: [[UInt8]] = []
+        var keptValues: [Value] = []
+        keptKeys.reserveCapacity(values.count)
+        keptValues.reserveCapacity(values.count)
+        for index in values.indices {
+            if isRemoved(index) {
+                mapping.append(nil)
+            } else {
+                mapping.append(keptValues.count)
+                keptKeys.append(keys[index])
+                keptValues.append(values[index])
+            }
+        }
+        guard keptValues.count < values.count else { return mapping }
+        keys = keptKeys
+        values = keptValues
+        for i in slots.indices { slots[i] = -1 }
+        for (index, key) in keys.enumerated() {
+            place(index: index, hash: key.withUnsafeBytes { Self.hash($0) })
+        }
+        return mapping
+    }
+
+    /// The key at `index`.
+    public func key(at index: Int) -> [UInt8] { keys[index] }
+
     private mutating func place(index: Int, hash: UInt64) {
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: hash) & mask

@@ -51,6 +51,14 @@ public struct PendingReplies {
         )
     }
 
+    /// Replaces the tag of every waiting reply with `map(tag)` (after the caller renumbered
+    /// what its tags index); untagged replies stay so.
+    public mutating func renumberTags(_ map: (Int) -> Int) {
+        for i in head..<entries.count where entries[i].tag >= 0 {
+            entries[i].tag = map(entries[i].tag)
+        }
+    }
+
     /// Adds a frame (copied) to the reply being built.
     public mutating func appendFrame(_ bytes: UnsafeRawBufferPointer) {
         arena.append(contentsOf: bytes)

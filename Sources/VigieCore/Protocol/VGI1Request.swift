@@ -21,6 +21,7 @@ public enum VGI1Request: Equatable, Sendable {
         case helloFrames
         case pushFrames
         case producerLength
+        case producerSeparator
         case badSequence
 
         /// The `ERR` text.
@@ -33,6 +34,8 @@ public enum VGI1Request: Equatable, Sendable {
             case .helloFrames: "HELLO takes exactly one frame: the producer id"
             case .pushFrames: "PUSH needs a producer id, a sequence number and at least one payload frame"
             case .producerLength: "producer id must be 1 to \(VGI1.maxProducerIDLength) bytes"
+            case .producerSeparator:
+                "producer id must not contain byte 0x1F (it separates a CURVE key's name from its producer ids)"
             case .badSequence: "sequence number must be ASCII decimal 1…9223372036854775807"
             }
         }
@@ -67,8 +70,11 @@ public enum VGI1Request: Equatable, Sendable {
         } else {
             guard frameCount == bodyStart + 3 else { return .invalid(.helloFrames) }
         }
-        let producer = frame(bodyStart + 2).count
-        guard producer >= 1, producer <= VGI1.maxProducerIDLength else { return .invalid(.producerLength) }
+        let producer = frame(bodyStart + 2)
+        guard producer.count >= 1, producer.count <= VGI1.maxProducerIDLength else {
+            return .invalid(.producerLength)
+        }
+        guard !producer.contains(0x1F) else { return .invalid(.producerSeparator) }
         guard isPush else { return .hello }
         guard let sequence = VGI1.parseSequence(frame(bodyStart + 3)) else { return .invalid(.badSequence) }
         return .push(sequence: sequence)

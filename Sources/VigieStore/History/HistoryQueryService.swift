@@ -189,17 +189,17 @@ public final class HistoryQueryService: Sendable {
         guard let value, !(value is NSNull) else { return HistoryResolution.hour.rawValue }
         if let text = value as? String {
             guard let ns = DurationFormat.parse(text), ns > 0 else {
-                throw HistoryQueryError(
-                    field: "step",
-                    message: "\"\(text)\" is not a duration such as \"15m\" or \"1h\""
-                )
+                throw HistoryQueryError(field: "step", message: DurationFormat.explain(text))
             }
             return ns
         }
-        if let seconds = Self.integer(value), seconds > 0, seconds <= Int64.max / 1_000_000_000 {
+        if let seconds = Self.integer(value), seconds > 0, seconds <= DurationFormat.maximum / 1_000_000_000 {
             return seconds * 1_000_000_000
         }
-        throw HistoryQueryError(field: "step", message: "must be a duration string such as \"1h\" or integer seconds")
+        throw HistoryQueryError(
+            field: "step",
+            message: "must be a duration string such as \"1h\" or integer seconds, at most 100 years"
+        )
     }
 
     /// An exact JSON integer: not a boolean (which `JSONSerialization` also returns as

@@ -73,7 +73,8 @@ extension HistoryStore {
     ///     of these (a subset of `group_by`: `[site=nord]` of a KPI grouped by site and
     ///     counter gives every counter of that site).
     ///   - from, to: the range, ns since the epoch, `0 ≤ from < to`.
-    ///   - step: at least one minute, a whole number of minutes.
+    ///   - step: at least one minute, a whole number of minutes, at most
+    ///     `DurationFormat.maximum`.
     ///
     /// Steps are aligned to multiples of `step` since the epoch (UTC: a `1d` step runs
     /// from 00:00Z): the first is the one containing `from`, the last the one containing
@@ -101,6 +102,9 @@ extension HistoryStore {
         let hour = HistoryResolution.hour.rawValue
         guard step >= minute, step % minute == 0 else {
             throw HistoryQueryError(field: "step", message: "must be a whole number of minutes, at least 1m")
+        }
+        guard step <= DurationFormat.maximum else {
+            throw HistoryQueryError(field: "step", message: "must be at most 100 years")
         }
         guard from >= 0 else { throw HistoryQueryError(field: "from", message: "must not be before 1970") }
         guard to > from else { throw HistoryQueryError(field: "to", message: "must be after \"from\"") }
