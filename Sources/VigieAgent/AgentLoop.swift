@@ -365,7 +365,7 @@ final class AgentLoop {
         var object: [String: Any] = [
             "ok": true,
             "agent": configuration.name,
-            "producer": configuration.producerID,
+            "producer": spool.shared.upstreamProducer,
             "upstream": configuration.upstream,
             "connected": status.connected,
             "spool_bytes": spool.bytesOnDisk,
@@ -379,6 +379,7 @@ final class AgentLoop {
             "dropped_samples": state.droppedSamples,
             "dropped_batches": state.droppedBatches,
             "dead_letters": status.deadLetters,
+            "skipped_too_old": status.skippedTooOld,
             "dead_letter_file": forwarder.deadLetterFile,
             "uptime_s": Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9,
         ]

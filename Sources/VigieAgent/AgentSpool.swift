@@ -19,7 +19,8 @@ import VigieStore
 public final class AgentSpool {
     /// The spool settings.
     public let configuration: AgentSpoolConfiguration
-    /// The producer id the records carry (the agent's id towards the daemon).
+    /// The producer id the records carry: the agent's id towards the daemon, its
+    /// configured producer id and the spool's incarnation (`agent-mairie.3f9a1c2e`).
     public let producerID: [UInt8]
     /// The segment directory, `spool.directory/spool`.
     public let segmentDirectory: String
@@ -50,7 +51,6 @@ public final class AgentSpool {
     ///   read or created.
     public init(configuration: AgentSpoolConfiguration, producerID: String, logger: Logger) throws {
         self.configuration = configuration
-        self.producerID = Array(producerID.utf8)
         self.logger = logger
         segmentDirectory = (configuration.directory as NSString).appendingPathComponent("spool")
         statePath = (configuration.directory as NSString).appendingPathComponent("state.json")
@@ -59,10 +59,23 @@ public final class AgentSpool {
             withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o750]
         )
+        let stateMissing = !FileManager.default.fileExists(atPath: statePath)
         var state = try AgentSpoolState.load(path: statePath)
         var lastRecordSequence: UInt64 = 0
+        var lastRecordProducer: [UInt8]?
         let report = try WALRecovery.recover(directory: segmentDirectory, from: 0) { record in
             lastRecordSequence = max(lastRecordSequence, record.sequence)
+            lastRecordProducer = Array(record.producer)
+        }
+        if stateMissing {
+            // The records name the id they were written for (each carries the upstream
+            // producer id); a spool with none starts a new incarnation. Kept at once, so
+            // that a crash before the first periodic save does not make another.
+            state.incarnation = Self.incarnation(
+                of: lastRecordProducer.map { String(decoding: $0, as: UTF8.self) },
+                producerID: producerID
+            )
+            try state.save(path: statePath)
         }
         for problem in report.problems {
             logger.error("spool recovery", metadata: ["problem": "\(problem)", "directory": "\(segmentDirectory)"])
@@ -94,14 +107,31 @@ public final class AgentSpool {
             oldestLSN: segments.first?.startLSN ?? report.endLSN,
             ackedLSN: state.ackedLSN,
             ackedSequence: state.ackedSequence,
-            lastSequence: state.lastSequence
+            lastSequence: state.lastSequence,
+            upstreamProducer: state.upstreamProducer(producerID)
         )
         self.state = state
+        self.producerID = Array(state.upstreamProducer(producerID).utf8)
         segmentBytesOnDisk = Self.sizeOnDisk(segments)
         currentSegmentStart = writer.currentSegmentStartLSN
     }
 
     deinit { try? close() }
+
+    /// The incarnation of a spool whose `state.json` is gone: the one its last record was
+    /// written under (`producerID.INCARNATION`), none when that record has the plain
+    /// `producerID` (a spool made before incarnations), a new one when the spool holds no
+    /// record or one of another producer id.
+    public static func incarnation(of lastRecordProducer: String?, producerID: String) -> String? {
+        guard let last = lastRecordProducer else { return AgentSpoolState.newIncarnation() }
+        if last == producerID { return nil }
+        var probe = AgentSpoolState()
+        if let dot = last.lastIndex(of: ".") {
+            probe.incarnation = String(last[last.index(after: dot)...])
+            if probe.upstreamProducer(producerID) == last { return probe.incarnation }
+        }
+        return AgentSpoolState.newIncarnation()
+    }
 
     // MARK: - Appending
 

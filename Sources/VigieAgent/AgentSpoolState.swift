@@ -18,6 +18,29 @@ public struct AgentSpoolState: Codable, Sendable, Equatable {
     public var droppedSamples: UInt64 = 0
     /// Batches (records) dropped by the size bound.
     public var droppedBatches: UInt64 = 0
+    /// Names this spool's life: made when the spool starts from nothing (a new install,
+    /// a wiped spool, a deleted `state.json`) and sent upstream after the producer id
+    /// (`agent-mairie.3f9a1c2e`). Its sequence numbers then start at 1 under an id the
+    /// daemon has never seen, instead of under one whose highest the daemon remembers
+    /// (the forwarder would skip records as already applied: silent loss). Nil for a
+    /// spool made before incarnations existed: it keeps the plain producer id.
+    public var incarnation: String?
+
+    /// A new incarnation: 8 random hex digits.
+    public static func newIncarnation() -> String {
+        let hex = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
+    /// The id sent upstream for `producerID`: `producerID.incarnation`, the producer id
+    /// shortened (by whole characters) so that the whole stays within 128 bytes.
+    public func upstreamProducer(_ producerID: String) -> String {
+        guard let incarnation else { return producerID }
+        let room = 128 - 1 - incarnation.utf8.count
+        var base = ""
+        for character in producerID where base.utf8.count + character.utf8.count <= room { base.append(character) }
+        return base + "." + incarnation
+    }
 
     /// An empty state (a new spool).
     public init() {}

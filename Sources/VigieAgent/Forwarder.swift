@@ -127,6 +127,7 @@ final class ForwarderLoop {
     private var unattributedErrors: [String] = []
     private var reconnects = 0
     private var deadLetterCount = 0
+    private var skippedTooOld = 0
     private var lastAckAt: Int64?
     private var lastError: String?
 
@@ -147,7 +148,7 @@ final class ForwarderLoop {
         self.context = context
         self.publish = publish
         self.shouldStop = shouldStop
-        producer = Array(configuration.producerID.utf8)
+        producer = Array(shared.upstreamProducer.utf8)
         ackedLSN = shared.ackedLSN.load(ordering: .acquiring)
         ackedSequence = shared.ackedSequence.load(ordering: .acquiring)
         reader = WALTailReader(directory: segmentDirectory, from: ackedLSN)
@@ -306,6 +307,19 @@ final class ForwarderLoop {
             // daemon's dedupe answers duplicates.
             let tooOld =
                 welcomed && welcomeHighest >= Self.replayWindow && batch.sequence <= welcomeHighest - Self.replayWindow
+            if tooOld {
+                // Never silent: with an incarnation per spool this should not happen.
+                skippedTooOld += 1
+                if skippedTooOld & (skippedTooOld - 1) == 0 {
+                    logger.warning(
+                        "records skipped: the daemon reports a higher sequence for this producer",
+                        metadata: [
+                            "sequence": "\(batch.sequence)", "daemon_highest": "\(welcomeHighest)",
+                            "skipped": "\(skippedTooOld)",
+                        ]
+                    )
+                }
+            }
             if tooOld || ackedAhead.contains(batch.sequence) {
                 batch.acked = true
                 inFlight.append(batch)
@@ -501,7 +515,8 @@ final class ForwarderLoop {
     private func publishStatus() {
         let oldest = inFlight.first(where: { !$0.acked })?.receivedAt ?? pending?.receivedAt
         let snapshot = (
-            welcomed, lastAckAt, ackedSequence, inFlight.count, reconnects, deadLetterCount, oldest, lastError
+            welcomed, lastAckAt, ackedSequence, inFlight.count, reconnects, deadLetterCount, oldest, lastError,
+            skippedTooOld
         )
         publish { status in
             status.connected = snapshot.0
@@ -512,6 +527,7 @@ final class ForwarderLoop {
             status.deadLetters = snapshot.5
             status.oldestUnsentReceivedAt = snapshot.6
             status.lastError = snapshot.7
+            status.skippedTooOld = snapshot.8
         }
     }
 }

@@ -16,6 +16,9 @@ public struct ForwarderStatus: Sendable, Equatable {
     /// Receive time of the oldest batch not yet acknowledged, ns since the Unix epoch;
     /// nil when the forwarder has nothing outstanding.
     public var oldestUnsentReceivedAt: Int64?
+    /// Records never sent because they were more than the daemon's anti-replay window
+    /// below the highest it reported (it would refuse them as too old): since start.
+    public var skippedTooOld = 0
     /// The last error from the daemon or the spool, if any.
     public var lastError: String?
 

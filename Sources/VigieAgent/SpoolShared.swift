@@ -17,9 +17,20 @@ public final class SpoolShared: Sendable {
     public let ackedSequence = Atomic<UInt64>(0)
     /// Highest sequence number written to the spool (set by the spool).
     public let lastSequence = Atomic<UInt64>(0)
+    /// The producer id the forwarder sends upstream: the configured one, followed by the
+    /// spool's incarnation (``AgentSpoolState/incarnation``).
+    public let upstreamProducer: String
 
     /// Positions as recovered at open.
-    public init(durableLSN: UInt64, oldestLSN: UInt64, ackedLSN: UInt64, ackedSequence: UInt64, lastSequence: UInt64) {
+    public init(
+        durableLSN: UInt64,
+        oldestLSN: UInt64,
+        ackedLSN: UInt64,
+        ackedSequence: UInt64,
+        lastSequence: UInt64,
+        upstreamProducer: String = ""
+    ) {
+        self.upstreamProducer = upstreamProducer
         self.durableLSN.store(durableLSN, ordering: .relaxed)
         self.oldestLSN.store(oldestLSN, ordering: .relaxed)
         self.ackedLSN.store(ackedLSN, ordering: .relaxed)

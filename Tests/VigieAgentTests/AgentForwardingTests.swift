@@ -156,6 +156,45 @@ struct AgentForwardingTests {
         await daemon.stop()
     }
 
+    @Test func aWipedSpoolLosesNothing() async throws {
+        // A reinstalled agent: its spool and state.json are gone, its numbers start at 1
+        // again, and the daemon remembers the old life's highest. Once, the new batches
+        // were answered as duplicates and dropped; now the new life has its own id.
+        let daemon = try DaemonHarness(toml: countKPIs)
+        let directory = temporaryDirectory("wiped")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = agentConfiguration(directory: directory, upstream: daemon.endpoints.ingest[0])
+        let context = try ZMQContext(defaultLinger: 0)
+        for (life, batches) in [(0, 20), (1, 5)] {
+            if life == 1 { try FileManager.default.removeItem(atPath: directory) }
+            let agent = try AgentRuntime(
+                configuration: configuration,
+                logger: testLogger(),
+                healthInterval: 3_600_000_000_000
+            )
+            let endpoints = try agent.start()
+            for batch in 0..<batches {
+                _ = try pushThroughAgent(
+                    context,
+                    endpoint: endpoints.ingest[0],
+                    lines: sampleLines(2, offset: batch * 2)
+                )
+            }
+            let acked = eventually {
+                (try? agentStatus(context, endpoint: endpoints.control[0]))?["acked_sequence"] as? Int == batches
+            }
+            #expect(acked)
+            agent.stop()
+            #expect(agent.waitUntilStopped())
+        }
+        #expect(eventually { samplesAccepted(daemon) == 50 })
+        let stats = try daemon.control(#"{"op":"stats"}"#)
+        #expect(stats["batches_duplicate"] as? Int == 0, "\(stats)")
+        context.shutdown()
+        try? context.terminate()
+        await daemon.stop()
+    }
+
     @Test func aFullSpoolDropsTheOldestAndTheDropCountReachesTheDaemon() async throws {
         let context = try ZMQContext(defaultLinger: 0)
         let upstream = try freeEndpoint(context)

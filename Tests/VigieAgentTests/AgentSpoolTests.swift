@@ -37,7 +37,9 @@ struct AgentSpoolTests {
             #expect(record.kind == .ingest)
         }
         #expect(seen.map(\.0) == [1, 2, 3, 4])
-        #expect(seen.allSatisfy { $0.1 == "agent-a" })
+        let upstream = reopened.shared.upstreamProducer
+        #expect(upstream.hasPrefix("agent-a.") && upstream.count == "agent-a.".count + 8, "\(upstream)")
+        #expect(seen.allSatisfy { $0.1 == upstream })
         #expect(seen.map(\.2) == ["m value=1\nm value=2", "m value=3", "m value=4", "m value=5"])
         #expect(seen.map(\.3) == [10, 11, 12, 13])
     }
@@ -105,5 +107,56 @@ struct AgentSpoolTests {
                 "\nvigie_agent_dropped,agent=a\\,1 samples=10i,batches=3i\n"
             )
         )
+    }
+}
+
+/// Each life of a spool has its own producer id upstream, so that a wiped spool, whose
+/// numbers start again at 1, is never taken for the old one by the daemon.
+@Suite struct AgentSpoolIncarnationTests {
+    static func open(_ directory: String) throws -> AgentSpool {
+        try AgentSpool(
+            configuration: AgentSpoolConfiguration(directory: directory),
+            producerID: "agent-a",
+            logger: testLogger()
+        )
+    }
+
+    @Test func theIncarnationOutlivesRestartsAndALostStateButNotAWipe() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-inc-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var spool: AgentSpool? = try Self.open(directory)
+        let first = try #require(spool?.shared.upstreamProducer)
+        #expect(first.hasPrefix("agent-a."))
+        _ = try Array("m value=1".utf8).withUnsafeBytes { try spool?.append(lines: $0, lineCount: 1, receivedAt: 1) }
+        try spool?.close()
+        spool = nil
+        #expect(try Self.open(directory).shared.upstreamProducer == first, "a restart keeps it")
+        // state.json lost (deleted by hand): the records still name the incarnation.
+        try FileManager.default.removeItem(atPath: directory + "/state.json")
+        #expect(try Self.open(directory).shared.upstreamProducer == first)
+        // Everything wiped: a new life, a new id.
+        try FileManager.default.removeItem(atPath: directory)
+        let second = try Self.open(directory).shared.upstreamProducer
+        #expect(second.hasPrefix("agent-a.") && second != first)
+    }
+
+    @Test func aSpoolFromBeforeIncarnationsKeepsItsPlainProducerID() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-inc-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Data(#"{"ackedLSN":0,"ackedSequence":7,"droppedBatches":0,"droppedSamples":0,"lastSequence":7}"#.utf8)
+            .write(to: URL(fileURLWithPath: directory + "/state.json"))
+        #expect(try Self.open(directory).shared.upstreamProducer == "agent-a")
+        #expect(AgentSpool.incarnation(of: "agent-a", producerID: "agent-a") == nil)
+        #expect(AgentSpool.incarnation(of: "agent-a.0badcafe", producerID: "agent-a") == "0badcafe")
+        #expect(AgentSpool.incarnation(of: "agent-b.0badcafe", producerID: "agent-a") != "0badcafe")
+    }
+
+    @Test func aLongProducerIDIsShortenedToFitWithItsIncarnation() {
+        var state = AgentSpoolState()
+        state.incarnation = "0badcafe"
+        let upstream = state.upstreamProducer(String(repeating: "é", count: 100))
+        #expect(upstream.utf8.count <= 128)
+        #expect(upstream.hasSuffix(".0badcafe"))
     }
 }
