@@ -32,7 +32,8 @@ started=$SECONDS
 seq "$runs" | xargs -P "$parallel" -I{} sh -c \
     "'$bin/vigie' push cron 1 ${endpoints[*]} > /dev/null 2>> '$work/failed' || echo {} >> '$work/failed-runs'"
 elapsed=$((SECONDS - started))
-failed=$(wc -l < "$work/failed-runs" 2> /dev/null || echo 0)
+failed=0
+[ ! -f "$work/failed-runs" ] || failed=$(wc -l < "$work/failed-runs")
 stats=$("$bin/vigie" status --stats --json "${endpoints[@]}")
 field() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))" <<< "$stats"; }
 echo "one-shot pushes: $runs in ${elapsed}s ($parallel at a time), failed: $failed"

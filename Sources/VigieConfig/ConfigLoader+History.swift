@@ -41,7 +41,7 @@ extension ConfigLoader {
         return table.duration(key, minimum: 3_600 * 1_000_000_000)
     }
 
-    static let httpKeys = ["listen"]
+    static let httpKeys = ["listen", "hosts"]
 
     static func readHTTP(_ table: TableReader) -> HTTPConfiguration {
         table.rejectUnknownKeys(httpKeys, context: "[http]")
@@ -56,6 +56,9 @@ extension ConfigLoader {
                     hint: "e.g. listen = \"127.0.0.1:9464\" (loopback) or \"[::1]:9464\"; port 0 picks a free one"
                 )
             }
+        }
+        if let hosts = table.stringArray("hosts", example: "hosts = [\"vigie.mairie.nc\"]") {
+            http.hosts = hosts.map { $0.lowercased() }
         }
         return http
     }

@@ -29,7 +29,8 @@ public struct CurveCertificate: Sendable, Equatable {
         metadata.first { $0.key == key }?.value
     }
 
-    /// Reads a certificate file; errors name the file and line.
+    /// Reads a certificate file; errors name the file and line. A file that holds a
+    /// secret key must not be readable by group or others (as ssh requires of its keys).
     public static func load(path: String) throws -> CurveCertificate {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(
@@ -39,7 +40,20 @@ public struct CurveCertificate: Sendable, Equatable {
                 hint: "check the path and its permissions"
             )
         }
-        return try parse(String(decoding: data, as: UTF8.self), file: path)
+        let certificate = try parse(String(decoding: data, as: UTF8.self), file: path)
+        if certificate.secretKey != nil {
+            var info = stat()
+            if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+                throw ConfigError(
+                    file: path,
+                    key: "",
+                    message: "holds a secret key and is readable by group or others (mode "
+                        + String(info.st_mode & 0o777, radix: 8) + ")",
+                    hint: "chmod 600 \(path)"
+                )
+            }
+        }
+        return certificate
     }
 
     /// Parses ZPL text as `zcert` writes it (4-space indentation, `name = "value"`).

@@ -2,8 +2,15 @@
 public struct HTTPConfiguration: Sendable, Equatable {
     /// Where to listen; nil (the default) serves nothing.
     public var listen: HostPort?
+    /// Host names a request's `Host` header may carry besides IP literals, `localhost`
+    /// and the listen host (`hosts = ["vigie.mairie.nc"]`): any other gets 421, so a web
+    /// page whose name was rebound to this address cannot read KPI values.
+    public var hosts: [String]
 
-    public init(listen: HostPort? = nil) { self.listen = listen }
+    public init(listen: HostPort? = nil, hosts: [String] = []) {
+        self.listen = listen
+        self.hosts = hosts
+    }
 }
 
 /// A host (name, IPv4 or IPv6 literal without brackets) and a TCP port (0: any free one).

@@ -125,7 +125,7 @@ public final class Daemon: Service, Sendable {
         case .success(var bound):
             if let listen = configuration.http.listen {
                 do {
-                    bound.http = try startHTTP(listen)
+                    bound.http = try startHTTP(listen, hosts: configuration.http.hosts)
                 } catch {
                     stop()
                     waitUntilStoppedBlocking()
@@ -147,11 +147,11 @@ public final class Daemon: Service, Sendable {
     /// Serves `/metrics` (the `metrics` control op: Prometheus text) and `/healthz` (the
     /// `health` op: 200 when the engine answers and the log is healthy, else 503), asking
     /// the engine thread over its inproc control socket. Returns the bound `host:port`.
-    private func startHTTP(_ listen: HostPort) throws -> String {
+    private func startHTTP(_ listen: HostPort, hosts: [String]) throws -> String {
         let context = self.context
         let endpoint = internalControl
         let metrics = self.metrics
-        let server = try HTTPListener(host: listen.host, port: listen.port) { path in
+        let server = try HTTPListener(host: listen.host, port: listen.port, allowedHosts: hosts) { path in
             switch path {
             case "/metrics":
                 // The engine reads a consistent view and hands it over; this thread renders.

@@ -12,8 +12,10 @@ import Synchronization
 /// Built on AsyncHTTPClient over swift-nio and BoringSSL (no libcurl, so the release
 /// binaries link statically). The calling thread waits for the reply, checking
 /// `stopping()` every 50 ms; the request is cancelled when it turns true. Connection
-/// failures are not retried here (the callers have their own retry policy) and each
-/// request opens a fresh connection, so a probe's latency includes connect and handshake.
+/// failures are not retried here (the callers have their own retry policy), each
+/// request opens a fresh connection (a probe's latency includes connect and handshake),
+/// and redirects are not followed: a 3xx is the outcome, so nothing is sent to, or
+/// read from, a host the configuration did not name.
 public final class BlockingHTTPClient: Sendable {
     /// What one request gave.
     public enum Outcome: Sendable, Equatable {
@@ -26,34 +28,17 @@ public final class BlockingHTTPClient: Sendable {
         case abandoned
     }
 
-    /// Whether and how redirects are followed.
-    public enum Redirects: Sendable {
-        /// A 3xx reply is the outcome (what a webhook needs: an alert body is never re-sent
-        /// to another host).
-        case refuse
-        /// Up to this many redirects are followed (GET probes).
-        case follow(max: Int)
-    }
-
     private let client: HTTPClient
     private let timeout: Int64
 
     /// Creates a client whose requests give up after `timeout` ns (connect, read and the
-    /// whole request). `verifyCertificates: false` accepts any server certificate.
-    public init(timeout: Int64, redirects: Redirects, verifyCertificates: Bool = true) {
+    /// whole request).
+    public init(timeout: Int64) {
         let amount = TimeAmount.nanoseconds(max(timeout, 1_000_000))
         var configuration = HTTPClient.Configuration(
             timeout: .init(connect: amount, read: amount)
         )
-        switch redirects {
-        case .refuse:
-            configuration.redirectConfiguration = .disallow
-        case .follow(let max):
-            configuration.redirectConfiguration = .follow(max: max, allowCycles: false)
-        }
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if !verifyCertificates { tls.certificateVerification = .none }
-        configuration.tlsConfiguration = tls
+        configuration.redirectConfiguration = .disallow
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.maximumUsesPerConnection = 1
         configuration.httpVersion = .http1Only

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -33,7 +34,17 @@ public final class HTTPListener: Sendable {
     /// Binds `host:port` and starts serving.
     ///
     /// - Throws: the bind error (address in use, unknown host…); nothing is left running.
-    public init(host: String, port: Int, route: @escaping @Sendable (String) -> HTTPReply) throws {
+    ///
+    /// `allowedHosts`: names a request's `Host` header may carry besides IP literals,
+    /// `localhost` and `host`; a request naming another gets 421 (DNS rebinding: a web
+    /// page whose name now resolves to this address must not read what it serves).
+    public init(
+        host: String,
+        port: Int,
+        allowedHosts: [String] = [],
+        route: @escaping @Sendable (String) -> HTTPReply
+    ) throws {
+        let hosts = HostCheck(listenHost: host, allowed: allowedHosts)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
@@ -43,7 +54,7 @@ public final class HTTPListener: Sendable {
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.pipeline.configureHTTPServerPipeline().flatMap {
-                        channel.pipeline.addHandler(RouteHandler(route: route, pool: pool))
+                        channel.pipeline.addHandler(RouteHandler(route: route, pool: pool, hosts: hosts))
                     }
                 }
             channel = try bootstrap.bind(host: host, port: port).wait()
@@ -71,11 +82,13 @@ private final class RouteHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private let route: @Sendable (String) -> HTTPReply
     private let pool: NIOThreadPool
+    private let hosts: HostCheck
     private var head: HTTPRequestHead?
 
-    init(route: @escaping @Sendable (String) -> HTTPReply, pool: NIOThreadPool) {
+    init(route: @escaping @Sendable (String) -> HTTPReply, pool: NIOThreadPool, hosts: HostCheck) {
         self.route = route
         self.pool = pool
+        self.hosts = hosts
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -88,6 +101,10 @@ private final class RouteHandler: ChannelInboundHandler, @unchecked Sendable {
             guard let request = head else { return }
             head = nil
             let keepAlive = request.isKeepAlive
+            if let host = request.headers.first(name: "Host"), !hosts.allows(host) {
+                respond(context, HTTPReply(status: 421, text: "host not served here\n"), keepAlive: false, head: false)
+                return
+            }
             guard request.method == .GET || request.method == .HEAD else {
                 respond(context, HTTPReply(status: 405, text: "only GET\n"), keepAlive: keepAlive, head: false)
                 return
@@ -128,5 +145,31 @@ private final class RouteHandler: ChannelInboundHandler, @unchecked Sendable {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
         }
+    }
+}
+
+/// Which `Host` header values the listener answers.
+struct HostCheck: Sendable {
+    private let names: Set<String>
+
+    init(listenHost: String, allowed: [String]) {
+        names = Set((allowed + [listenHost, "localhost"]).map { $0.lowercased() })
+    }
+
+    /// True for an IP literal (`127.0.0.1`, `[::1]`, with or without a port), `localhost`,
+    /// the listen host and the configured names.
+    func allows(_ header: String) -> Bool {
+        var host = header.trimmingCharacters(in: .whitespaces).lowercased()
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return false }
+            host = String(host[host.index(after: host.startIndex)..<close])
+        } else if let colon = host.lastIndex(of: ":") {
+            host = String(host[..<colon])
+        }
+        if host.hasSuffix(".") { host.removeLast() }
+        if names.contains(host) { return true }
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 }

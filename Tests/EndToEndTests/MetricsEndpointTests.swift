@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// One HTTP/1.0 GET over a plain socket (the server closes after the reply): status and body.
-func httpGet(_ hostPort: String, _ path: String) throws -> (status: Int, body: String) {
+func httpGet(_ hostPort: String, _ path: String, host: String? = nil) throws -> (status: Int, body: String) {
     let parts = hostPort.split(separator: ":")
     guard parts.count == 2, let port = UInt16(parts[1]) else { throw HarnessError("bad address \(hostPort)") }
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -26,7 +26,7 @@ func httpGet(_ hostPort: String, _ path: String) throws -> (status: Int, body: S
     guard connected == 0 else { throw HarnessError("connect \(hostPort): \(errno)") }
     var timeout = timeval(tv_sec: 10, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    let request = Array("GET \(path) HTTP/1.0\r\nHost: \(hostPort)\r\n\r\n".utf8)
+    let request = Array("GET \(path) HTTP/1.0\r\nHost: \(host ?? hostPort)\r\n\r\n".utf8)
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
     var response: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65_536)
@@ -61,6 +61,25 @@ struct MetricsEndpointTests {
         kpi = "attente.p90"
         above = 30
         """
+
+    @Test func aRequestForAnotherHostNameIsRefused() throws {
+        // DNS rebinding: a page of evil.example, whose name now resolves to 127.0.0.1,
+        // must not read KPI values from the operator's browser.
+        let daemon = try DaemonProcess(
+            kpis: Self.toml.replacingOccurrences(
+                of: "listen = \"127.0.0.1:0\"",
+                with: "listen = \"127.0.0.1:0\"\nhosts = [\"Vigie.Mairie.nc\"]"
+            )
+        )
+        let http = try #require(daemon.endpoints["http"])
+        let port = http.split(separator: ":").last.map(String.init) ?? ""
+        #expect(try httpGet(http, "/metrics", host: "evil.example:\(port)").status == 421)
+        #expect(try httpGet(http, "/healthz", host: "evil.example").status == 421)
+        for allowed in [http, "localhost:\(port)", "[::1]:\(port)", "vigie.mairie.nc:\(port)", "vigie.mairie.nc."] {
+            #expect(try httpGet(http, "/healthz", host: allowed).status == 200, "\(allowed)")
+        }
+        #expect(daemon.stop().status == 0)
+    }
 
     @Test func metricsPassPromtoolAndShowKPIsAlertsAndCounters() throws {
         let daemon = try DaemonProcess(kpis: Self.toml)

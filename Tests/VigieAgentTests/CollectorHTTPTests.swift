@@ -83,7 +83,7 @@ import VigieTesting
         #expect(refused == nil)
     }
 
-    @Test func redirectsAreFollowed() throws {
+    @Test func redirectsAreReportedNotFollowed() throws {
         let server = try PythonHTTPServer()
         defer { server.stop() }
         // http.server answers a directory without its slash with 301 to the slashed path.
@@ -99,8 +99,16 @@ import VigieTesting
             expectStatus: 200
         )
         let report = collector.collect(now: 5, stopping: { false })
-        #expect(report.result == "HTTP 200", "\(report.lines)")
-        #expect(!report.failed)
+        #expect(report.result == "HTTP 301", "\(report.lines)")
+        #expect(report.failed, "expect_status 200: a redirect is not what was expected")
+        #expect(report.lines.contains(" up=0,status=301i,"))
+        let lenient = HTTPCollector(
+            name: "r",
+            url: "\(server.baseURL)/annexe",
+            timeout: 5_000_000_000,
+            expectStatus: nil
+        )
+        #expect(!lenient.collect(now: 6, stopping: { false }).failed, "without expect_status a 3xx is up")
     }
 
     @Test func aStopEndsAProbeThatHangs() throws {

@@ -8,12 +8,38 @@ struct SecurityConfigTests {
     static let publicKey = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
     static let secretKey = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"
 
-    /// A temporary directory with `files` (name → text).
+    /// A temporary directory with `files` (name → text); `*_secret` files get mode 0600,
+    /// as `vigie keygen` writes them.
     static func directory(_ files: [String: String]) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-sec-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        for (name, text) in files { try text.write(toFile: path + "/" + name, atomically: true, encoding: .utf8) }
+        for (name, text) in files {
+            try text.write(toFile: path + "/" + name, atomically: true, encoding: .utf8)
+            if name.hasSuffix("_secret") {
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path + "/" + name)
+            }
+        }
         return path
+    }
+
+    @Test func aSecretKeyReadableByOthersIsRefusedWithTheFix() throws {
+        let keys = try Self.directory(["vigied.key_secret": Self.certificate(name: "vigied", secret: true)])
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        let file = keys + "/vigied.key_secret"
+        #expect(throws: Never.self) { try CurveCertificate.load(path: file) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        do {
+            _ = try CurveCertificate.load(path: file)
+            Issue.record("a 0644 secret key was loaded")
+        } catch {
+            #expect("\(error)".contains("readable by group or others (mode 644)"), "\(error)")
+            #expect("\(error)".contains("chmod 600 \(file)"), "\(error)")
+        }
+        // A public certificate may be world-readable.
+        let publicKeys = try Self.directory(["vigied.key": Self.certificate(name: "vigied", secret: false)])
+        defer { try? FileManager.default.removeItem(atPath: publicKeys) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: publicKeys + "/vigied.key")
+        #expect(throws: Never.self) { try CurveCertificate.load(path: publicKeys + "/vigied.key") }
     }
 
     static func certificate(name: String, prefixes: String? = nil, role: String? = nil, secret: Bool) -> String {

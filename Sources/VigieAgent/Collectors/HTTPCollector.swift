@@ -6,8 +6,9 @@ import VigieHTTP
 ///
 ///     vigie_http,collector=NAME,url=URL up=1,status=200i,latency_ms=12.5[,tls_days_left=87.4] <now>
 ///
-/// `up` is 1 when a reply came with `expectStatus` (nil: any 2xx or 3xx; up to 5
-/// redirects are followed), else 0; `status` is absent when no reply came (refused,
+/// `up` is 1 when a reply came with `expectStatus` (nil: any 2xx or 3xx), else 0.
+/// Redirects are not followed: a 3xx is the probe's answer (its target is another URL,
+/// on a host this configuration did not name, to probe with a collector of its own); `status` is absent when no reply came (refused,
 /// timeout, DNS, a certificate that does not verify). `latency_ms` is the time to the
 /// full reply (or to the failure), on a fresh connection.
 ///
@@ -34,7 +35,7 @@ public final class HTTPCollector: Collector {
         self.url = url
         self.timeout = timeout
         self.expectStatus = expectStatus
-        client = BlockingHTTPClient(timeout: timeout, redirects: .follow(max: 5))
+        client = BlockingHTTPClient(timeout: timeout)
     }
 
     deinit {

@@ -28,7 +28,7 @@ final class WebhookNotifier: Sendable {
         self.name = name
         self.configuration = configuration
         self.url = url
-        client = BlockingHTTPClient(timeout: configuration.timeout, redirects: .refuse)
+        client = BlockingHTTPClient(timeout: configuration.timeout)
     }
 
     /// The pause before retry number `retry` (1-based): 500 ms, 1 s, 2 s, … up to 30 s.
