@@ -232,6 +232,7 @@ final class ControlHandler {
             ("name_length", ingest.maxNameLength, hits.nameLength),
             ("lines_per_batch", ingest.maxLinesPerBatch, hits.linesPerBatch),
             ("frames_per_message", EngineLoop.maxFrames, hits.framesPerMessage),
+            ("message_bytes", Int(ingest.maxMessageSize), hits.messageBytes),
             ("producers", ingest.maxProducers, hits.producers),
             ("producers_per_key", ingest.maxProducersPerKey, hits.producersPerKey),
             ("in_flight", ingest.maxInFlight, hits.inFlight),

@@ -67,6 +67,7 @@ public struct LimitHits: Sendable, Equatable {
     public var nameLength: UInt64 = 0
     public var linesPerBatch: UInt64 = 0
     public var framesPerMessage: UInt64 = 0
+    public var messageBytes: UInt64 = 0
     public var producers: UInt64 = 0
     public var producersPerKey: UInt64 = 0
     public var inFlight: UInt64 = 0

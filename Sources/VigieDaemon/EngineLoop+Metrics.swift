@@ -44,7 +44,8 @@ extension EngineLoop {
         for (name, value) in [
             ("line_length", hits.lineLength), ("tags", hits.tags), ("fields", hits.fields),
             ("name_length", hits.nameLength), ("lines_per_batch", hits.linesPerBatch),
-            ("frames_per_message", hits.framesPerMessage), ("producers", hits.producers),
+            ("frames_per_message", hits.framesPerMessage),
+            ("message_bytes", hits.messageBytes), ("producers", hits.producers),
             ("producers_per_key", hits.producersPerKey), ("in_flight", hits.inFlight),
             ("series_per_kpi", UInt64(counters.seriesOverflow)),
             ("series_total", UInt64(engine.totalSeriesOverflow)),

@@ -106,6 +106,9 @@ final class EngineLoop {
 
     /// Most frames accepted in one ingest request (envelope included).
     static let maxFrames = 4_096
+    /// Set by `receiveMessage`: the message's frames added up to more than
+    /// `[ingest] max_message_size` bytes, and the rest was discarded.
+    private var messageTooLarge = false
     /// Series (of window groups) taken per slice when publishing; slices go on while
     /// `publishTimeBudget` lasts, so a second in which thousands of series changed does
     /// not stall acknowledgments or alerts (each turn also serves the sockets).
@@ -1141,17 +1144,28 @@ final class EngineLoop {
                 handlePush(frameCount: count, curve: curve)
                 evaluateAlerts(receivedAt: receivedAt)
                 wal?.requestSync()
-            case .control: control.handle(socket: socket, frames: frames, frameCount: count, curve: curve)
+            case .control:
+                // A request over a bound is dropped whole (its last kept frame is not it).
+                guard count >= 0 else {
+                    statistics.controlErrors += 1
+                    continue
+                }
+                control.handle(socket: socket, frames: frames, frameCount: count, curve: curve)
             case .walSync, .history: return
             }
         }
     }
 
     /// Receives one multipart message into `frames`; `nil` when nothing is waiting.
-    /// Frames beyond `maxFrames` are received and discarded; the count is then negative.
+    /// Frames beyond `maxFrames`, or once the frames kept add up to more than
+    /// `[ingest] max_message_size` bytes (libzmq bounds each frame, not their sum), are
+    /// received and discarded; the count is then negative, and `messageTooLarge` says
+    /// which bound it was.
     private func receiveMessage(from socket: Socket) throws -> Int? {
         var n = 0
         var overflow = false
+        var bytes: Int64 = 0
+        messageTooLarge = false
         while true {
             if n == frames.count { frames.append(Message()) }
             let slot = overflow ? frames[n - 1] : frames[n]
@@ -1160,8 +1174,15 @@ final class EngineLoop {
                 if n == 0 { return nil }
                 continue
             }
-            if !overflow { n += 1 }
+            if !overflow {
+                n += 1
+                bytes += Int64(slot.count)
+            }
             if !slot.hasMore { break }
+            if !overflow, bytes > configuration.ingest.maxMessageSize {
+                overflow = true
+                messageTooLarge = true
+            }
             if n >= Self.maxFrames { overflow = true }
         }
         return overflow ? -n : n
@@ -1173,6 +1194,15 @@ final class EngineLoop {
         let n = abs(frameCount)
         guard n >= 1 else { return }
         let bodyStart = VGI1Request.bodyStart(frameCount: n, secondFrameIsEmpty: n > 1 && frames[1].count == 0)
+        if messageTooLarge {
+            statistics.limitHits.messageBytes += 1
+            return replyError(
+                socket,
+                bodyStart: bodyStart,
+                "message larger than \(configuration.ingest.maxMessageSize) bytes in all ([ingest] max_message_size): "
+                    + "send smaller batches"
+            )
+        }
         // The frames stay untouched until the decision is made: reading them in place is safe.
         let request = VGI1Request.decode(
             frameCount: n,
@@ -1491,6 +1521,16 @@ final class EngineLoop {
     private func handlePush(frameCount: Int, curve: Bool) {
         let n = abs(frameCount)
         statistics.pushMessages += 1
+        guard frameCount >= 0 else {
+            // Over a bound (frames, bytes): no reply to say so, and never a part of it.
+            if messageTooLarge {
+                statistics.limitHits.messageBytes += 1
+            } else {
+                statistics.limitHits.framesPerMessage += 1
+            }
+            statistics.framesInvalid += 1
+            return
+        }
         let now = clock.now()
         lineErrors.removeAll(keepingCapacity: true)
         clearFilteredFrames()

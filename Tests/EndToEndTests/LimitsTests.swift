@@ -132,4 +132,61 @@ struct LimitsTests {
         try socket.sendPush(producer: "p", sequence: "8", payloads: ["m value=1\n"])
         #expect(try socket.receiveMultipart(timeoutMilliseconds: 5_000)?[1] == Array("ACK".utf8))
     }
+
+    /// libzmq bounds each frame (MAXMSGSIZE), not their sum: vigied bounds the sum of a
+    /// message's frames to `max_message_size` too, and refuses the whole message.
+    @Test(.timeLimit(.minutes(1)))
+    func aMessageWhoseFramesAddUpToTooMuchIsRefusedWhole() throws {
+        let daemon = try DaemonProcess(
+            kpis: """
+                [ingest]
+                max_message_size = 1024
+                max_line_length = 512
+
+                [[kpi]]
+                name = "m.count"
+                metric = "m"
+                aggregate = "count"
+                window = "1h"
+                """
+        )
+        defer { _ = daemon.stop() }
+        let context = try ZMQContext(defaultLinger: 0)
+        defer {
+            context.shutdown()
+            try? context.terminate()
+        }
+        let line = "m,pad=" + String(repeating: "x", count: 180) + " value=1\n"
+        let socket = try context.makeSocket(.dealer)
+        defer { socket.close(linger: 0) }
+        try socket.connect(try #require(daemon.endpoints["ingest"]))
+        // Ten frames of about 200 bytes: each is fine, together they are 2 KB.
+        try socket.sendPush(producer: "big", sequence: "1", payloads: Array(repeating: line, count: 10))
+        let refused = try #require(try socket.receiveMultipart(timeoutMilliseconds: 10_000))
+        #expect(refused.count == 3 && refused[1] == Array("ERR".utf8), "\(refused)")
+        let reason = String(decoding: refused.last ?? [], as: UTF8.self)
+        #expect(reason.contains("message larger than 1024 bytes in all"), "\(reason)")
+        // Four frames fit: applied.
+        try socket.sendPush(producer: "big", sequence: "2", payloads: Array(repeating: line, count: 4))
+        let acked = try #require(try socket.receiveMultipart(timeoutMilliseconds: 10_000))
+        #expect(acked.count >= 2 && acked[1] == Array("ACK".utf8), "\(acked)")
+        let push = try context.makeSocket(.push)
+        defer { push.close(linger: 0) }
+        try push.connect(try #require(daemon.endpoints["push"]))
+        try push.sendMultipart(Array(repeating: Array(line.utf8), count: 10))
+        let stats = try BinaryRunner.run(
+            "vigie",
+            arguments: ["status", "--stats", "--json"] + daemon.endpointArguments
+        )
+        let counted = eventually(seconds: 5) {
+            let run = try? BinaryRunner.run(
+                "vigie",
+                arguments: ["status", "--stats", "--json"] + daemon.endpointArguments
+            )
+            let object = run.flatMap { try? JSONSerialization.jsonObject(with: Data($0.stdout.utf8)) as? [String: Any] }
+            let limits = object?["limits"] as? [String: [String: Any]]
+            return limits?["message_bytes"]?["hits"] as? Int == 2 && object?["samples_accepted"] as? Int == 4
+        }
+        #expect(counted, "\(stats.stdout)")
+    }
 }

@@ -161,6 +161,28 @@ struct HistoryQueryTests {
         #expect(try store.query(kpi: regrouped, group: nil, from: t0, to: t0 + hour, step: hour).isEmpty)
     }
 
+    @Test("a reply is bounded: more than a million points over all series is refused with the reason")
+    func replySizeIsBounded() throws {
+        let dir = try HistoryDirectory()
+        let store = try HistoryStore(path: dir.file("h.sqlite"))
+        let kpi = historyKPI("n", groupBy: ["site"], aggregate: .count)
+        var acc = RollupAccumulator(kpis: [kpi])
+        for site in 0..<11 { acc.feed([Sample(tags: [("site", "s\(site)")], fields: [("value", 1)], at: t0)]) }
+        try store.write(rollups: acc.drain(), events: [], position: nil)
+        // 100,000 hourly steps each: 1,100,000 points for 11 series, 1,000,000 for 10.
+        let to = t0 + 100_000 * hour
+        #expect(throws: HistoryQueryError.self) {
+            try store.history(kpi: kpi, group: nil, from: t0, to: to, step: hour)
+        }
+        do {
+            _ = try store.history(kpi: kpi, group: nil, from: t0, to: to, step: hour)
+        } catch {
+            #expect("\(error)".contains("11 series × 100000 steps is more than 1000000 points"), "\(error)")
+        }
+        let one = try store.history(kpi: kpi, group: [TagPair(key: "site", value: "s3")], from: t0, to: to, step: hour)
+        #expect(one.points.count == 100_000)
+    }
+
     @Test("steps are aligned to multiples of the step since the epoch; the last step contains to − 1")
     func alignment() throws {
         let dir = try HistoryDirectory()

@@ -47,6 +47,8 @@ public struct HistoryResult: Sendable, Equatable {
 extension HistoryStore {
     /// Most steps one query may return per series.
     public static let maxSteps = 100_000
+    /// Most points in one reply, over all series: about 100 MB of JSON at most.
+    public static let maxPoints = 1_000_000
 
     /// The KPI's aggregate per `step` from `from` to `to` (ns), per series: see
     /// `history(kpi:group:from:to:step:)`, which also says which grid was used.
@@ -129,6 +131,13 @@ extension HistoryStore {
                 let (end, o2) = start.addingReportingOverflow(span)
                 guard !o1, !o2 else { throw HistoryQueryError(field: "to", message: "is too far in the future") }
                 let series = try Self.matchingSeries(of: kpi, group: group, in: db)
+                guard series.count <= Self.maxPoints / Int(steps) else {
+                    throw HistoryQueryError(
+                        field: "step",
+                        message: "\(series.count) series × \(steps) steps is more than \(Self.maxPoints) points: "
+                            + "name a group, narrow the range or use a larger step"
+                    )
+                }
                 var points: [HistoryPoint] = []
                 if !series.isEmpty {
                     let buckets = try Self.buckets(

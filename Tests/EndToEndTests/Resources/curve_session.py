@@ -25,6 +25,7 @@ socket = context.socket(zmq.DEALER)
 socket.curve_serverkey = server_public
 socket.curve_publickey = client_public
 socket.curve_secretkey = client_secret
+socket.setsockopt(zmq.SNDTIMEO, 3000)
 socket.connect(endpoint)
 
 
