@@ -1279,9 +1279,10 @@ final class EngineLoop {
 
     /// Forgets producers with nothing in flight that were idle `[ingest] producer_idle`;
     /// with `makeRoom` and none such, the least recently seen of those idle at least
-    /// `producerEvictionFloor` (a 64th of the table at most, one at least). The arrays kept by producer
-    /// slot and the held replies' tags follow the renumbering.
-    private func evictProducers(now: Int64, makeRoom: Bool) {
+    /// `producerEvictionFloor` (a 64th of the table at most, one at least). With `among`,
+    /// only producers it picks are considered (one CURVE key's). The arrays kept by
+    /// producer slot and the held replies' tags follow the renumbering.
+    private func evictProducers(now: Int64, makeRoom: Bool, among: ((Int) -> Bool)? = nil) {
         let count = producers.count
         guard count > 0 else { return }
         func idle(_ index: Int) -> Int64 {
@@ -1290,7 +1291,9 @@ final class EngineLoop {
                 ? producerLastSeen[index] : producersRestoredAt
             return now &- seen
         }
-        func busy(_ index: Int) -> Bool { index < producerInFlight.count && producerInFlight[index] > 0 }
+        func busy(_ index: Int) -> Bool {
+            (index < producerInFlight.count && producerInFlight[index] > 0) || !(among?(index) ?? true)
+        }
         var evict = [Bool](repeating: false, count: count)
         var any = false
         for index in 0..<count where !busy(index) && idle(index) >= configuration.ingest.producerIdle {
@@ -1325,14 +1328,16 @@ final class EngineLoop {
         logger.info("idle producers forgotten", metadata: ["count": "\(evicted)", "left": "\(producers.count)"])
     }
 
-    /// Why the CURVE key in `scopedProducer` may not start another producer, or nil.
+    /// Why the CURVE key in `scopedProducer` may not start another producer, or nil. At
+    /// its limit, the key's own idle producers make room first, as the table's do.
     private func keyProducerLimit() -> String? {
         guard let separator = scopedProducer.firstIndex(of: 0x1F) else { return nil }
-        let prefix = scopedProducer[...separator]
-        var count = 0
-        for index in 0..<producers.count where producers.key(at: index).starts(with: prefix) { count += 1 }
+        let prefix = Array(scopedProducer[...separator])
+        func ofKey(_ index: Int) -> Bool { producers.key(at: index).starts(with: prefix) }
+        func count() -> Int { (0..<producers.count).count(where: ofKey) }
         let limit = configuration.ingest.maxProducersPerKey
-        guard count >= limit else { return nil }
+        if count() >= limit { evictProducers(now: clock.now(), makeRoom: true, among: ofKey) }
+        guard count() >= limit else { return nil }
         let name = String(decoding: scopedProducer[..<separator], as: UTF8.self)
         return "too many producers for key \(JSONText.quoted(name)) (limit \(limit)); reuse a stable producer id"
     }

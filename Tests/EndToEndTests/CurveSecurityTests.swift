@@ -13,7 +13,7 @@ struct CurveSecurityTests {
         let daemon: DaemonProcess
         let ingest: String
 
-        init(control: String = "tcp://127.0.0.1:*") throws {
+        init(control: String = "tcp://127.0.0.1:*", ingestSettings: String = "") throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "vigie-curve-\(UUID().uuidString)"
             )
@@ -36,6 +36,9 @@ struct CurveSecurityTests {
                     curve = true
                     secret_key_file = "\(keys)/vigied.key_secret"
                     authorized_keys = "\(authorized)"
+
+                    [ingest]
+                    \(ingestSettings)
 
                     [[kpi]]
                     name = "attente"
@@ -344,5 +347,44 @@ struct CurveSecurityTests {
         #expect(stats["samples_accepted"] as? Int == 0, "\(stats)")
         let status = try setup.vigie(["status", "--json"])
         #expect(!status.stdout.contains("999"), "\(status.stdout)")
+    }
+
+    /// One key may hold `max_producers_per_key` producers; at the limit its own idle ones
+    /// make room (a CURVE cron job pushing with a fresh id per run keeps working).
+    @Test(.timeLimit(.minutes(2)))
+    func aKeysProducersAreCappedAndItsIdleOnesMakeRoom() throws {
+        let setup = try Setup(ingestSettings: "max_producers_per_key = 2\nproducer_idle = \"1s\"")
+        defer { setup.stop() }
+        for producer in ["p1", "p2"] {
+            let pushed = try setup.push(
+                as: "mairie-nord",
+                producer: producer,
+                batches: 1,
+                lines: 1,
+                metrics: ["etat_civil.attente"]
+            )
+            #expect(pushed["acked"] as? Int == 1, "\(pushed)")
+        }
+        let third = try setup.push(
+            as: "mairie-nord",
+            producer: "p3",
+            batches: 1,
+            lines: 1,
+            metrics: ["etat_civil.attente"]
+        )
+        #expect(third["acked"] as? Int == 0, "\(third)")
+        #expect("\(third["errors"] ?? "")".contains("too many producers for key"), "\(third)")
+        usleep(1_100_000)
+        let later = try setup.push(
+            as: "mairie-nord",
+            producer: "p4",
+            batches: 1,
+            lines: 1,
+            metrics: ["etat_civil.attente"]
+        )
+        #expect(later["acked"] as? Int == 1, "\(later)")
+        let stats = try setup.stats()
+        #expect(stats["samples_accepted"] as? Int == 3, "\(stats)")
+        #expect((stats["limits"] as? [String: [String: Any]])?["producers_per_key"]?["hits"] as? Int == 1, "\(stats)")
     }
 }
