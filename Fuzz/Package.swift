@@ -22,5 +22,12 @@ let package = Package(
             name: "FuzzVGI1",
             dependencies: ["CFuzzer", .product(name: "VigieCore", package: "vigie")]
         ),
+        .executableTarget(
+            name: "FuzzControl",
+            dependencies: [
+                "CFuzzer", .product(name: "VigieCore", package: "vigie"),
+                .product(name: "VigieStore", package: "vigie"),
+            ]
+        ),
     ]
 )

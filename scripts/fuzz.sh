@@ -15,12 +15,12 @@ merge=${2:-}
 swift=${SWIFT:-swift}
 work=$PWD/.build/fuzz
 mkdir -p "$work/artifacts"
-(cd Fuzz && for target in FuzzLineProtocol FuzzVGI1; do
+(cd Fuzz && for target in FuzzLineProtocol FuzzVGI1 FuzzControl; do
     "$swift" build -c debug -Xswiftc -sanitize=fuzzer,address --product "$target" 2>&1 \
         | grep -v -e 'Cannot export local symbol' -e '^\[' || true
 done)
 status=0
-for pair in FuzzLineProtocol:line-protocol FuzzVGI1:vgi1; do
+for pair in FuzzLineProtocol:line-protocol FuzzVGI1:vgi1 FuzzControl:control; do
     target=${pair%%:*}
     name=${pair##*:}
     found="$work/$name"

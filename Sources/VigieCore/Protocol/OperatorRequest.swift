@@ -1,29 +1,35 @@
 import Foundation
-import VigieCore
 
 /// A mutating control request (`ack`, `silence`, `unsilence`), decoded and checked in
-/// full before it is written to the log: every value that came from outside is bounded
-/// here, so carrying it out (now, or when the log is replayed) cannot trap.
-enum OperatorRequest: Equatable {
+/// full before the daemon writes it to its log: every value that came from outside is
+/// bounded here, so carrying it out (now, or when the log is replayed) cannot trap.
+/// Pure; the daemon adds the checks that need its state (an alert to acknowledge, a
+/// silence to remove).
+public enum OperatorRequest: Equatable, Sendable {
+    /// Acknowledge the active alerts of `rule` whose group has every tag of `group`.
     case ack(rule: String, group: [String: String], by: String, comment: String)
+    /// Mute matching alerts for `duration` ns from now.
     case silence(matchers: [AlertMatcher], duration: Int64, by: String, comment: String)
+    /// Remove silence `id`.
     case unsilence(id: String)
 
     /// Why a request was refused: the error text of the reply.
-    struct Refusal: Error, Equatable {
-        let message: String
+    public struct Refusal: Error, Equatable, Sendable {
+        /// The error text of the reply.
+        public let message: String
 
-        init(_ message: String) {
+        /// A refusal saying `message`.
+        public init(_ message: String) {
             self.message = message
         }
     }
 
     /// The longest text accepted for a name, id or comment (bytes).
-    static let maxText = 4_096
+    public static let maxText = 4_096
 
     /// Decodes `object` (a parsed JSON request) for `op`. `now` is the time the request
     /// is carried out at: a silence must end before the largest representable time.
-    static func parse(op: String, _ object: [String: Any], now: Int64) -> Result<OperatorRequest, Refusal> {
+    public static func parse(op: String, _ object: [String: Any], now: Int64) -> Result<OperatorRequest, Refusal> {
         switch op {
         case "ack": return ack(object)
         case "silence": return silence(object, now: now)

@@ -2,8 +2,6 @@ import Foundation
 import Testing
 import VigieCore
 
-@testable import VigieDaemon
-
 /// Mutating control requests are decoded and bounded before they are logged.
 @Suite struct OperatorRequestTests {
     static let now: Int64 = 1_800_000_000_000_000_000
