@@ -127,7 +127,6 @@ public final class BlockingHTTPClient: Sendable {
         if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
             return "TLS error: \(error)"
         }
-        if let error = error as? IOError { return "\(error)" }
         return "\(error)"
     }
 

@@ -167,7 +167,11 @@ struct HostCheck: Sendable {
             host = String(host[..<colon])
         }
         if host.hasSuffix(".") { host.removeLast() }
-        if names.contains(host) { return true }
+        return names.contains(host) || Self.isIPLiteral(host)
+    }
+
+    /// True for an IPv4 or IPv6 address written out (no brackets, no port).
+    static func isIPLiteral(_ host: String) -> Bool {
         var v4 = in_addr()
         var v6 = in6_addr()
         return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1

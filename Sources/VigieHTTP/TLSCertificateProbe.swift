@@ -24,7 +24,7 @@ public enum TLSCertificateProbe {
         configuration.certificateVerification = .none
         guard let context = try? NIOSSLContext(configuration: configuration) else { return nil }
         let literal = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        let serverName = Self.isIPAddress(literal) ? nil : literal
+        let serverName = HostCheck.isIPLiteral(literal) ? nil : literal
         let amount = TimeAmount.nanoseconds(max(timeout, 1_000_000))
         let group = MultiThreadedEventLoopGroup.singleton
         let handshake = group.any().makePromise(of: Int64.self)
@@ -54,12 +54,6 @@ public enum TLSCertificateProbe {
         connected.whenSuccess { $0.close(promise: nil) }
         guard case .success(let notAfter) = outcome else { return nil }
         return notAfter
-    }
-
-    private static func isIPAddress(_ host: String) -> Bool {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 }
 
