@@ -26,7 +26,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$st
 sed -e "s|^state_dir.*|state_dir = \"$state/state\"|" config/bench.toml > "$config"
 
 run() {
-    "$bin/vigied" --config "$config" > "$state/vigied.out" 2> "$state/vigied.log" &
+    "$bin/vigied" --config "$config" --runtime-dir "$state/run" > "$state/vigied.out" 2> "$state/vigied.log" &
     local daemon=$!
     for _ in $(seq 100); do grep -q '^vigied ready' "$state/vigied.out" 2>/dev/null && break; sleep 0.1; done
     local background=

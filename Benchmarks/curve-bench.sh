@@ -29,7 +29,7 @@ curve = true
 secret_key_file = "$dir/keys/vigied.key_secret"
 authorized_keys = "$dir/authorized"
 TOML
-    "$bin/vigied" --config "$dir/bench.toml" > "$dir/vigied.out" 2> "$dir/vigied.log" &
+    "$bin/vigied" --config "$dir/bench.toml" --runtime-dir "$dir/run" > "$dir/vigied.out" 2> "$dir/vigied.log" &
     local daemon=$!
     for _ in $(seq 100); do grep -q '^vigied ready' "$dir/vigied.out" 2>/dev/null && break; sleep 0.1; done
     printf '%s: ' "$label"

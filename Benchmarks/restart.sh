@@ -18,7 +18,7 @@ trap 'pkill -KILL -f -- "--config $config" 2>/dev/null || true; rm -rf "$state"'
 sed -e "s|^state_dir.*|state_dir = \"$state/state\"\ncheckpoint_interval = \"1h\"\ncheckpoint_wal_bytes = 1099511627776|" \
     config/bench.toml > "$config"
 
-"$bin/vigied" --config "$config" > "$state/first.out" 2> "$state/first.log" &
+"$bin/vigied" --config "$config" --runtime-dir "$state/run" > "$state/first.out" 2> "$state/first.log" &
 first=$!
 for _ in $(seq 100); do grep -q '^vigied ready' "$state/first.out" 2>/dev/null && break; sleep 0.1; done
 pushed=0
@@ -31,7 +31,7 @@ wait "$first" 2>/dev/null || true
 wal=$(du -sm "$state/state/wal" | cut -f1)
 
 start=$(date +%s%N)
-"$bin/vigied" --config "$config" > "$state/second.out" 2> "$state/second.log" &
+"$bin/vigied" --config "$config" --runtime-dir "$state/run" > "$state/second.out" 2> "$state/second.log" &
 disown
 until grep -q '^vigied ready' "$state/second.out" 2>/dev/null; do sleep 0.005; done
 end=$(date +%s%N)

@@ -17,7 +17,7 @@ sed -e "s|^state_dir.*|state_dir = \"$dir/state\"|" -e 's|^publish_interval.*|pu
     config/bench.toml > "$dir/bench.toml"
 
 run() {
-    "$bin/vigied" --config "$dir/bench.toml" > "$dir/vigied.out" 2> "$dir/vigied.log" &
+    "$bin/vigied" --config "$dir/bench.toml" --runtime-dir "$dir/run" > "$dir/vigied.out" 2> "$dir/vigied.log" &
     local daemon=$! stuck=
     for _ in $(seq 100); do grep -q '^vigied ready' "$dir/vigied.out" 2>/dev/null && break; sleep 0.1; done
     if [ "$1" = stuck ]; then

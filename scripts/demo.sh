@@ -17,6 +17,9 @@ speed=${VIGIE_DEMO_SPEED:-60}
 bin=.build/release
 if [ -n "$check" ]; then rm -rf "$demo_dir"; fi
 mkdir -p "$demo_dir/state"
+# This demo's daemon, not a system vigied's /run/vigie socket (vigied --state-dir puts
+# its operator control socket in STATE/run).
+export VIGIE_CONTROL="ipc://$(cd "$demo_dir" && pwd)/state/run/control.sock"
 
 pids=()
 cleanup() {

@@ -59,6 +59,9 @@ public struct CheckConfigCommand: ParsableCommand {
             try fail(failure)
         }
         print(Self.summary(of: configuration, file: file))
+        for warning in configuration.warnings {
+            FileHandle.standardError.write(Data("\(file): warning: \(warning)\n".utf8))
+        }
         if verbose {
             for kpi in configuration.kpis {
                 print("  \(kpi.name)  \(kpi.aggregate.name)  \(kpi.window.label)  \(kpi.title)")

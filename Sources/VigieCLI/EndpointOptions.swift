@@ -6,6 +6,9 @@ import VigieConfig
 ///
 /// Precedence: the explicit option, then `VIGIE_INGEST`/`VIGIE_PUSH`/`VIGIE_FEED`/
 /// `VIGIE_CONTROL`, then the first endpoint of `--config`, then DESIGN.md's defaults.
+/// For control, the daemon's operator socket (`ipc://<runtime_dir>/control.sock`, from
+/// `--config` or `/run/vigie`) comes before the configured endpoints whenever this user
+/// can open it: it allows every op, plain TCP control only reading ones by default.
 public struct EndpointOptions: ParsableArguments {
     @Option(help: "Read endpoints from this vigied configuration file.")
     var config: String?
@@ -90,9 +93,12 @@ struct EndpointChoice: Equatable, Sendable {
     func resolved() throws -> (ingest: String, push: String, feed: String, control: String) {
         let env = ProcessInfo.processInfo.environment
         var fromConfig = EndpointsConfiguration()
+        var runtimeDir = DaemonConfiguration().runtimeDir
         if let config {
             do {
-                fromConfig = try ConfigLoader.load(path: config).endpoints
+                let loaded = try ConfigLoader.load(path: config)
+                fromConfig = loaded.endpoints
+                runtimeDir = loaded.daemon.runtimeDir
             } catch {
                 throw ValidationError("cannot read endpoints from \(config):\n\(error)")
             }
@@ -105,7 +111,22 @@ struct EndpointChoice: Equatable, Sendable {
             pick(ingest, "VIGIE_INGEST", fromConfig.ingest, defaults.ingest.first ?? "tcp://127.0.0.1:7600"),
             pick(push, "VIGIE_PUSH", fromConfig.push, defaults.push.first ?? "tcp://127.0.0.1:7601"),
             pick(feed, "VIGIE_FEED", fromConfig.feed, defaults.feed.first ?? "tcp://127.0.0.1:7602"),
-            pick(control, "VIGIE_CONTROL", fromConfig.control, defaults.control.first ?? "tcp://127.0.0.1:7603")
+            pick(
+                control,
+                "VIGIE_CONTROL",
+                Self.reachableOperatorSocket(runtimeDir: runtimeDir).map { [$0] } ?? fromConfig.control,
+                defaults.control.first ?? "tcp://127.0.0.1:7603"
+            )
         )
+    }
+
+    /// `ipc://DIR/control.sock` when the socket exists and this user may connect to it
+    /// (write permission on it, search permission on its directories).
+    static func reachableOperatorSocket(runtimeDir: String) -> String? {
+        let endpoint = DaemonConfiguration.operatorControlEndpoint(runtimeDir: runtimeDir)
+        let path = String(endpoint.dropFirst("ipc://".count))
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK, access(path, W_OK) == 0 else { return nil }
+        return endpoint
     }
 }

@@ -17,7 +17,9 @@ public struct KeygenCommand: ParsableCommand {
             authorized-keys directory ([security] authorized_keys) and keep NAME.key_secret on \
             the machine that uses it (agent: [agent] key_file; CLI: --key). The daemon's own \
             pair (vigie keygen vigied) goes to [security] secret_key_file, and its public key \
-            to every client (--server-key, [agent] server_key).
+            to every client (--server-key, [agent] server_key). A key's role and the metrics it \
+            may write are the daemon's administrator's decision, in the daemon's configuration \
+            ([security.keys]); the options --operator, --prefixes: print the entry to add there.
               vigie keygen mairie-nord --prefixes guichet_,appels,etat_civil_
               vigie keygen officier --operator
             Exit status: 0 written; 73 a file exists (use --force to replace it) or cannot be \
@@ -32,11 +34,17 @@ public struct KeygenCommand: ParsableCommand {
     var directory: String = "."
 
     @Option(
-        help: "Comma-separated prefixes of the measurement names this key may write, e.g. guichet_ (default: any)."
+        help: """
+            Comma-separated prefixes of the measurement names this key may write, e.g. guichet_ \
+            (default: any): printed as the [security.keys] entry to add to the daemon's config.
+            """
     )
     var prefixes: String?
 
-    @Flag(name: .customLong("operator"), help: "Mark the key as an operator's: may also ack, silence and reload.")
+    @Flag(
+        name: .customLong("operator"),
+        help: "An operator's key (may also ack, silence and reload): printed as the [security.keys] entry to add."
+    )
     var isOperator = false
 
     @Flag(help: "Replace existing files.")
@@ -59,13 +67,12 @@ public struct KeygenCommand: ParsableCommand {
             throw ExitCode(69)
         }
         let pair = try Curve.generateKeyPair()
-        var metadata: [(key: String, value: String)] = [("name", name)]
-        if let prefixes {
-            let list = prefixes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            metadata.append(("prefixes", list.filter { !$0.isEmpty }.joined(separator: ",")))
-        }
-        metadata.append(("role", isOperator ? "operator" : "agent"))
-        let certificate = CurveCertificate(publicKey: pair.publicKey, secretKey: pair.secretKey, metadata: metadata)
+        // Only the name: what the key may do is written by the daemon's administrator.
+        let certificate = CurveCertificate(
+            publicKey: pair.publicKey,
+            secretKey: pair.secretKey,
+            metadata: [("name", name)]
+        )
         let publicPath = directory + "/" + name + ".key"
         let secretPath = publicPath + "_secret"
         try write(certificate.text(includingSecret: true), to: secretPath, mode: 0o600)
@@ -73,6 +80,19 @@ public struct KeygenCommand: ParsableCommand {
         print("wrote \(publicPath) (public) and \(secretPath) (secret, mode 0600)")
         print("public key: \(pair.publicKey)")
         print("authorize it on the server:  install -m 0644 \(name).key /etc/vigie/authorized_keys/")
+        if let entry = grantEntry {
+            print("and grant it in the daemon's configuration (then systemctl reload vigied):")
+            print("  [security.keys]")
+            print("  \(entry)")
+        }
+    }
+
+    /// The `[security.keys]` line for `--prefixes`/`--operator`; nil for a plain agent key.
+    var grantEntry: String? {
+        let list = (prefixes ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        guard isOperator || !list.isEmpty else { return nil }
+        return SecurityConfiguration.KeyGrant(isOperator: isOperator, prefixes: list).entry(name: name)
     }
 
     /// Creates `path` with `mode` (exclusively unless --force), so a secret is never

@@ -12,7 +12,7 @@ public struct ReloadCommand: ParsableCommand {
             changed KPI starts empty; removed ones are dropped. Endpoints added to \
             [endpoints] are bound and removed ones closed; [daemon], [history] and [http] \
             changes take effect at the next restart (listed under "restart needed"). Exit status: 0 reloaded; 65 the file was refused (every error is \
-            printed); 75 vigied is unreachable.
+            printed); 75 vigied is unreachable; 76 the request was refused (a read-only control endpoint).
             """
     )
 
@@ -33,7 +33,12 @@ public struct ReloadCommand: ParsableCommand {
         }
         if json { print(String(decoding: raw, as: UTF8.self)) }
         guard reply["ok"] as? Bool == true else {
-            let errors = reply["errors"] as? [String] ?? [reply["error"] as? String ?? "reload failed"]
+            guard let errors = reply["errors"] as? [String] else {
+                // Refused before the file was read (e.g. a read-only control endpoint).
+                let error = reply["error"] as? String ?? "reload failed"
+                FileHandle.standardError.write(Data("vigie reload: \(error)\n".utf8))
+                throw ExitCode(76)
+            }
             var text = "vigie reload: configuration refused, vigied keeps running the previous one:\n"
             for error in errors { text += "  \(error)\n" }
             FileHandle.standardError.write(Data(text.utf8))

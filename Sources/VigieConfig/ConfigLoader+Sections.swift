@@ -25,7 +25,16 @@ extension ConfigLoader {
             daemon.stateDir = dir
         }
         if let dir = table.nonEmptyString("runtime_dir", example: "runtime_dir = \"/run/vigie\"") {
-            daemon.runtimeDir = dir
+            if dir.utf8.count > DaemonConfiguration.maximumRuntimeDirLength {
+                table.report(
+                    "runtime_dir",
+                    "\(dir.utf8.count) bytes long: the control socket's path would not fit in a Unix socket address",
+                    hint:
+                        "use a path of at most \(DaemonConfiguration.maximumRuntimeDirLength) bytes, such as /run/vigie"
+                )
+            } else {
+                daemon.runtimeDir = dir
+            }
         }
         if let interval = table.duration("publish_interval") { daemon.publishInterval = interval }
         if let interval = table.duration("heartbeat_interval", minimum: 1_000_000) {

@@ -12,7 +12,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var publishInterval: Int64
     /// Time between two `hb` feed messages, in nanoseconds. Default 1 s.
     public var heartbeatInterval: Int64
-    /// Directory of the ipc control socket (created 0750). Default `/run/vigie`.
+    /// Directory of the operator control socket `control.sock` (created 0750; an existing
+    /// one must not be open to others). Default `/run/vigie`; `vigied --state-dir DIR`
+    /// moves it to `DIR/run` unless `--runtime-dir` is given too.
     public var runtimeDir: String
     /// When acknowledged batches reach the disk (`fsync`). Default `.batch`.
     public var fsync: FsyncMode

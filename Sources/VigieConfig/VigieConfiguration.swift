@@ -5,7 +5,7 @@ import VigieCore
 /// Built by `ConfigLoader` from TOML (DESIGN.md, "KPIs and alerts (config)"). Every value
 /// here has passed validation: durations are positive where they must be, endpoints
 /// are well-formed, KPI and alert names are unique, every alert watches a configured
-/// KPI. The `[security]` table is accepted but not read yet.
+/// KPI.
 public struct VigieConfiguration: Sendable, Equatable {
     /// The `[daemon]` table: time zone, directories, publishing cadence.
     public var daemon: DaemonConfiguration
@@ -48,4 +48,41 @@ public struct VigieConfiguration: Sendable, Equatable {
         self.notifiers = notifiers
         self.sourcePath = sourcePath
     }
+}
+
+extension VigieConfiguration {
+    /// The operator control socket: `ipc://<runtime_dir>/control.sock`, always bound,
+    /// open to the daemon's user and group only (the directory is 0750). Every op is
+    /// allowed on it, unlike on plain TCP control endpoints (``SecurityConfiguration/tcpControl``).
+    public var operatorControlEndpoint: String {
+        DaemonConfiguration.operatorControlEndpoint(runtimeDir: daemon.runtimeDir)
+    }
+
+    /// Problems that do not stop the daemon but that an administrator should hear of:
+    /// plain endpoints reachable from the network.
+    public var warnings: [String] {
+        let roles: [(String, [String])] = [
+            ("ingest", endpoints.ingest), ("push", endpoints.push), ("feed", endpoints.feed),
+            ("control", endpoints.control),
+        ]
+        let exposed = roles.flatMap { role, list in list.compactMap { security.exposureWarning($0, role: role) } }
+        let unmatched = security.unmatchedGrants.map { name in
+            let names = security.authorized.keys.map(\.name)
+            let guess = Suggestions.closest(to: name, among: names).map { " (a misspelling of \"\($0)\"?)" } ?? ""
+            return
+                "[security.keys] \(name): no key of that name in \(security.authorizedKeysDirectory ?? "authorized_keys")"
+                + "\(guess); the entry grants nothing"
+        }
+        return exposed + unmatched
+    }
+}
+
+extension DaemonConfiguration {
+    /// `ipc://DIR/control.sock`.
+    public static func operatorControlEndpoint(runtimeDir: String) -> String {
+        "ipc://" + (runtimeDir.hasSuffix("/") ? String(runtimeDir.dropLast()) : runtimeDir) + "/control.sock"
+    }
+
+    /// Longest `runtime_dir` path, bytes: a Unix socket path holds at most 107.
+    public static let maximumRuntimeDirLength = 107 - "/control.sock".utf8.count
 }

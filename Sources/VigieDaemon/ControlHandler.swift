@@ -24,12 +24,24 @@ final class ControlHandler {
     /// Operations that change state: logged to the write-ahead log before they are
     /// carried out, their reply held until the log is durable.
     static let mutatingOperations: Set<String> = ["ack", "silence", "unsilence"]
-    /// Over a CURVE endpoint, these need a key with `role = "operator"` (SECURITY.md).
+    /// Operations that need operator access: the ipc control socket, a CURVE key with
+    /// `role = "operator"` in `[security.keys]`, or plain TCP with `tcp_control =
+    /// "operator"` (SECURITY.md).
     static let operatorOperations: Set<String> = mutatingOperations.union(["reload"])
-    /// The authenticated peer of the request being served: nil on a plain endpoint
-    /// (loopback, ipc: trusted by where it is), else its key name and whether it is an
-    /// operator's.
-    private var peer: (name: String, isOperator: Bool)?
+
+    /// What the socket a request came in on allows.
+    enum Access: Equatable {
+        /// Every op (the operator socket, ipc endpoints, `tcp_control = "operator"`).
+        case all
+        /// Reading ops only (plain TCP by default, the internal `/metrics` socket).
+        case readOnly(endpoint: String)
+        /// A CURVE server socket: the authenticated key's grant decides.
+        case byKey
+    }
+
+    /// Why the request being served may not change anything, when it may not: the
+    /// refusal names the socket and the way to an operator socket.
+    private var readOnlyReason: String?
 
     /// While replaying the log: the recorded time, and no logging again.
     private var replayTime: Int64?
@@ -52,30 +64,43 @@ final class ControlHandler {
     /// written by an older vigied that checked less), nil when it was.
     func replay(request bytes: UnsafeRawBufferPointer, at time: Int64) -> String? {
         replayTime = time
-        peer = nil  // it was authorized when it was first carried out
+        readOnlyReason = nil  // it was authorized when it was first carried out
         defer { replayTime = nil }
         refusal = nil
         respond(to: Array(bytes))
         return refusal
     }
 
-    func handle(socket: Socket, frames: [Message], frameCount: Int, curve: Bool = false) {
+    func handle(socket: Socket, frames: [Message], frameCount: Int, access: Access) {
         let n = abs(frameCount)
         guard n >= 2 else { return }  // a routing id alone: nothing to answer
         let bodyIndex = n - 1
         let envelope = 0..<bodyIndex
-        peer = nil
+        readOnlyReason = nil
         heldPosition = nil
         rawReply = nil
-        if curve {
+        let operatorSocket = loop.configurationForControl.operatorControlEndpoint
+        switch access {
+        case .all: break
+        case .readOnly(let endpoint):
+            readOnlyReason =
+                "\(endpoint) is read-only; send it on the operator socket \(operatorSocket) "
+                + "(vigie uses it when it can open it: as root or a member of the daemon's group), "
+                + "or allow operator ops on plain TCP with [security] tcp_control = \"operator\""
+        case .byKey:
             let name = frames[bodyIndex].metadata("User-Id") ?? ""
-            let key = loop.configurationForControl.security.authorized.keys.first { $0.name == name }
-            peer = (name, key?.isOperator ?? false)
-            if key == nil {
+            guard let key = loop.configurationForControl.security.authorized.keys.first(where: { $0.name == name })
+            else {
                 // A reload removed the key; the connection it made before stays open.
                 loop.statistics.revokedKeyMessages += 1
                 fail("key \(JSONText.quoted(name)) is no longer authorized")
                 return sendReply(socket, frames: frames, envelope: envelope)
+            }
+            if !key.isOperator {
+                readOnlyReason =
+                    "key \(JSONText.quoted(name)) is an agent's; the daemon's administrator grants operator ops "
+                    + "in [security.keys] (\(name) = { role = \"operator\" }), or use the operator socket "
+                    + operatorSocket
             }
         }
         loop.statistics.controlRequests += 1
@@ -129,11 +154,8 @@ final class ControlHandler {
         guard let op = object["op"] as? String else {
             return fail("missing \"op\": one of \(Self.operations.joined(separator: ", "))")
         }
-        if let peer, !peer.isOperator, Self.operatorOperations.contains(op) {
-            return fail(
-                "op \"\(op)\" needs an operator key on this endpoint; key \"\(peer.name)\" is an agent's "
-                    + "(vigie keygen NAME --operator, or use the local ipc/loopback control socket)"
-            )
+        if let readOnlyReason, Self.operatorOperations.contains(op) {
+            return fail("op \"\(op)\" needs operator access: \(readOnlyReason)")
         }
         if Self.mutatingOperations.contains(op) {
             // Checked in full first: a refused request is neither logged nor carried out,

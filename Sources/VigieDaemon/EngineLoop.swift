@@ -23,6 +23,11 @@ final class EngineLoop {
     /// Each configured ingest, push and control endpoint's socket, by "role endpoint"
     /// (a reload closes a removed endpoint's socket through this).
     private var socketsByEndpoint: [String: Socket] = [:]
+    /// The endpoint of each control socket but the internal one (decides what its
+    /// requests may do: ``controlAccess(_:curve:)``).
+    private var controlEndpoints: [ObjectIdentifier: String] = [:]
+    /// `ipc://<runtime_dir>/control.sock`: every op, bound at start and kept until stop.
+    private let operatorEndpoint: String
     private let feed: FeedPublisher
     private var poller = Poller()
     private var pollRoles: [(role: Role, socket: Socket?)] = []
@@ -181,6 +186,7 @@ final class EngineLoop {
         engine.trackChanges(forKPIs: watched)
         self.watchedKPIs = watched
         self.checkpointStore = CheckpointStore(directory: configuration.daemon.stateDir + "/checkpoints")
+        self.operatorEndpoint = configuration.operatorControlEndpoint
         self.nextAlertTick = now + 1_000_000_000
         self.nextHeartbeat = now + configuration.daemon.heartbeatInterval
         self.nextPublishCheck = now
@@ -235,12 +241,33 @@ final class EngineLoop {
                 try socket.bind(endpoint)
                 bound.feed.append(try socket.lastEndpoint)
             }
-            for endpoint in configuration.endpoints.control + (internalControl.map { [$0] } ?? []) {
+            // The operator socket first: `bound.control[0]` allows every op.
+            try RuntimeDirectory.prepare(configuration.daemon.runtimeDir)
+            let operatorSocket = try Self.bindSocket(
+                .control,
+                operatorEndpoint,
+                context: context,
+                configuration: configuration
+            )
+            opened.append(operatorSocket)
+            // Connecting needs write permission on the socket file: the daemon's group
+            // gets it whatever the umask (the 0750 directory keeps others out).
+            let socketPath = String(operatorEndpoint.dropFirst("ipc://".count))
+            guard chmod(socketPath, 0o770) == 0 else {
+                throw DaemonError(message: "cannot set mode 0770 on \(socketPath): \(String(cString: strerror(errno)))")
+            }
+            bound.control.append(try operatorSocket.lastEndpoint)
+            controlSockets.append(operatorSocket)
+            controlEndpoints[ObjectIdentifier(operatorSocket)] = operatorEndpoint
+            for endpoint in Self.configuredControl(configuration, operatorEndpoint)
+                + (internalControl.map { [$0] } ?? [])
+            {
                 let socket = try Self.bindSocket(.control, endpoint, context: context, configuration: configuration)
                 opened.append(socket)
                 if endpoint != internalControl {
                     bound.control.append(try socket.lastEndpoint)
                     socketsByEndpoint["control \(endpoint)"] = socket
+                    controlEndpoints[ObjectIdentifier(socket)] = endpoint
                 }
                 controlSockets.append(socket)
             }
@@ -336,6 +363,24 @@ final class EngineLoop {
         return table
     }
 
+    /// `[endpoints] control` without the operator socket (bound on its own, kept across reloads).
+    private static func configuredControl(_ configuration: VigieConfiguration, _ operatorEndpoint: String) -> [String] {
+        configuration.endpoints.control.filter { $0 != operatorEndpoint }
+    }
+
+    /// What a request on control `socket` may do: a CURVE socket's key decides; an ipc
+    /// socket (the operator socket, guarded by its directory) allows every op; plain TCP
+    /// allows what `[security] tcp_control` says; the internal inproc socket (`/metrics`)
+    /// only reads.
+    private func controlAccess(_ socket: Socket, curve: Bool) -> ControlHandler.Access {
+        if curve { return .byKey }
+        guard let endpoint = controlEndpoints[ObjectIdentifier(socket)] else { return .readOnly(endpoint: "inproc") }
+        switch configuration.security.controlAccess(plainEndpoint: endpoint) {
+        case .operator: return .all
+        case .readOnly: return .readOnly(endpoint: endpoint)
+        }
+    }
+
     /// Binds the endpoints `next` adds and closes those it removes, for ingest, push,
     /// control and the feed; unchanged endpoints keep their sockets and peers. All new
     /// binds happen first: if one fails, the new sockets are closed and nothing changes.
@@ -344,13 +389,15 @@ final class EngineLoop {
     /// - Returns: what changed, e.g. `bound ingest ipc:///run/vigie/ingest2.sock`.
     private func rebind(to next: EndpointsConfiguration) throws -> [String] {
         let old = configuration.endpoints
+        let oldControl = old.control.filter { $0 != operatorEndpoint }
+        let nextControl = next.control.filter { $0 != operatorEndpoint }
         var changes: [String] = []
         var added: [(Role, String, Socket)] = []
         var feedBound: [(endpoint: String, resolved: String)] = []
         do {
             for (role, before, after) in [
                 (Role.ingest, old.ingest, next.ingest), (.push, old.push, next.push),
-                (.control, old.control, next.control),
+                (.control, oldControl, nextControl),
             ] {
                 for endpoint in after where !before.contains(endpoint) {
                     let socket = try Self.bindSocket(role, endpoint, context: context, configuration: configuration)
@@ -373,10 +420,13 @@ final class EngineLoop {
         // Close what was removed: sockets stay in their arrays (closed) so the indices
         // held replies and history queries refer to remain valid.
         for (role, before, after) in [
-            (Role.ingest, old.ingest, next.ingest), (.push, old.push, next.push), (.control, old.control, next.control),
+            (Role.ingest, old.ingest, next.ingest), (.push, old.push, next.push), (.control, oldControl, nextControl),
         ] {
             for endpoint in before where !after.contains(endpoint) {
-                socketsByEndpoint.removeValue(forKey: "\(role) \(endpoint)")?.close(linger: 0)
+                if let socket = socketsByEndpoint.removeValue(forKey: "\(role) \(endpoint)") {
+                    controlEndpoints.removeValue(forKey: ObjectIdentifier(socket))
+                    socket.close(linger: 0)
+                }
                 changes.append("closed \(role) \(endpoint)")
             }
         }
@@ -396,6 +446,7 @@ final class EngineLoop {
             default:
                 controlSockets.append(socket)
                 replySockets.append(socket)
+                controlEndpoints[ObjectIdentifier(socket)] = endpoint
             }
             changes.append("bound \(role) \(endpoint)")
         }
@@ -411,7 +462,8 @@ final class EngineLoop {
         bound.ingest = resolved(next.ingest, old.ingest, bound.ingest)
         bound.push = resolved(next.push, old.push, bound.push)
         bound.feed = resolved(next.feed, old.feed, bound.feed)
-        bound.control = resolved(next.control, old.control, bound.control)
+        bound.control =
+            Array(bound.control.prefix(1)) + resolved(nextControl, oldControl, Array(bound.control.dropFirst()))
         rebuildPoller()
         return changes
     }
@@ -486,7 +538,9 @@ final class EngineLoop {
         }
         var next = loaded
         var daemon = next.daemon
-        daemon.stateDir = configuration.daemon.stateDir  // --state-dir overrides the file
+        // --state-dir and --runtime-dir override the file.
+        daemon.stateDir = configuration.daemon.stateDir
+        daemon.runtimeDir = configuration.daemon.runtimeDir
         if daemon != configuration.daemon { outcome.needsRestart.append("[daemon]") }
         if next.history != configuration.history { outcome.needsRestart.append("[history]") }
         if next.http != configuration.http { outcome.needsRestart.append("[http]") }
@@ -510,6 +564,9 @@ final class EngineLoop {
         }
         security.authorizedKeysDirectory = next.security.authorizedKeysDirectory
         security.authorized = next.security.authorized
+        security.grants = next.security.grants
+        security.tcpControl = next.security.tcpControl
+        security.unmatchedGrants = next.security.unmatchedGrants
         next.security = security
         if next.endpoints != configuration.endpoints {
             do {
@@ -553,6 +610,7 @@ final class EngineLoop {
         }
         history?.reconfigure(kpis: next.kpis)
         statistics.reloads += 1
+        for warning in next.warnings { logger.warning("\(warning)") }
         configurationLoadedAt = clock.now()
         logger.notice(
             "configuration reloaded",
@@ -1150,7 +1208,12 @@ final class EngineLoop {
                     statistics.controlErrors += 1
                     continue
                 }
-                control.handle(socket: socket, frames: frames, frameCount: count, curve: curve)
+                control.handle(
+                    socket: socket,
+                    frames: frames,
+                    frameCount: count,
+                    access: controlAccess(socket, curve: curve)
+                )
             case .walSync, .history: return
             }
         }

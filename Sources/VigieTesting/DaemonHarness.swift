@@ -39,6 +39,7 @@ public final class DaemonHarness: @unchecked Sendable {
             timezone = "Pacific/Noumea"
             publish_interval = "\(publishInterval)"
             state_dir = "\(state)"
+            runtime_dir = "\(state)/run"
             [endpoints]
             ingest = ["tcp://127.0.0.1:*"]
             push = ["tcp://127.0.0.1:*"]

@@ -13,6 +13,9 @@ public final class DaemonProcess: @unchecked Sendable {
     public let logPath: String
     /// `ingest`, `push`, `feed` and `control` endpoints as bound.
     public private(set) var endpoints: [String: String] = [:]
+    /// Every endpoint of each role as bound, in the ready line's order (control: the
+    /// operator ipc socket first, then `[endpoints] control`).
+    public private(set) var endpointLists: [String: [String]] = [:]
     /// True when `directory` was made here (and is removed with this object).
     private let ownsDirectory: Bool
 
@@ -41,6 +44,7 @@ public final class DaemonProcess: @unchecked Sendable {
             [daemon]
             timezone = "Pacific/Noumea"
             state_dir = "\(directory.appendingPathComponent("state").path)"
+            runtime_dir = "\(directory.appendingPathComponent("run").path)"
             publish_interval = "\(publishInterval)"
             \(daemonSettings)
 
@@ -145,7 +149,9 @@ public final class DaemonProcess: @unchecked Sendable {
         }
         for part in line.dropFirst("vigied ready ".count).split(separator: " ") {
             let kv = part.split(separator: "=", maxSplits: 1)
-            if kv.count == 2 { endpoints[String(kv[0])] = String(kv[1].split(separator: ",").first ?? "") }
+            guard kv.count == 2 else { continue }
+            endpoints[String(kv[0])] = String(kv[1].split(separator: ",").first ?? "")
+            endpointLists[String(kv[0])] = kv[1].split(separator: ",").map(String.init)
         }
     }
 

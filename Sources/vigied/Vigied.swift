@@ -25,8 +25,11 @@ struct Vigied: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Configuration file.")
     var config: String = "/etc/vigie/vigie.toml"
 
-    @Option(help: "Override [daemon] state_dir.")
+    @Option(help: "Override [daemon] state_dir (and put the control socket in STATE_DIR/run).")
     var stateDir: String?
+
+    @Option(help: "Override [daemon] runtime_dir: the directory of the operator control socket.")
+    var runtimeDir: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -51,7 +54,13 @@ struct Vigied: AsyncParsableCommand {
             FileHandle.standardError.write(Data("vigied: \(error)\n".utf8))
             throw ExitCode(78)  // EX_CONFIG
         }
-        if let stateDir { configuration.daemon.stateDir = stateDir }
+        if let stateDir {
+            // Like the agent's --state-dir: everything of this instance under one directory.
+            configuration.daemon.stateDir = stateDir
+            configuration.daemon.runtimeDir = stateDir + "/run"
+        }
+        if let runtimeDir { configuration.daemon.runtimeDir = runtimeDir }
+        for warning in configuration.warnings { logger.warning("\(warning)") }
 
         // The daemon binds inside the service group, after the group has taken over
         // SIGTERM/SIGINT, so a signal right after the ready line is a clean stop.

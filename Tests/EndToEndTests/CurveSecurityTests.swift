@@ -36,6 +36,9 @@ struct CurveSecurityTests {
                     curve = true
                     secret_key_file = "\(keys)/vigied.key_secret"
                     authorized_keys = "\(authorized)"
+                    [security.keys]
+                    mairie-nord = { prefixes = ["etat_civil."] }
+                    officier = { role = "operator" }
 
                     [ingest]
                     \(ingestSettings)
@@ -85,8 +88,13 @@ struct CurveSecurityTests {
         }
 
         /// `vigie ARGUMENTS` against this daemon (wildcard endpoints reached on 127.0.0.1).
-        func vigie(_ arguments: [String]) throws -> BinaryRunResult {
-            let endpoints = daemon.endpointArguments.map { $0.replacingOccurrences(of: "0.0.0.0", with: "127.0.0.1") }
+        /// Control goes to the configured endpoint (CURVE when not loopback), or with
+        /// `operatorSocket` to the ipc operator socket.
+        func vigie(_ arguments: [String], operatorSocket: Bool = false) throws -> BinaryRunResult {
+            var named = daemon.endpoints
+            if !operatorSocket { named["control"] = daemon.endpointLists["control"]?.last }
+            let endpoints = ["ingest", "push", "feed", "control"].flatMap { ["--\($0)", named[$0] ?? ""] }
+                .map { $0.replacingOccurrences(of: "0.0.0.0", with: "127.0.0.1") }
             return try BinaryRunner.run("vigie", arguments: arguments + endpoints)
         }
 
@@ -252,7 +260,8 @@ struct CurveSecurityTests {
         let silence = ["silence", "rule=x", "--for", "1h", "--by", "test", "--comment", "maintenance"]
         let refused = try setup.vigie(silence + setup.keys(as: "mairie-nord"))
         #expect(refused.status != 0)
-        #expect(refused.stderr.contains("needs an operator key"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("needs operator access"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("key \"mairie-nord\" is an agent's"), "\(refused.stderr)")
         let allowed = try setup.vigie(silence + setup.keys(as: "officier"))
         #expect(allowed.status == 0, "\(allowed.stderr)")
 
@@ -302,8 +311,10 @@ struct CurveSecurityTests {
         try FileManager.default.removeItem(
             atPath: setup.directory.appendingPathComponent("authorized/mairie-nord.key").path
         )
-        let reload = try setup.vigie(["reload"])
+        // Its [security.keys] entry stays: a warning, not a refused reload.
+        let reload = try setup.vigie(["reload"], operatorSocket: true)
         #expect(reload.status == 0, "\(reload.stderr)")
+        #expect(setup.daemon.log.contains("[security.keys] mairie-nord: no key of that name"), "\(setup.daemon.log)")
         _ = FileManager.default.createFile(atPath: go, contents: nil)
         #expect(eventually(seconds: 10) { replies().count == 2 })
         let second = replies().last

@@ -50,7 +50,8 @@ struct SystemdUnitTests {
     @Test func daemonUnitHasTheRequiredSettings() throws {
         let lines = Self.lines(try Self.unit("vigied.service"))
         for setting in [
-            "Type=notify", "ExecStart=/usr/bin/vigied --config /etc/vigie/vigie.toml --state-dir /var/lib/vigie",
+            "Type=notify",
+            "ExecStart=/usr/bin/vigied --config /etc/vigie/vigie.toml --state-dir /var/lib/vigie --runtime-dir /run/vigie",
             "ExecReload=/bin/kill -HUP $MAINPID", "WatchdogSec=30s", "Restart=on-failure", "StateDirectory=vigie",
             "RuntimeDirectory=vigie", "RuntimeDirectoryMode=0750", "ConfigurationDirectory=vigie", "User=vigie",
             "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes", "NoNewPrivileges=yes",

@@ -23,6 +23,7 @@ struct KeyPrefixExamplesTests {
             #"--prefixes[ =]([^\s`"']+)"#,
             #"prefixes = \\?"([^"\\]*)\\?""#,
             #"this key's prefixes \(([^)]*)\)"#,
+            #"prefixes = \[([^\]]*)\]"#,
         ]
         var lists: [[String]] = []
         for pattern in patterns {
@@ -31,8 +32,10 @@ struct KeyPrefixExamplesTests {
             for match in regex.matches(in: text, range: range) {
                 guard let group = Range(match.range(at: 1), in: text) else { continue }
                 lists.append(
-                    text[group].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                        .filter { !$0.isEmpty }
+                    text[group].split(separator: ",").map {
+                        $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"\\"))
+                    }
+                    .filter { !$0.isEmpty }
                 )
             }
         }
@@ -43,8 +46,13 @@ struct KeyPrefixExamplesTests {
         let text = """
             vigie keygen a --prefixes guichet_,appels
             A key may carry prefixes (`prefixes = "x_, y"`): `metric "z" is outside this key's prefixes (x_, y)`
+            mairie-nord = { prefixes = ["guichet_", "appels"] }
             """
-        #expect(try Self.prefixLists(in: text) == [["guichet_", "appels"], ["x_", "y"], ["x_", "y"]])
+        #expect(
+            try Self.prefixLists(in: text) == [
+                ["guichet_", "appels"], ["x_", "y"], ["x_", "y"], ["guichet_", "appels"],
+            ]
+        )
     }
 
     @Test(arguments: ["README.md", "SECURITY.md", "Sources/VigieCLI/KeygenCommand.swift"])

@@ -80,7 +80,7 @@ struct SecurityConfigTests {
     @Test func securityTableLoadsKeysAndClassifiesEndpoints() throws {
         let keys = try Self.directory(["vigied.key_secret": Self.certificate(name: "vigied", secret: true)])
         let authorized = try Self.directory([
-            "nord.key": Self.certificate(name: "mairie-nord", prefixes: "etat_civil., accueil.", secret: false),
+            "mairie-nord.key": Self.certificate(name: "mairie-nord", secret: false),
             "README": "not a key",
         ])
         let config = try ConfigLoader.parse(
@@ -89,6 +89,8 @@ struct SecurityConfigTests {
             curve = true
             secret_key_file = "\(keys)/vigied.key_secret"
             authorized_keys = "\(authorized)"
+            [security.keys]
+            mairie-nord = { prefixes = ["etat_civil.", "accueil."] }
             """
         )
         #expect(config.security.serverCertificate?.secretKey == Self.secretKey)
@@ -142,5 +144,112 @@ struct SecurityConfigTests {
         )
         #expect(errors.map(\.line) == [3])
         #expect(errors.first?.message.contains("is a public certificate") == true)
+    }
+
+    /// Two keys in the directory (`a.key`, `b.key`) and the daemon's secret; the
+    /// `[security]` table for them with `extra` appended.
+    static func grantConfig(_ extra: String, a: String? = nil) throws -> String {
+        let keys = try Self.directory(["vigied.key_secret": Self.certificate(name: "vigied", secret: true)])
+        let other = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
+        let authorized = try Self.directory([
+            "a.key": a ?? Self.certificate(name: "a", secret: false),
+            "b.key": CurveCertificate(publicKey: other, secretKey: nil, metadata: [("name", "b")])
+                .text(includingSecret: false),
+        ])
+        return """
+            [security]
+            curve = true
+            secret_key_file = "\(keys)/vigied.key_secret"
+            authorized_keys = "\(authorized)"
+            """ + extra
+    }
+
+    /// Roles and prefixes are the daemon administrator's (defect 7): `[security.keys]`
+    /// decides; a key without an entry is an agent's that may write anything.
+    @Test func theDaemonsConfigurationGrantsRolesAndPrefixes() throws {
+        let config = try ConfigLoader.parse(
+            try Self.grantConfig(
+                """
+
+                tcp_control = "operator"
+                [security.keys]
+                a = { role = "operator", prefixes = ["guichet_", "appels"] }
+                """
+            )
+        )
+        let byName = Dictionary(uniqueKeysWithValues: config.security.authorized.keys.map { ($0.name, $0) })
+        #expect(byName["a"]?.isOperator == true)
+        #expect(byName["a"]?.prefixes == ["guichet_", "appels"])
+        #expect(byName["b"]?.isOperator == false)
+        #expect(byName["b"]?.prefixes == [])
+        #expect(config.security.tcpControl == .operator)
+        // The default: plain TCP control only reads; ipc allows all.
+        let plain = try ConfigLoader.parse("")
+        #expect(plain.security.tcpControl == .readOnly)
+        #expect(plain.security.controlAccess(plainEndpoint: "tcp://127.0.0.1:7603") == .readOnly)
+        #expect(plain.security.controlAccess(plainEndpoint: "ipc:///run/vigie/control.sock") == .operator)
+        #expect(plain.operatorControlEndpoint == "ipc:///run/vigie/control.sock")
+    }
+
+    /// A certificate whose holder wrote itself an operator role (or that an older keygen
+    /// marked with prefixes) is refused until the configuration decides: ignoring it
+    /// would silently widen what the key may do.
+    @Test(arguments: [("operator", nil), (nil, "guichet_,appels")] as [(String?, String?)])
+    func certificateMetadataNeverDecides(role: String?, prefixes: String?) throws {
+        let claiming = Self.certificate(name: "a", prefixes: prefixes, role: role, secret: false)
+        let errors = configErrors(try Self.grantConfig("", a: claiming))
+        #expect(errors.count == 1, "\(errors)")
+        #expect(errors.first?.message.contains("the certificate itself claims") == true, "\(errors)")
+        let hint = errors.first.map { "\($0)" } ?? ""
+        if role != nil { #expect(hint.contains("a = { role = \"operator\" }"), "\(hint)") }
+        if prefixes != nil { #expect(hint.contains("a = { prefixes = [\"guichet_\", \"appels\"] }"), "\(hint)") }
+        // With an entry, the configuration decides and the metadata is ignored.
+        let config = try ConfigLoader.parse(
+            try Self.grantConfig("\n[security.keys]\na = { role = \"agent\" }\n", a: claiming)
+        )
+        #expect(config.security.authorized.keys.first { $0.name == "a" }?.isOperator == false)
+        #expect(config.security.authorized.keys.first { $0.name == "a" }?.prefixes == [])
+    }
+
+    @Test(arguments: [
+        ("a = { role = \"admin\" }", "unknown role \"admin\""),
+        ("a = { prefixes = [\"\"] }", "an empty prefix would allow every metric"),
+        ("a = { prefixes = \"guichet_\" }", "expected an array of strings"),
+        ("a = { rol = \"operator\" }", "unknown key"),
+    ])
+    func badGrantsNameTheLine(entry: String, message: String) throws {
+        let errors = configErrors(try Self.grantConfig("\n[security.keys]\n" + entry + "\n"))
+        #expect(errors.count == 1, "\(errors)")
+        #expect(errors.first?.message.contains(message) == true, "\(errors)")
+        #expect(errors.first?.line == 6, "\(errors)")
+    }
+
+    /// A revoked key's entry (its file removed) must not make a reload fail, which would
+    /// keep the key in force: it is a warning, naming a likely misspelling.
+    @Test func anEntryWithoutAKeyIsAWarning() throws {
+        let config = try ConfigLoader.parse(try Self.grantConfig("\n[security.keys]\nbb = { role = \"operator\" }\n"))
+        #expect(config.security.authorized.keys.allSatisfy { !$0.isOperator })
+        #expect(config.warnings.count == 1, "\(config.warnings)")
+        #expect(config.warnings.first?.contains("[security.keys] bb: no key of that name") == true)
+        #expect(config.warnings.first?.contains("a misspelling of \"b\"?") == true, "\(config.warnings)")
+    }
+
+    /// The name (what grants are keyed by) is the file's, which the administrator
+    /// chose; a certificate naming itself after another key is refused.
+    @Test func aCertificateCannotNameItselfAfterAnotherKey() throws {
+        let impostor = Self.certificate(name: "officier", secret: false)
+        let errors = configErrors(
+            try Self.grantConfig("\n[security.keys]\nofficier = { role = \"operator\" }\n", a: impostor)
+        )
+        #expect(errors.count == 1, "\(errors)")
+        #expect(
+            errors.first?.message.contains("the certificate names itself \"officier\" but its file is a.key") == true
+        )
+    }
+
+    @Test func badTCPControlAccessIsReported() {
+        let errors = configErrors("[security]\ntcp_control = \"write\"\n")
+        #expect(errors.map(\.message) == ["unknown access \"write\""])
+        #expect(errors.first?.line == 2)
     }
 }
