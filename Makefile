@@ -20,7 +20,7 @@ FUZZ_MERGE ?=
 # examples, tmux to drive the live view, systemd for systemd-analyze, prometheus for
 # promtool and a real scrape, dpkg-dev for dpkg-shlibdeps, openssl for test certificates).
 APT_PACKAGES := libzmq3-dev libsqlite3-dev
-TEST_APT_PACKAGES := python3-zmq tmux systemd prometheus dpkg-dev openssl
+TEST_APT_PACKAGES := python3-zmq tmux systemd prometheus dpkg-dev openssl strace
 
 .PHONY: all deps test-deps build debug test demo-check fuzz demo bench bench-restart bench-alert bench-agent lint clean install stage deb deb-package
 

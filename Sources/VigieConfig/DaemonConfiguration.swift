@@ -16,6 +16,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// one must not be open to others). Default `/run/vigie`; `vigied --state-dir DIR`
     /// moves it to `DIR/run` unless `--runtime-dir` is given too.
     public var runtimeDir: String
+    /// Start even when no usable checkpoint is left and the log no longer starts at its
+    /// beginning (KPI windows and producers' sequence numbers lost). Not in the file:
+    /// `vigied --accept-state-loss`, for the one start after such a loss.
+    public var acceptStateLoss = false
     /// When acknowledged batches reach the disk (`fsync`). Default `.batch`.
     public var fsync: FsyncMode
     /// Longest time between two group commits under `fsync = "batch"`, ns. Default 5 ms.

@@ -35,6 +35,8 @@ public final class Daemon: Service, Sendable {
     private struct LifecycleState: Sendable {
         var started = false
         var finished = false
+        /// Why the engine stopped on its own (set before `finished`).
+        var failure: DaemonError?
         var terminated = false
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -115,6 +117,11 @@ public final class Daemon: Service, Sendable {
                 reloadRequested: { self.reloadRequested.exchange(false, ordering: .relaxed) }
             )
             loop.close()
+            if let failure = loop.storageFailure {
+                self.lifecycle.withLock {
+                    $0.failure = DaemonError(message: "write-ahead log sync failed: \(failure)", exitCode: 74)
+                }
+            }
             self.finish()
         }
         thread.name = "vigie-engine"
@@ -202,7 +209,11 @@ public final class Daemon: Service, Sendable {
         } onGracefulShutdown: {
             self.stop()
         }
+        if let failure = lifecycle.withLock({ $0.failure }) { throw failure }
     }
+
+    /// Why the engine stopped on its own (a write-ahead log sync failure), if it did.
+    public var failure: DaemonError? { lifecycle.withLock { $0.failure } }
 
     /// Asks the engine thread to finish its current turn, close its sockets and exit.
     public func stop() {
@@ -273,6 +284,12 @@ public final class Daemon: Service, Sendable {
 /// A daemon-level failure with a message for the operator.
 public struct DaemonError: Error, CustomStringConvertible, Sendable {
     public var message: String
-    public init(message: String) { self.message = message }
+    /// vigied's exit status for this error, when not the default (69, EX_UNAVAILABLE):
+    /// 74 (EX_IOERR) when the write-ahead log could not be synced.
+    public var exitCode: Int32?
+    public init(message: String, exitCode: Int32? = nil) {
+        self.message = message
+        self.exitCode = exitCode
+    }
     public var description: String { message }
 }

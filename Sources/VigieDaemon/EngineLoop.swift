@@ -13,6 +13,10 @@ import ZeroMQ
 /// reusing frames and scratch buffers), then publishes due KPI values and heartbeats.
 final class EngineLoop {
     private(set) var bound: BoundEndpoints
+    /// Set when the write-ahead log could not be synced: the loop stops, no checkpoint
+    /// is written, and vigied exits non-zero so that systemd restarts it and recovery
+    /// replays the log (a failed fdatasync may have dropped pages: never retried).
+    private(set) var storageFailure: StoreError?
     private var configuration: VigieConfiguration
     private let logger: Logger
     private let clock: any WallClock
@@ -541,6 +545,7 @@ final class EngineLoop {
         // --state-dir and --runtime-dir override the file.
         daemon.stateDir = configuration.daemon.stateDir
         daemon.runtimeDir = configuration.daemon.runtimeDir
+        daemon.acceptStateLoss = configuration.daemon.acceptStateLoss
         if daemon != configuration.daemon { outcome.needsRestart.append("[daemon]") }
         if next.history != configuration.history { outcome.needsRestart.append("[history]") }
         if next.http != configuration.http { outcome.needsRestart.append("[http]") }
@@ -668,7 +673,11 @@ final class EngineLoop {
             attributes: [.posixPermissions: 0o750]
         )
         let started = monotonicNanoseconds()
+        let before = recoverySummary.problems.count
         let from = restoreNewestCheckpoint()
+        if recoverySummary.checkpointLSN == nil {
+            try checkStateCanBeRebuilt(checkpointProblems: Array(recoverySummary.problems[before...]))
+        }
         let report = try WALRecovery.recover(directory: walDirectory, from: from) { record in
             replay(record)
         }
@@ -809,6 +818,32 @@ final class EngineLoop {
         }
         recoverySummary.problems += problems
         return 0
+    }
+
+    /// Without a usable checkpoint, the log alone rebuilds the state only if it still
+    /// starts at LSN 0. Otherwise KPI windows and producers' sequence numbers are lost,
+    /// and a batch a producer resends would be counted twice: refuse to start, unless
+    /// the operator accepted the loss (`vigied --accept-state-loss`).
+    private func checkStateCanBeRebuilt(checkpointProblems: [String]) throws {
+        let oldest = (try? WALSegments.list(directory: walDirectory))?.first?.startLSN
+        let logIsWhole = oldest.map { $0 == 0 } ?? checkpointProblems.isEmpty
+        guard !logIsWhole else { return }
+        let what =
+            checkpointProblems.isEmpty
+            ? "no checkpoint in \(checkpointStore.directory)"
+            : "every checkpoint is unusable (\(checkpointProblems.joined(separator: "; ")))"
+        let log = oldest.map { "the log starts at LSN \($0), not 0" } ?? "the log is empty"
+        let problem =
+            "\(what) and \(log): the KPI windows and the producers' sequence numbers cannot be rebuilt, "
+            + "and batches that producers resend would be counted twice"
+        guard configuration.daemon.acceptStateLoss else {
+            throw DaemonError(
+                message: problem
+                    + "; restore the checkpoints from a backup, or start once with vigied --accept-state-loss"
+            )
+        }
+        logger.critical("starting without the saved state (--accept-state-loss)", metadata: ["problem": "\(problem)"])
+        recoverySummary.problems.append("state lost: \(problem)")
     }
 
     /// Fresh, empty engine state (after a checkpoint that failed to decode half-way).
@@ -990,6 +1025,18 @@ final class EngineLoop {
                 }
                 releaseDurableReplies()
                 if let history, let wal { history.publish(durable: wal.durableLSN) }
+                if let failure = wal?.syncFailure {
+                    storageFailure = failure
+                    logger.critical(
+                        """
+                        write-ahead log sync failed: stopping without a checkpoint; held batches are not \
+                        acknowledged (their producers resend), recovery at the next start replays the log
+                        """,
+                        metadata: ["error": "\(failure)"]
+                    )
+                    systemd?.notify("STATUS=stopping: write-ahead log sync failed: \(failure)")
+                    return
+                }
             } catch let error as ZMQError where error.kind == .terminated {
                 return
             } catch {
@@ -1017,7 +1064,8 @@ final class EngineLoop {
                 history.stop()
             }
             // A clean stop leaves a checkpoint of everything: the next start replays nothing.
-            if wal.flushedLSN > checkpointLSN {
+            // After a sync failure, nothing more is written: recovery starts from the log.
+            if storageFailure == nil, wal.flushedLSN > checkpointLSN {
                 do {
                     try checkpointStore.write(lsn: wal.flushedLSN, payload: encodeCheckpoint())
                     let keepFrom = min(

@@ -27,6 +27,9 @@ public final class DaemonProcess: @unchecked Sendable {
     ///   - environment: variables set for the daemon (e.g. `NOTIFY_SOCKET`).
     ///   - endpoints: fixed endpoints by name (`ingest`, `push`, `feed`, `control`)
     ///     instead of wildcard ports, e.g. those a previous run bound.
+    ///   - arguments: extra `vigied` arguments (e.g. `--accept-state-loss`).
+    ///   - wrapper: a command that runs vigied (e.g. `strace -f -o FILE`); `pid` is then
+    ///     the wrapper's.
     public convenience init(
         kpis toml: String,
         publishInterval: String = "0s",
@@ -36,6 +39,8 @@ public final class DaemonProcess: @unchecked Sendable {
         endpointSettings: String = "",
         endpoints fixed: [String: String] = [:],
         environment: [String: String] = [:],
+        arguments: [String] = [],
+        wrapper: [String] = [],
         filePath: String = #filePath
     ) throws {
         let directory = given ?? Self.freshDirectory()
@@ -60,7 +65,8 @@ public final class DaemonProcess: @unchecked Sendable {
             text: config,
             directory: directory,
             ownsDirectory: given == nil,
-            arguments: [],
+            arguments: arguments,
+            wrapper: wrapper,
             readyTimeout: readyTimeout,
             environment: environment,
             filePath: filePath
@@ -103,6 +109,7 @@ public final class DaemonProcess: @unchecked Sendable {
         directory: URL,
         ownsDirectory: Bool,
         arguments extra: [String],
+        wrapper: [String] = [],
         readyTimeout: Double,
         environment: [String: String],
         filePath: String
@@ -130,9 +137,10 @@ public final class DaemonProcess: @unchecked Sendable {
         guard pipe(&fds) == 0 else { throw HarnessError("pipe failed") }
         defer { close(fds[0]) }
         do {
+            let command = wrapper + [url.path, "--config", configPath, "--log-level", "info"] + extra
             child = try ChildProcess(
-                path: url.path,
-                arguments: ["--config", configPath, "--log-level", "info"] + extra,
+                path: command[0],
+                arguments: Array(command.dropFirst()),
                 stdoutFD: fds[1],
                 stderrPath: logPath,
                 environment: environment
@@ -159,6 +167,10 @@ public final class DaemonProcess: @unchecked Sendable {
     public var endpointArguments: [String] {
         ["ingest", "push", "feed", "control"].flatMap { ["--\($0)", endpoints[$0] ?? ""] }
     }
+
+    /// Waits up to `timeout` seconds for the process to exit on its own; its exit status
+    /// (nil if it is still running).
+    public func waitForExit(timeout: Double) -> Int32? { child.wait(timeout: timeout) }
 
     /// What the daemon logged so far.
     public var log: String {

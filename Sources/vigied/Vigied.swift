@@ -31,6 +31,14 @@ struct Vigied: AsyncParsableCommand {
     @Option(help: "Override [daemon] runtime_dir: the directory of the operator control socket.")
     var runtimeDir: String?
 
+    @Flag(
+        help: """
+            Start even if every checkpoint is unusable and the log was already pruned: KPI \
+            windows and producers' sequence numbers are lost, and resent batches may count twice.
+            """
+    )
+    var acceptStateLoss = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -60,6 +68,7 @@ struct Vigied: AsyncParsableCommand {
             configuration.daemon.runtimeDir = stateDir + "/run"
         }
         if let runtimeDir { configuration.daemon.runtimeDir = runtimeDir }
+        configuration.daemon.acceptStateLoss = acceptStateLoss
         for warning in configuration.warnings { logger.warning("\(warning)") }
 
         // The daemon binds inside the service group, after the group has taken over
@@ -85,7 +94,9 @@ struct Vigied: AsyncParsableCommand {
             try await group.run()
         } catch {
             FileHandle.standardError.write(Data("vigied: \(error)\n".utf8))
-            throw ExitCode(69)  // EX_UNAVAILABLE: an endpoint could not be bound, …
+            // 74 (EX_IOERR): the log could not be synced; 69 (EX_UNAVAILABLE): an
+            // endpoint could not be bound, …
+            throw ExitCode((error as? DaemonError)?.exitCode ?? 69)
         }
     }
 }

@@ -64,7 +64,11 @@ public struct CheckpointStore: Sendable {
     /// Returns the bytes written.
     @discardableResult
     public func write(lsn: UInt64, payload: [UInt8]) throws -> Int {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // A directory created now must survive a power cut with the file in it: its
+        // entry in the parent is synced too.
+        if try SystemCalls.makeDirectories(directory) {
+            try Self.syncDirectory(SystemCalls.parentDirectory(directory))
+        }
         let name = Self.fileName(lsn: lsn)
         let final = directory + "/" + name
         let temp = directory + "/." + name + ".tmp"

@@ -23,6 +23,9 @@ public enum WALRecovery {
     /// - Segments wholly before `lsn` (the next one starts at or before it) are skipped
     ///   unread.
     ///
+    /// Each segment read is `fdatasync`ed first, and the directory after: records a
+    /// crashed process left in the page cache are durable before they are replayed.
+    ///
     /// Reads each segment whole into one reused buffer. Call before opening a
     /// ``WALWriter`` on the same directory, never while one runs.
     ///
@@ -54,6 +57,10 @@ public enum WALRecovery {
             let isLast = index == segments.count - 1
             if !isLast, segments[index + 1].startLSN <= lsn { continue }
             report.endLSN = max(report.endLSN, segment.startLSN)
+            // What a crashed vigied wrote may still be only in the page cache: make it
+            // durable before anything read from it counts as durable (an ACK for a
+            // resent batch, a checkpoint covering it).
+            try syncSegment(segment.path)
             let size = try reader.load(segment.path)
             report.segments += 1
             let data = reader.bytes(size)
@@ -119,8 +126,17 @@ public enum WALRecovery {
                 )
             )
         }
-        if directoryChanged { try SystemCalls.syncDirectory(directory) }
+        // The segments' directory entries too (a crash right after a rotation).
+        if directoryChanged || !segments.isEmpty { try SystemCalls.syncDirectory(directory) }
         return report
+    }
+
+    /// `fdatasync` of a segment through a read-only descriptor (Linux syncs the file's
+    /// dirty pages whoever wrote them).
+    private static func syncSegment(_ path: String) throws {
+        let fd = try SystemCalls.openFile(path, O_RDONLY)
+        defer { SystemCalls.closeFile(fd) }
+        try SystemCalls.dataSync(fd, path: path)
     }
 
     /// Lists the segments and checks their headers; renames bad ones, removes a torn
