@@ -115,7 +115,10 @@ final class AgentLoop {
             // The wakeup pipe only ends the poll early; the queue is checked every turn.
             _ = poller.isReadable(at: wakeIndex)
             for submission in runtime.takeSubmissions() {
-                _ = submission.bytes.withUnsafeBytes { accept(frames: [$0], receivedAt: submission.receivedAt) }
+                let outcome = submission.bytes.withUnsafeBytes {
+                    accept(frames: [$0], receivedAt: submission.receivedAt)
+                }
+                submission.done?.finish(spooled: outcome.storageError == nil)
             }
             tick()
             watchdog.pingIfDue(runtime.systemd)

@@ -62,6 +62,34 @@ public final class AgentRuntime: Sendable {
     struct Submission: Sendable {
         var bytes: [UInt8]
         var receivedAt: Int64
+        /// Told whether the batch reached the spool (``submitAndWait(lines:receivedAt:timeout:)``).
+        var done: Completion? = nil
+    }
+
+    /// Whether a submitted batch reached the spool, handed from the loop to the waiting
+    /// collector thread.
+    final class Completion: Sendable {
+        private let outcome = Mutex<Bool?>(nil)
+        private let signal = DispatchSemaphore(value: 0)
+
+        /// `spooled`: every line was written to the spool or rejected as malformed
+        /// (nothing to read again); false: the spool refused the batch.
+        func finish(spooled: Bool) {
+            let first = outcome.withLock { value -> Bool in
+                guard value == nil else { return false }
+                value = spooled
+                return true
+            }
+            if first { signal.signal() }
+        }
+
+        func wait(nanoseconds: Int64) -> Bool {
+            _ = signal.wait(timeout: .now() + .nanoseconds(Int(clamping: nanoseconds)))
+            return outcome.withLock { value in
+                if value == nil { value = false }  // too late: the caller reads the lines again
+                return value ?? false
+            }
+        }
     }
 
     /// A runtime for `configuration` (nothing is opened until ``start()``).
@@ -167,6 +195,24 @@ public final class AgentRuntime: Sendable {
         }
         if accepted { signalWakeup() }
         return accepted
+    }
+
+    /// Like ``submit(lines:receivedAt:)``, then waits until the loop has written the
+    /// batch to the spool: true when it did (or found every line malformed), false when
+    /// the queue is full, the spool refused it or `timeout` (ns) passed. A `file`
+    /// collector saves its offset only after true, and reads the lines again after false.
+    public func submitAndWait(lines: [UInt8], receivedAt: Int64? = nil, timeout: Int64 = 10_000_000_000) -> Bool {
+        guard !shouldStop, !isStopped else { return false }
+        let stamp = receivedAt ?? clock.now()
+        let done = Completion()
+        let queued = submissions.withLock { queue -> Bool in
+            guard queue.count < Self.submissionQueueLimit else { return false }
+            queue.append(Submission(bytes: lines, receivedAt: stamp, done: done))
+            return true
+        }
+        guard queued else { return false }
+        signalWakeup()
+        return done.wait(nanoseconds: timeout)
     }
 
     /// ``submit(lines:receivedAt:)`` for text.

@@ -62,9 +62,9 @@ struct VigieAgentMain: ParsableCommand {
             configurations: configuration.collectors,
             stateDirectory: collectorState,
             sink: { lines, receivedAt in
-                if box.runtime?.submit(lines: lines, receivedAt: receivedAt) != true {
-                    FileHandle.standardError.write(Data("vigie agent: collector output refused (queue full)\n".utf8))
-                }
+                // The collector thread waits for the spool: backpressure, and a file
+                // collector's offset saved only once its lines are spooled.
+                box.runtime?.submitAndWait(lines: Array(lines.utf8), receivedAt: receivedAt) == true
             },
             logger: logger
         )

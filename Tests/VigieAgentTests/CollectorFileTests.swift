@@ -13,8 +13,42 @@ import VigieConfig
         FileCollector(name: "log", path: dir.file("data.log"), format: format, stateDirectory: dir.file("state"))
     }
 
+    /// One run whose lines the agent spooled (as the scheduler settles it).
     private func run(_ collector: FileCollector) -> [String] {
-        dataLines(collector.collect(now: 1, stopping: { false }).lines)
+        let lines = dataLines(collector.collect(now: 1, stopping: { false }).lines)
+        #expect(collector.settle(spooled: true) == nil)
+        return lines
+    }
+
+    /// Defect 9 of issue 15: the offset is saved only once the lines are spooled, so a
+    /// crash between reading and spooling reads them again instead of losing them.
+    @Test func theOffsetIsSavedOnlyOnceTheLinesAreSpooled() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.append("a value=1\nb value=2\n", to: "data.log")
+        let collector = tailer(dir)
+        #expect(dataLines(collector.collect(now: 1, stopping: { false }).lines) == ["a value=1", "b value=2"])
+        #expect(!FileManager.default.fileExists(atPath: dir.file("state/log.offset")))
+        // The agent dies before spooling: the next agent reads the same lines.
+        let restarted = tailer(dir)
+        #expect(run(restarted) == ["a value=1", "b value=2"])
+        #expect(FileManager.default.fileExists(atPath: dir.file("state/log.offset")))
+        #expect(run(tailer(dir)) == [])
+    }
+
+    /// Lines the agent could not take (queue full, spool failing) are read again by the
+    /// next run: backpressure instead of loss.
+    @Test func linesTheAgentRefusedAreReadAgain() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.append("a value=1\n", to: "data.log")
+        let collector = tailer(dir)
+        #expect(dataLines(collector.collect(now: 1, stopping: { false }).lines) == ["a value=1"])
+        #expect(collector.settle(spooled: false)?.contains("read again next run") == true)
+        try dir.append("b value=2\n", to: "data.log")
+        #expect(run(collector) == ["a value=1", "b value=2"])
+        #expect(run(collector) == [])
+        #expect(run(tailer(dir)) == [])
     }
 
     @Test func appendedLinesArriveOnceAndPartialLinesWait() throws {
@@ -36,6 +70,7 @@ import VigieConfig
         let report = collector.collect(now: 1, stopping: { false })
         #expect(report.result == "bad output (1 lines rejected)")
         #expect(dataLines(report.lines) == ["e value=5"])
+        #expect(collector.settle(spooled: true) == nil)
         #expect(FileManager.default.fileExists(atPath: dir.file("state/log.offset")))
     }
 
@@ -110,6 +145,7 @@ import VigieConfig
             ]
         )
         #expect(report.result == "bad output (1 lines rejected)")
+        #expect(collector.settle(spooled: true) == nil)
 
         // Resumed by a new collector: the header is read back from the file's start.
         try dir.append("1764403201,13,Sud,5,0.5,w\n", to: "data.log")

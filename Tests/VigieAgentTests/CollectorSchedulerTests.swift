@@ -66,6 +66,35 @@ private struct RecordingLogHandler: LogHandler {
         #expect(second.statuses()[0].result == "ok")
     }
 
+    /// A run whose lines the agent refuses (its queue full) is reported, and the file
+    /// collector hands the same lines again at its next run: each arrives once.
+    @Test func refusedFileLinesArriveAtTheNextRunOnce() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let recorder = SinkRecorder()
+        recorder.refusals.withLock { $0 = 2 }
+        let scheduler = CollectorScheduler(
+            configurations: [
+                CollectorConfiguration(
+                    name: "meters",
+                    kind: .file(path: dir.file("meters.log"), format: .lineProtocol),
+                    interval: 50_000_000
+                )
+            ],
+            stateDirectory: dir.file("collectors"),
+            sink: recorder.sink,
+            logger: Logger(label: "test")
+        )
+        try dir.append("m value=1\nm value=2\n", to: "meters.log")
+        scheduler.start()
+        #expect(recorder.wait { recorder.allLines.count >= 2 })
+        usleep(200_000)
+        scheduler.stop()
+        #expect(recorder.allLines == ["m value=1", "m value=2"])
+        #expect(scheduler.statuses()[0].consecutiveFailures == 0)
+        #expect(scheduler.statuses()[0].runs >= 3)
+    }
+
     /// A collector failing the same way at every run (a file not there yet) is logged at
     /// its 1st, 2nd, 4th, 8th… failure in a row, and again when the reason changes.
     @Test func repeatedFailuresAreLoggedSparingly() throws {

@@ -6,9 +6,20 @@ import VigieTesting
 /// What a scheduler handed to its sink, for tests.
 final class SinkRecorder: Sendable {
     private let batches = Mutex<[(lines: String, receivedAt: Int64)]>([])
+    /// Batches still to refuse (as an agent whose queue is full does) before taking any.
+    let refusals = Mutex(0)
 
     var sink: CollectorScheduler.Sink {
-        { [self] lines, receivedAt in batches.withLock { $0.append((lines, receivedAt)) } }
+        { [self] lines, receivedAt in
+            let refuse = refusals.withLock { left -> Bool in
+                guard left > 0 else { return false }
+                left -= 1
+                return true
+            }
+            if refuse { return false }
+            batches.withLock { $0.append((lines, receivedAt)) }
+            return true
+        }
     }
 
     var count: Int { batches.withLock { $0.count } }

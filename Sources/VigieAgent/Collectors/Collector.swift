@@ -14,6 +14,18 @@ public protocol Collector: Sendable {
     /// Runs once. `now` is the wall-clock time of the run, ns since the epoch: the
     /// timestamp of the samples the collector makes up itself.
     func collect(now: Int64, stopping: @escaping @Sendable () -> Bool) -> CollectorReport
+
+    /// Called after each run that produced lines, once the agent has spooled them
+    /// (`spooled`) or could not take them (its queue full, the spool failing): a
+    /// collector that keeps a position saves it only now, or goes back so that the next
+    /// run reads the same lines again. Returns a problem to report, nil when none.
+    func settle(spooled: Bool) -> String?
+}
+
+extension Collector {
+    /// Collectors without a position have nothing to settle: a run refused is lost
+    /// (the scheduler counts it), the next run measures again.
+    public func settle(spooled: Bool) -> String? { nil }
 }
 
 /// What one collector run produced.

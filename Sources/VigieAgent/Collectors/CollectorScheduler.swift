@@ -17,7 +17,8 @@ public final class CollectorScheduler: Sendable {
     /// Receives produced line protocol (`\n`-terminated lines) and the wall-clock time of
     /// the run, ns since the epoch. Called on collector threads, concurrently for
     /// different collectors.
-    public typealias Sink = @Sendable (String, Int64) -> Void
+    /// Returns true once the lines are spooled, false when the agent could not take them.
+    public typealias Sink = @Sendable (String, Int64) -> Bool
 
     /// One collector and its period.
     public struct Entry: Sendable {
@@ -133,9 +134,20 @@ public final class CollectorScheduler: Sendable {
         while !isStopping {
             let started = monotonicNanoseconds()
             let now = clock.now()
-            let report = entry.collector.collect(now: now, stopping: stopping)
+            var report = entry.collector.collect(now: now, stopping: stopping)
             let duration = Int64(monotonicNanoseconds() - started)
-            if !report.lines.isEmpty { sink(report.lines, now) }
+            if !report.lines.isEmpty {
+                // Blocks until the agent has spooled the lines (or refused them): a file
+                // collector saves its offset only then, or reads the lines again.
+                let spooled = sink(report.lines, now)
+                if let problem = entry.collector.settle(spooled: spooled) {
+                    report.result = problem
+                    report.failed = true
+                } else if !spooled {
+                    report.result = "output not spooled (the agent's queue is full or its spool failing): dropped"
+                    report.failed = true
+                }
+            }
             record(report, index: index, at: now, duration: duration)
             next += interval
             let after = monotonicNanoseconds()

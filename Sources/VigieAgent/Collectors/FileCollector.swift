@@ -39,6 +39,8 @@ public final class FileCollector: Collector {
         var offset: Int64 = 0
         var saved: (device: UInt64, inode: UInt64, offset: Int64)?
         var header: CSVMapping.Header?
+        /// Where the last run started, until its lines are settled.
+        var runStart: (device: UInt64, inode: UInt64, offset: Int64, header: CSVMapping.Header?)?
     }
 
     private let tail = Mutex(Tail())
@@ -98,6 +100,7 @@ public final class FileCollector: Collector {
         if state.fd < 0 && !open(&state, resume: true, batch: &batch) {
             return report(batch)
         }
+        state.runStart = (state.device, state.inode, state.offset, state.header)
         read(&state, final: false, batch: &batch)
         var current = stat()
         if stat(path, &current) == 0 {
@@ -118,8 +121,39 @@ public final class FileCollector: Collector {
                 read(&state, final: false, batch: &batch)
             }
         }
-        if state.fd >= 0 { saveState(&state, batch: &batch) }
+        // The offset is saved when the lines are spooled (settle), or saved now when the
+        // run produced none (it may have skipped blank or rejected lines).
+        if state.fd >= 0, batch.lines.isEmpty {
+            saveState(&state, batch: &batch)
+            state.runStart = nil
+        }
         return report(batch)
+    }
+
+    /// Saves the offset once the run's lines are in the spool (a crash before that
+    /// reads them again: at-least-once, and the daemon's sequence numbers do not
+    /// dedupe collector lines, so the window is kept to this one handoff); if they were
+    /// not taken, goes back to where the run started so the next run reads them again.
+    public func settle(spooled: Bool) -> String? {
+        tail.withLock { state -> String? in
+            guard let start = state.runStart else { return nil }
+            state.runStart = nil
+            if spooled {
+                var batch = Batch()
+                if state.fd >= 0 { saveState(&state, batch: &batch) }
+                return batch.problem
+            }
+            if start.device == state.device && start.inode == state.inode {
+                state.offset = start.offset
+                state.header = start.header
+                return "output not spooled (the agent's queue is full or its spool failing): read again next run"
+            }
+            // Rotated during the run: the old file is closed; its tail is lost, the new
+            // file is read again from its start.
+            state.offset = 0
+            state.header = nil
+            return "output not spooled while the file was rotated: the rotated file's last lines are lost"
+        }
     }
 
     private func report(_ batch: Batch) -> CollectorReport {
