@@ -59,7 +59,14 @@ public final class Socket {
     /// - Throws: ``ZMQError``, e.g. `EADDRINUSE`, `EPROTONOSUPPORT` (unknown transport), `EINVAL` (malformed).
     public func bind(_ endpoint: String) throws {
         let handle = try openHandle("zmq_bind(\(endpoint))")
+        try enableIPv6IfNeeded(endpoint)
         try zmqCall("zmq_bind(\(endpoint))") { zmq_bind(handle, endpoint) }
+    }
+
+    /// libzmq refuses an IPv6 address (`tcp://[::1]:7600`) unless `ZMQ_IPV6` is set first;
+    /// set it for such endpoints (IPv4 endpoints of the same socket keep working).
+    private func enableIPv6IfNeeded(_ endpoint: String) throws {
+        if endpoint.hasPrefix("tcp://["), (try? ipv6) != true { try setIPv6(true) }
     }
 
     /// Stops listening on `endpoint`, which must be the string given to ``bind(_:)`` or, after a wildcard bind,
@@ -76,6 +83,7 @@ public final class Socket {
     /// - Throws: ``ZMQError`` for a malformed endpoint or unknown transport; never for an absent peer.
     public func connect(_ endpoint: String) throws {
         let handle = try openHandle("zmq_connect(\(endpoint))")
+        try enableIPv6IfNeeded(endpoint)
         try zmqCall("zmq_connect(\(endpoint))") { zmq_connect(handle, endpoint) }
     }
 
