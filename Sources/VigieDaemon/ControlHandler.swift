@@ -27,7 +27,7 @@ final class ControlHandler {
     /// Operations that need operator access: the ipc control socket, a CURVE key with
     /// `role = "operator"` in `[security.keys]`, or plain TCP with `tcp_control =
     /// "operator"` (SECURITY.md).
-    static let operatorOperations: Set<String> = mutatingOperations.union(["reload"])
+    static let operatorOperations: Set<String> = mutatingOperations.union(["reload", "freeze"])
 
     /// What the socket a request came in on allows.
     enum Access: Equatable {
