@@ -12,7 +12,7 @@ DEB_COMPRESSION ?= xz
 DEMO_DIR ?= $(CURDIR)/.demo
 CONFIG ?= config/vigie.toml
 FUZZ_SECONDS ?= 600
-FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_MERGE ?=
 
 # Debian packages by purpose: building and running (`make deps`, run by build, demo and
@@ -50,7 +50,8 @@ debug: deps
 	$(SWIFT) build
 
 ## test: everything CI checks — formatting, unit, component and end-to-end tests, a fuzz
-##   smoke run, then what users run: the release build and a headless demo
+##   smoke run (every target for FUZZ_SMOKE_SECONDS), then what users run: the release
+##   build and a headless demo
 test: deps test-deps lint
 	$(SWIFT) build --build-tests
 	VIGIE_BIN_DIR=$(CURDIR)/.build/debug timeout --signal=KILL 1500 $(SWIFT) test --skip-build --parallel
@@ -80,8 +81,9 @@ bench: deps
 bench-restart: build
 	@bash Benchmarks/restart.sh 1000000
 
-## fuzz: each libFuzzer target for FUZZ_SECONDS (default 600) on its corpus; `make fuzz
-##   FUZZ_MERGE=merge` then minimizes the findings into Fuzz/Corpus (commit them)
+## fuzz: each libFuzzer target (Fuzz/Package.swift: 8) for FUZZ_SECONDS (default 600) on
+##   its corpus; `make fuzz FUZZ_MERGE=merge` then minimizes the findings into Fuzz/Corpus
+##   (commit them)
 fuzz: deps
 	SWIFT=$(SWIFT) bash scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_MERGE)
 

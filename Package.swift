@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "VigieCore", targets: ["VigieCore"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "VigieStore", targets: ["VigieStore"]),
+        .library(name: "VigieConfig", targets: ["VigieConfig"]),
         .library(name: "VigieDaemon", targets: ["VigieDaemon"]),
         .library(name: "VigieTesting", targets: ["VigieTesting"]),
     ],

@@ -3,24 +3,39 @@
 #
 #   scripts/fuzz.sh SECONDS [merge]
 #
-# Builds FuzzLineProtocol and FuzzVGI1 with -sanitize=fuzzer,address, then runs each for
+# Builds every target with -sanitize=fuzzer,address in one `swift build` — FuzzLineProtocol
+# (ingest payloads), FuzzVGI1 (ingest requests), FuzzControl (control requests), FuzzWAL
+# (write-ahead log segments, recovery and replay), FuzzCheckpoint (checkpoint files and the
+# state they restore), FuzzCSV (the agent's CSV mapping), FuzzCertificate (CURVE
+# certificates, Z85), FuzzConfig (daemon and agent configuration) — then runs each for
 # SECONDS on a copy of its committed corpus (Fuzz/Corpus/<name>) plus what earlier runs
 # found (.build/fuzz/<name>), with a fixed seed. A crash, a sanitizer report or a broken
-# invariant stops the run, leaves the input in .build/fuzz/artifacts/ and exits non-zero.
-# With `merge`, the committed corpus is replaced by a minimized merge of both.
+# invariant stops that target, leaves the input in .build/fuzz/artifacts/ and makes the
+# script exit non-zero (the other targets still run). With `merge`, the committed corpus
+# is replaced by a minimized merge of both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
 merge=${2:-}
 swift=${SWIFT:-swift}
 work=$PWD/.build/fuzz
+targets=(
+    FuzzLineProtocol:line-protocol FuzzVGI1:vgi1 FuzzControl:control FuzzWAL:wal FuzzCheckpoint:checkpoint
+    FuzzCSV:csv FuzzCertificate:certificate FuzzConfig:config
+)
 mkdir -p "$work/artifacts"
-(cd Fuzz && for target in FuzzLineProtocol FuzzVGI1 FuzzControl; do
-    "$swift" build -c debug -Xswiftc -sanitize=fuzzer,address --product "$target" 2>&1 \
-        | grep -v -e 'Cannot export local symbol' -e '^\[' || true
-done)
+build=0
+(cd Fuzz && "$swift" build -c debug -Xswiftc -sanitize=fuzzer,address) > "$work/build.log" 2>&1 || build=$?
+grep -v -e 'Cannot export local symbol' -e '^\[' "$work/build.log" || true
+if [ "$build" -ne 0 ]; then
+    echo "fuzz: the build FAILED (exit $build), see $work/build.log"
+    exit 1
+fi
+# A crash is reported by libFuzzer (the message, then its stack trace); Swift's own
+# backtracer would add a second report that ASan trips over, and can outlive the target.
+export SWIFT_BACKTRACE=enable=no
 status=0
-for pair in FuzzLineProtocol:line-protocol FuzzVGI1:vgi1 FuzzControl:control; do
+for pair in "${targets[@]}"; do
     target=${pair%%:*}
     name=${pair##*:}
     found="$work/$name"
@@ -31,7 +46,7 @@ for pair in FuzzLineProtocol:line-protocol FuzzVGI1:vgi1 FuzzControl:control; do
         -max_total_time="$seconds" -seed=1 -print_final_stats=1 -artifact_prefix="$work/artifacts/$name-" \
         > "$log" 2>&1; then
         echo "fuzz: $target FAILED, see $log and $work/artifacts/"
-        grep -E 'ERROR|Fatal|precondition|SUMMARY' "$log" | head -5 || true
+        grep -E 'ERROR|Fatal|invariant|precondition|SUMMARY' "$log" | head -5 || true
         status=1
         continue
     fi

@@ -49,7 +49,7 @@ extension ConfigLoader {
     ///
     /// Used by `vigie check-config` to pick the loader; does not validate anything.
     public static func isAgentConfiguration(_ text: String) -> Bool {
-        guard let root = try? TOMLTable(string: text) else {
+        guard headerWithoutKey(text) == nil, let root = try? TOMLTable(string: text) else {
             return text.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "[agent]" }
         }
         return root["agent"] != nil

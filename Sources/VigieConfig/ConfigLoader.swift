@@ -114,7 +114,21 @@ public enum ConfigLoader {
     static func validate<T>(_ text: String, path: String, _ read: (TableReader) -> T) throws -> T {
         let root: TOMLTable
         do {
+            if let (line, column) = headerWithoutKey(text) {
+                throw ConfigErrors([
+                    ConfigError(
+                        file: path,
+                        line: line,
+                        column: column,
+                        key: "",
+                        message: "TOML syntax error: a table header must start with its name",
+                        hint: "tables are [name] or [[kpi]], each key = value on its own line, text in double quotes"
+                    )
+                ])
+            }
             root = try TOMLTable(string: text)
+        } catch let error as ConfigErrors {
+            throw error
         } catch let error as TOMLParseError {
             throw ConfigErrors([syntaxError(error, file: path)])
         } catch {
@@ -157,6 +171,100 @@ public enum ConfigLoader {
             }
         }
         return configuration
+    }
+
+    /// The line and column of a table header that does not start with a key — `[[[`,
+    /// `[=`, `[#`, a `[` alone on its line — or nil. TOMLKit's toml++ (3.4.0) asserts
+    /// on those instead of reporting an error, aborting the process (vigied itself, on
+    /// a reload): marzer/tomlplusplus#301. So they are found first, by a scan that skips
+    /// strings, comments and the values of keys (arrays span lines).
+    static func headerWithoutKey(_ text: String) -> (line: Int, column: Int)? {
+        let bytes = Array(text.utf8)
+        let quote = UInt8(ascii: "\"")
+        let apostrophe = UInt8(ascii: "'")
+        let backslash = UInt8(ascii: "\\")
+        func isBlank(_ i: Int) -> Bool { i < bytes.count && (bytes[i] == 0x20 || bytes[i] == 0x09) }
+        func isKeyStart(_ byte: UInt8) -> Bool {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), quote, apostrophe:
+                return true
+            default:
+                return false
+            }
+        }
+        var i = 0
+        var line = 1
+        var lineStart = 0
+        var depth = 0  // brackets and braces open in a value
+        var atStatement = true  // nothing but blanks yet on a line outside any value
+        while i < bytes.count {
+            let byte = bytes[i]
+            switch byte {
+            case 0x0A:
+                line += 1
+                lineStart = i + 1
+                if depth == 0 { atStatement = true }
+                i += 1
+            case 0x20, 0x09, 0x0D:
+                i += 1
+            case UInt8(ascii: "#"):
+                while i < bytes.count && bytes[i] != 0x0A { i += 1 }
+            case quote, apostrophe:
+                atStatement = false
+                if i + 2 < bytes.count && bytes[i + 1] == byte && bytes[i + 2] == byte {
+                    i += 3
+                    while i < bytes.count {
+                        if byte == quote && bytes[i] == backslash {
+                            i += 1  // the escaped character is skipped below, a line break counted
+                        } else if i + 2 < bytes.count && bytes[i] == byte && bytes[i + 1] == byte
+                            && bytes[i + 2] == byte
+                        {
+                            // The closing delimiter, after up to two quotes of the content.
+                            while i < bytes.count && bytes[i] == byte { i += 1 }
+                            break
+                        }
+                        if i < bytes.count && bytes[i] == 0x0A {
+                            line += 1
+                            lineStart = i + 1
+                        }
+                        i += 1
+                    }
+                } else {
+                    i += 1
+                    while i < bytes.count && bytes[i] != byte && bytes[i] != 0x0A {
+                        let escaped =
+                            byte == quote && bytes[i] == backslash && i + 1 < bytes.count && bytes[i + 1] != 0x0A
+                        i += escaped ? 2 : 1
+                    }
+                    if i < bytes.count && bytes[i] == byte { i += 1 }
+                }
+            case UInt8(ascii: "[") where atStatement && depth == 0:
+                var j = i + 1
+                while isBlank(j) { j += 1 }
+                if j < bytes.count && bytes[j] == UInt8(ascii: "[") && j == i + 1 {
+                    j += 1
+                    while isBlank(j) { j += 1 }
+                }
+                if j < bytes.count && bytes[j] != UInt8(ascii: "]") && !isKeyStart(bytes[j]) {
+                    return (line, j - lineStart + 1)
+                }
+                atStatement = false
+                while i < bytes.count && bytes[i] != 0x0A { i += 1 }
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                atStatement = false
+                i += 1
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                depth = max(0, depth - 1)
+                atStatement = false
+                i += 1
+            default:
+                atStatement = false
+                i += 1
+            }
+        }
+        return nil
     }
 
     static func syntaxError(_ error: TOMLParseError, file: String) -> ConfigError {

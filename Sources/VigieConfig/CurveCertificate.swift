@@ -65,9 +65,13 @@ public struct CurveCertificate: Sendable, Equatable {
         func failure(_ line: Int, _ message: String, hint: String? = nil) -> ConfigError {
             ConfigError(file: file, line: line, key: "", message: message, hint: hint)
         }
-        for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // By scalar: "\r\n" is one Character, so a Character split would not see CRLF lines.
+        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map {
+            Substring(String(String.UnicodeScalarView($0)))
+        }
+        for (offset, raw) in lines.enumerated() {
             let number = offset + 1
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw[...]
+            let line = raw.unicodeScalars.last == "\r" ? Substring(String(raw.unicodeScalars.dropLast())) : raw
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             let indented = line.first == " " || line.first == "\t"
@@ -131,12 +135,26 @@ public struct CurveCertificate: Sendable, Equatable {
         return out
     }
 
-    /// 40 characters of the Z85 alphabet.
+    /// 40 characters of the Z85 alphabet that decode to a 32-byte key: each group of 5
+    /// encodes 4 bytes, so its value must fit 32 bits (`#####` does not; libzmq refuses it).
     public static func isZ85Key(_ text: String) -> Bool {
-        text.utf8.count == 40 && text.utf8.allSatisfy { z85Alphabet.contains($0) }
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 40 else { return false }
+        for group in stride(from: 0, to: 40, by: 5) {
+            var value: UInt64 = 0
+            for byte in utf8[group..<(group + 5)] {
+                guard let digit = z85Digits[byte] else { return false }
+                value = value * 85 + UInt64(digit)
+            }
+            guard value <= UInt64(UInt32.max) else { return false }
+        }
+        return true
     }
 
-    private static let z85Alphabet = Set(
-        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#".utf8
+    /// Each Z85 character's value.
+    private static let z85Digits: [UInt8: Int] = Dictionary(
+        uniqueKeysWithValues: "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
+            .utf8
+            .enumerated().map { ($1, $0) }
     )
 }

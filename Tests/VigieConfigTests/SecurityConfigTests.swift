@@ -64,6 +64,13 @@ struct SecurityConfigTests {
         #expect(public_.metadata("prefixes") == "etat_civil.,accueil.")
     }
 
+    /// A certificate saved with Windows line ends (CRLF) reads like the original.
+    @Test func crlfCertificatesParse() throws {
+        let original = CurveCertificate(publicKey: Self.publicKey, secretKey: Self.secretKey, metadata: [("name", "a")])
+        let crlf = original.text(includingSecret: true).replacingOccurrences(of: "\n", with: "\r\n")
+        #expect(try CurveCertificate.parse(crlf, file: "a.key_secret") == original)
+    }
+
     @Test func badCertificatesNameTheLine() {
         let text = "metadata\n    name = \"x\"\ncurve\n    public-key = \"too short\"\n"
         #expect {

@@ -45,6 +45,17 @@ import VigieStore
         #expect(problems.first?.contains(CheckpointStore.fileName(lsn: 20)) == true)
     }
 
+    /// A forged LSN no log can reach would make the writer overflow: refused on load.
+    @Test func aCheckpointBeyondAnyLogIsRefused() throws {
+        let dir = directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = CheckpointStore(directory: dir, keep: 2)
+        try store.write(lsn: UInt64.max - 3, payload: [1])
+        let (loaded, problems) = store.loadNewest()
+        #expect(loaded == nil)
+        #expect(problems.first?.contains("is beyond any log") == true, "\(problems)")
+    }
+
     @Test func noCheckpointAtAll() {
         let store = CheckpointStore(directory: directory())
         let (loaded, problems) = store.loadNewest()

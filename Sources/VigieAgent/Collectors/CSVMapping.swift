@@ -6,7 +6,9 @@ import VigieCore
 /// `measurement[,tag=value…] field=value[,field=value…] [timestamp]`:
 /// - `measurement` is the configured name (not a column);
 /// - `tags` name columns whose cells become tag values (an empty cell leaves the tag
-///   out); names and values are escaped per line protocol (`,`, `=`, space);
+///   out); names and values are escaped per line protocol (`,`, `=`, space); a value
+///   line protocol cannot hold (ending in a backslash) rejects the row, and so does
+///   every row when a configured name cannot be written (see `LineProtocolText.canWrite`);
 /// - `fields` name columns of numbers, written as floats under the column's name, or
 ///   under `fieldNames[column]` when given; an empty cell leaves the field out; a cell
 ///   that is not a finite number rejects the row, as does a row with no field left;
@@ -53,17 +55,19 @@ struct CSVMapping: Sendable {
     func line(_ row: String, header: Header) -> String? {
         let cells = Self.cells(row)
         func cell(_ column: Int) -> String? { column >= 0 && column < cells.count ? cells[column] : nil }
+        guard LineProtocolText.canWrite(measurement, measurement: true) else { return nil }
         var output = LineProtocolText.measurement(measurement)
         for tag in header.tags {
             guard let value = cell(tag.column) else { return nil }
             if value.isEmpty { continue }
+            guard LineProtocolText.canWrite(tag.name), LineProtocolText.canWrite(value) else { return nil }
             output += ",\(LineProtocolText.key(tag.name))=\(LineProtocolText.key(value))"
         }
         var written = 0
         for field in header.fields {
             guard let text = cell(field.column) else { return nil }
             if text.isEmpty { continue }
-            guard let value = Double(text), value.isFinite else { return nil }
+            guard LineProtocolText.canWrite(field.name), let value = Double(text), value.isFinite else { return nil }
             output += written == 0 ? " " : ","
             output += "\(LineProtocolText.key(field.name))=\(LineProtocolText.float(value))"
             written += 1

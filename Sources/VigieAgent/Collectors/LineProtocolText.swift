@@ -13,22 +13,30 @@ enum LineProtocolText {
         escape(text, special: [",", "=", " "])
     }
 
-    private static func escape(_ text: String, special: Set<Character>) -> String {
-        var output = ""
-        output.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
+    /// Escapes scalar by scalar: `,` followed by a combining mark is one `Character`, but
+    /// still a `,` to the parser.
+    private static func escape(_ text: String, special: Set<Unicode.Scalar>) -> String {
+        var output = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "\n", "\r", "\t":
                 // A line break would end the line: it becomes an escaped space.
-                output.append("\\ ")
-            case _ where special.contains(character):
+                output.append(contentsOf: "\\ ".unicodeScalars)
+            case _ where special.contains(scalar):
                 output.append("\\")
-                output.append(character)
+                output.append(scalar)
             default:
-                output.append(character)
+                output.append(scalar)
             }
         }
-        return output
+        return String(output)
+    }
+
+    /// Whether `text` can be written as a name or tag value: not empty, not ending in a
+    /// backslash (it would escape the delimiter written after it: line protocol has no
+    /// way to write one there) and, for a measurement, not starting with `#` (a comment).
+    static func canWrite(_ text: String, measurement: Bool = false) -> Bool {
+        !text.isEmpty && text.unicodeScalars.last != "\\" && !(measurement && text.unicodeScalars.first == "#")
     }
 
     /// A float field value: `12.5`, `3.0`, `1e-05`.

@@ -20,8 +20,9 @@
 extension KPIEngine {
     /// Format version of `encodeState(into:)`.
     static let stateVersion: UInt8 = 1
-    /// Largest magnitude of a restored bucket epoch or rate mark (2⁶¹), so the
-    /// engine's differences of times cannot overflow.
+    /// Largest magnitude of a restored bucket epoch (2⁶¹), so the engine's differences
+    /// of epochs cannot overflow. (A rate mark is a time of the clock, from 1970 on: it
+    /// is only subtracted from the clock's now.)
     private static let timeMagnitude: Int64 = 1 << 61
     /// Largest restored counter (2⁴⁸), so totals over KPIs cannot overflow.
     private static let counterLimit = 1 << 48
@@ -289,7 +290,11 @@ extension KPIEngine {
         case .sliding:
             advancedEpoch = try r.readVarInt(within: Self.timeMagnitude, "bucket epoch")
         case .calendar:
-            rateMarkedAt = try r.readVarInt(within: Self.timeMagnitude, "rate mark")
+            let markAt = r.offset
+            rateMarkedAt = try r.readVarInt()
+            guard rateMarkedAt >= 0 else {
+                throw BinaryDecodingError(offset: markAt, reason: "rate mark \(rateMarkedAt) before 1970")
+            }
             let start = try r.readVarInt()
             let end = try r.readVarInt()
             period = CalendarPeriod(start: start, end: end)

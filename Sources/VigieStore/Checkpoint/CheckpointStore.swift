@@ -148,6 +148,8 @@ public struct CheckpointStore: Sendable {
             }
             let payload = UnsafeRawBufferPointer(rebasing: raw[Self.headerSize...])
             guard CRC32C.checksum(payload) == payloadCRC else { throw corrupt("payload CRC mismatch") }
+            // The log restarts after it: an LSN no log can reach would overflow the writer.
+            guard lsn <= WALFormat.maxLSN else { throw corrupt("LSN \(lsn) is beyond any log") }
             return Loaded(lsn: lsn, payload: Array(payload), path: path)
         }
     }

@@ -50,6 +50,10 @@ public enum WALFormat {
     public static let minBodySize = 22
     /// The segment file name suffix.
     public static let fileExtension = ".wal"
+    /// LSNs stay below 2⁶² (4 EiB of records: never reached), so that LSN arithmetic —
+    /// a segment's start plus its size, the end of the log plus a record — cannot
+    /// overflow. A file named beyond it is not a segment.
+    public static let maxLSN: UInt64 = 1 << 62
 
     static let magic: [UInt8] = Array("VIGIEWAL".utf8)
 

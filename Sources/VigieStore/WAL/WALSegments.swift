@@ -23,14 +23,14 @@ public enum WALSegments {
     }
 
     /// The segments of `directory` in LSN order. Other files (`.corrupt` segments kept
-    /// for inspection, anything else) are ignored.
+    /// for inspection, names beyond ``WALFormat/maxLSN``, anything else) are ignored.
     ///
     /// - Throws: ``StoreError`` if the directory cannot be read.
     public static func list(directory: String) throws -> [Segment] {
         try SystemCalls.listDirectory(directory)
             .compactMap { name in
-                WALFormat.startLSN(fileName: name).map {
-                    Segment(startLSN: $0, path: SystemCalls.join(directory, name))
+                WALFormat.startLSN(fileName: name).flatMap {
+                    $0 <= WALFormat.maxLSN ? Segment(startLSN: $0, path: SystemCalls.join(directory, name)) : nil
                 }
             }
             .sorted { $0.startLSN < $1.startLSN }

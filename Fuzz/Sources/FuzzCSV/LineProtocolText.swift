@@ -1,0 +1,1 @@
+../../../Sources/VigieAgent/Collectors/LineProtocolText.swift
