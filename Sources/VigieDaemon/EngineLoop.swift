@@ -951,9 +951,11 @@ final class EngineLoop {
             // Every logged batch was applied once when it came (duplicates are never
             // logged): apply it again whatever the window says. After an eviction the
             // same producer id and sequence may come back as a new batch, logged too.
-            let index =
-                producers.index(of: record.producer) ?? producers.insert(record.producer, value: AntiReplayWindow())
-            producers[index].markApplied(record.sequence)
+            if ByteKeyTable<AntiReplayWindow>.canKeep(record.producer) {
+                let index =
+                    producers.index(of: record.producer) ?? producers.insert(record.producer, value: AntiReplayWindow())
+                producers[index].markApplied(record.sequence)
+            }
             replayFrames(record)
         case .push:
             replayFrames(record)
@@ -1020,13 +1022,14 @@ final class EngineLoop {
                             }
                         } else {
                             wal?.drainNotification()
+                            // The syncer signals a failure too; read it only then (a lock).
+                            if storageFailure == nil, let failure = wal?.syncFailure { storageFailure = failure }
                         }
                     }
                 }
                 releaseDurableReplies()
                 if let history, let wal { history.publish(durable: wal.durableLSN) }
-                if let failure = wal?.syncFailure {
-                    storageFailure = failure
+                if let failure = storageFailure {
                     logger.critical(
                         """
                         write-ahead log sync failed: stopping without a checkpoint; held batches are not \

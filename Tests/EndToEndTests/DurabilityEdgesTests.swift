@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieStore
 import VigieTesting
 
 /// The edges of durability (issue 15, defect 8), through the real `vigied`: a failed
@@ -215,5 +216,42 @@ struct DurabilityEdgesTests {
         let accepted = try DaemonProcess(kpis: Self.kpis, directory: directory, arguments: ["--accept-state-loss"])
         #expect(accepted.log.contains("starting without the saved state"), "\(accepted.log)")
         #expect(accepted.stop().status == 0)
+    }
+
+    /// A log record whose producer id no vigied would write (empty: a forged or
+    /// hand-edited log) is replayed without a window for it, so the checkpoint written
+    /// at the next stop restores (FuzzWAL found the checkpoint refusing that id).
+    @Test(.timeLimit(.minutes(2)))
+    func aLoggedBatchWithAnImpossibleProducerIdStillRestarts() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigie-dur-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let wal = directory.appendingPathComponent("state/wal").path
+        let writer = try WALWriter(directory: wal, startLSN: 0, syncPolicy: .always)
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        try writer.append(
+            kind: .ingest,
+            receivedAt: now,
+            sequence: 1,
+            producer: [],
+            frames: [Array("dur value=1".utf8)]
+        )
+        try writer.append(
+            kind: .ingest,
+            receivedAt: now,
+            sequence: 1,
+            producer: Array("p".utf8),
+            frames: [Array("dur value=1".utf8)]
+        )
+        try writer.flush()
+        try writer.close()
+
+        let first = try DaemonProcess(kpis: Self.kpis, directory: directory)
+        #expect(try Self.count(first) == 2)
+        #expect(first.stop().status == 0)
+        let second = try DaemonProcess(kpis: Self.kpis, directory: directory)
+        #expect(try Self.count(second) == 2)
+        #expect(!second.log.contains("checkpoint unusable"), "\(second.log)")
+        #expect(try Self.push(second, sequence: 1).stdout.contains("duplicate"))
+        #expect(second.stop().status == 0)
     }
 }

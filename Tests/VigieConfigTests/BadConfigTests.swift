@@ -501,3 +501,15 @@ struct BadConfigTests {
         }
     }
 }
+
+/// Table headers that once aborted the process inside the TOML library (toml++ #301):
+/// `vigie check-config` and a reload must report them, never die on them.
+@Suite struct HeaderWithoutNameTests {
+    @Test(arguments: ["[[[kpi]]\nname = \"a\"\n", "[daemon]\n[\n", "[#x]\n", "[=]\n", "x = [1,\n2]\n[[[y]]]\n"])
+    func aHeaderWithoutANameIsASyntaxError(text: String) {
+        let errors = configErrors(text)
+        #expect(errors.count == 1, "\(errors)")
+        #expect(errors.first?.message.contains("a table header must start with its name") == true, "\(errors)")
+        #expect(errors.first?.line != nil)
+    }
+}

@@ -93,8 +93,10 @@ public final class DaemonModel {
         frames: [UnsafeRawBufferPointer],
         at time: Int64
     ) {
-        let index = producers.index(of: producer) ?? producers.insert(producer, value: AntiReplayWindow())
-        producers[index].markApplied(sequence)
+        if ByteKeyTable<AntiReplayWindow>.canKeep(producer) {
+            let index = producers.index(of: producer) ?? producers.insert(producer, value: AntiReplayWindow())
+            producers[index].markApplied(sequence)
+        }
         apply(frames: frames, at: time)
     }
 

@@ -14,6 +14,13 @@ extension ByteKeyTable where Value == AntiReplayWindow {
     /// scope (an authenticated key's name) in front.
     static var maximumIDLength: Int { 1_024 }
 
+    /// Whether `id` can be kept (and checkpointed, and restored): 1 to
+    /// `maximumIDLength` bytes. Only a forged log holds others: replay applies such a
+    /// record's samples but keeps no window for it, so the next checkpoint restores.
+    public static func canKeep(_ id: UnsafeRawBufferPointer) -> Bool {
+        id.count >= 1 && id.count <= maximumIDLength
+    }
+
     /// Appends every producer's id, highest applied sequence number and bitmap, in
     /// insertion order. O(producers); about 140 bytes per busy producer.
     public func encodeState(into writer: inout BinaryWriter) {
