@@ -115,6 +115,8 @@ final class AgentLoop {
             // The wakeup pipe only ends the poll early; the queue is checked every turn.
             _ = poller.isReadable(at: wakeIndex)
             for submission in runtime.takeSubmissions() {
+                // A collector that stopped waiting reads these lines again: skip them.
+                if let done = submission.done, !done.take() { continue }
                 let outcome = submission.bytes.withUnsafeBytes {
                     accept(frames: [$0], receivedAt: submission.receivedAt)
                 }

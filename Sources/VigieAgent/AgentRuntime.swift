@@ -67,27 +67,49 @@ public final class AgentRuntime: Sendable {
     }
 
     /// Whether a submitted batch reached the spool, handed from the loop to the waiting
-    /// collector thread.
+    /// collector thread. A waiter that gives up first abandons the batch, and the loop
+    /// then skips it: lines the collector will read again are never spooled twice.
     final class Completion: Sendable {
-        private let outcome = Mutex<Bool?>(nil)
+        private enum State {
+            case queued, taken, abandoned
+            case finished(Bool)
+        }
+        private let state = Mutex(State.queued)
         private let signal = DispatchSemaphore(value: 0)
+
+        /// Called by the loop before it spools the batch: false if the waiter gave up.
+        func take() -> Bool {
+            state.withLock { state in
+                guard case .queued = state else { return false }
+                state = .taken
+                return true
+            }
+        }
 
         /// `spooled`: every line was written to the spool or rejected as malformed
         /// (nothing to read again); false: the spool refused the batch.
         func finish(spooled: Bool) {
-            let first = outcome.withLock { value -> Bool in
-                guard value == nil else { return false }
-                value = spooled
-                return true
-            }
-            if first { signal.signal() }
+            state.withLock { $0 = .finished(spooled) }
+            signal.signal()
         }
 
         func wait(nanoseconds: Int64) -> Bool {
             _ = signal.wait(timeout: .now() + .nanoseconds(Int(clamping: nanoseconds)))
-            return outcome.withLock { value in
-                if value == nil { value = false }  // too late: the caller reads the lines again
-                return value ?? false
+            let taken = state.withLock { state -> Bool? in
+                switch state {
+                case .queued:
+                    state = .abandoned
+                    return nil
+                case .taken: return true
+                case .finished, .abandoned: return false
+                }
+            }
+            guard let taken else { return false }
+            // Being spooled right now: its outcome is a write away.
+            if taken { signal.wait() }
+            return state.withLock { state in
+                if case .finished(let spooled) = state { return spooled }
+                return false
             }
         }
     }

@@ -26,3 +26,23 @@ import Testing
         #expect(entry["payload_truncated_bytes"] as? Int == 900)
     }
 }
+
+/// A collector that stops waiting abandons its batch: the loop skips it, so lines the
+/// collector reads again are never spooled twice.
+@Suite struct SubmissionCompletionTests {
+    @Test func anAbandonedBatchIsNotTakenAndATakenOneIsWaitedFor() async throws {
+        let abandoned = AgentRuntime.Completion()
+        #expect(abandoned.wait(nanoseconds: 1_000_000) == false)
+        #expect(abandoned.take() == false)
+
+        let taken = AgentRuntime.Completion()
+        #expect(taken.take())
+        let finisher = Task.detached {
+            try await Task.sleep(for: .milliseconds(50))
+            taken.finish(spooled: true)
+        }
+        // The timeout passes while the loop is spooling it: the outcome is still awaited.
+        #expect(taken.wait(nanoseconds: 1_000_000) == true)
+        try await finisher.value
+    }
+}
