@@ -56,6 +56,23 @@ import VigieStore
         #expect(problems.first?.contains("is beyond any log") == true, "\(problems)")
     }
 
+    /// A flag this version does not know (a newer format) is refused, not ignored.
+    @Test func unknownHeaderFlagsAreRefused() throws {
+        let dir = directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = CheckpointStore(directory: dir, keep: 2)
+        try store.write(lsn: 10, payload: [1, 2])
+        let path = dir + "/" + CheckpointStore.fileName(lsn: 10)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[12] = 1
+        let crc = CRC32C.checksum(bytes[0..<36]).littleEndian
+        withUnsafeBytes(of: crc) { for (i, byte) in $0.enumerated() { bytes[36 + i] = byte } }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let (loaded, problems) = store.loadNewest()
+        #expect(loaded == nil)
+        #expect(problems.first?.contains("unknown checkpoint flags 1") == true, "\(problems)")
+    }
+
     @Test func noCheckpointAtAll() {
         let store = CheckpointStore(directory: directory())
         let (loaded, problems) = store.loadNewest()

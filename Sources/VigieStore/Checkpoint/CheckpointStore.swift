@@ -143,6 +143,9 @@ public struct CheckpointStore: Sendable {
             guard version == Self.version else {
                 throw corrupt("unknown checkpoint version \(version) (written by a newer vigied?)")
             }
+            // No flag is defined: one set means a format this vigied does not know.
+            let flags = raw.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian
+            guard flags == 0 else { throw corrupt("unknown checkpoint flags \(flags) (written by a newer vigied?)") }
             guard length == UInt64(bytes.count - Self.headerSize) else {
                 throw corrupt("payload is \(bytes.count - Self.headerSize) bytes, header says \(length)")
             }
