@@ -263,7 +263,7 @@ final class EngineLoop {
             bound.control.append(try operatorSocket.lastEndpoint)
             controlSockets.append(operatorSocket)
             controlEndpoints[ObjectIdentifier(operatorSocket)] = operatorEndpoint
-            for endpoint in Self.configuredControl(configuration, operatorEndpoint)
+            for endpoint in Self.configuredControl(configuration.endpoints, operatorEndpoint)
                 + (internalControl.map { [$0] } ?? [])
             {
                 let socket = try Self.bindSocket(.control, endpoint, context: context, configuration: configuration)
@@ -368,8 +368,8 @@ final class EngineLoop {
     }
 
     /// `[endpoints] control` without the operator socket (bound on its own, kept across reloads).
-    private static func configuredControl(_ configuration: VigieConfiguration, _ operatorEndpoint: String) -> [String] {
-        configuration.endpoints.control.filter { $0 != operatorEndpoint }
+    private static func configuredControl(_ endpoints: EndpointsConfiguration, _ operatorEndpoint: String) -> [String] {
+        endpoints.control.filter { $0 != operatorEndpoint }
     }
 
     /// What a request on control `socket` may do: a CURVE socket's key decides; an ipc
@@ -393,8 +393,8 @@ final class EngineLoop {
     /// - Returns: what changed, e.g. `bound ingest ipc:///run/vigie/ingest2.sock`.
     private func rebind(to next: EndpointsConfiguration) throws -> [String] {
         let old = configuration.endpoints
-        let oldControl = old.control.filter { $0 != operatorEndpoint }
-        let nextControl = next.control.filter { $0 != operatorEndpoint }
+        let oldControl = Self.configuredControl(old, operatorEndpoint)
+        let nextControl = Self.configuredControl(next, operatorEndpoint)
         var changes: [String] = []
         var added: [(Role, String, Socket)] = []
         var feedBound: [(endpoint: String, resolved: String)] = []
