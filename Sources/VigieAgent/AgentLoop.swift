@@ -231,46 +231,43 @@ final class AgentLoop {
                 logger.warning("ingest receive failed", metadata: ["error": "\(error)"])
                 return
             }
-            handleIngest(socket, index: index, frames.map(\.bytes))
+            handleIngest(socket, index: index, frames)
         }
     }
 
-    private func handleIngest(_ socket: Socket, index: Int, _ frames: [[UInt8]]) {
-        guard !frames.isEmpty else { return }
-        let bodyStart = frames.count > 1 && frames[1].isEmpty ? 2 : 1
+    private func handleIngest(_ socket: Socket, index: Int, _ messages: [Message]) {
+        guard !messages.isEmpty else { return }
+        let frames = messages.map(\.bytes)
+        let bodyStart = VGI1Request.bodyStart(
+            frameCount: frames.count,
+            secondFrameIsEmpty: frames.count > 1 && frames[1].isEmpty
+        )
         let envelope = Array(frames[0..<bodyStart])
         func replyError(_ message: String) {
             _ = try? socket.sendMultipart(envelope + [VGI1.magic, VGI1.err, VGI1.encodeError(message)], dontWait: true)
         }
-        guard frames.count - bodyStart >= 2, frames[bodyStart] == VGI1.magic else {
-            return replyError("expected frames \"VGI1\", command, …")
-        }
-        let command = frames[bodyStart + 1]
-        if command == VGI1.hello {
-            guard frames.count == bodyStart + 3 else {
-                return replyError("HELLO takes exactly one frame: the producer id")
-            }
+        // The daemon's decoder, so a producer meets the same refusals here as there.
+        let request = VGI1Request.decode(
+            frameCount: messages.count,
+            truncated: false,
+            bodyStart: bodyStart,
+            limit: messages.count
+        ) { messages[$0].unsafeBytes }
+        switch request {
+        case .invalid(let refusal):
+            return replyError(refusal.message)
+        case .hello:
             // Local producers are one-shot: the agent keeps no per-producer state.
             _ = try? socket.sendMultipart(
                 envelope + [VGI1.magic, VGI1.welcome, frames[bodyStart + 2], Array("0".utf8)],
                 dontWait: true
             )
             return
-        }
-        guard command == VGI1.push else {
-            return replyError("unknown command \(String(decoding: command, as: UTF8.self)) (expected PUSH or HELLO)")
-        }
-        guard frames.count >= bodyStart + 5 else {
-            return replyError("PUSH needs a producer id, a sequence number and at least one payload frame")
+        case .push:
+            break
         }
         let producer = frames[bodyStart + 2]
-        guard producer.count >= 1, producer.count <= VGI1.maxProducerIDLength else {
-            return replyError("producer id must be 1 to 128 bytes")
-        }
         let sequenceFrame = frames[bodyStart + 3]
-        guard sequenceFrame.withUnsafeBytes({ VGI1.parseSequence($0) }) != nil else {
-            return replyError("sequence number must be ASCII decimal 1…9223372036854775807")
-        }
         let payloads = frames[(bodyStart + 4)...]
         let outcome = withUnsafePayloads(Array(payloads)) { accept(frames: $0, receivedAt: runtime.loopClock.now()) }
         if let storageError = outcome.storageError {

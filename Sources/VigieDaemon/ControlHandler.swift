@@ -8,8 +8,8 @@ import ZeroMQ
 /// Runs on the engine thread, so a `snapshot` is consistent with the feed `seq` it
 /// reports (Clone pattern). Requests are small and rare; this path may allocate.
 final class ControlHandler {
-    private unowned let loop: EngineLoop
-    private var writer = JSONWriter(capacity: 16_384)
+    unowned let loop: EngineLoop
+    var writer = JSONWriter(capacity: 16_384)
 
     /// Operations this version serves.
     static let operations = [
@@ -57,7 +57,7 @@ final class ControlHandler {
     }
 
     /// The time operations see: the record's during replay.
-    private func now() -> Int64 { replayTime ?? loop.now() }
+    func now() -> Int64 { replayTime ?? loop.state.now() }
 
     /// Carries out a logged operator action again at its recorded time (recovery); the
     /// reply is discarded. Returns why the action could not be carried out (a record
@@ -79,7 +79,7 @@ final class ControlHandler {
         readOnlyReason = nil
         heldPosition = nil
         rawReply = nil
-        let operatorSocket = loop.configurationForControl.operatorControlEndpoint
+        let operatorSocket = loop.state.configuration.operatorControlEndpoint
         switch access {
         case .all: break
         case .readOnly(let endpoint):
@@ -89,10 +89,10 @@ final class ControlHandler {
                 + "or allow operator ops on plain TCP with [security] tcp_control = \"operator\""
         case .byKey:
             let name = frames[bodyIndex].metadata("User-Id") ?? ""
-            guard let key = loop.configurationForControl.security.authorized.keys.first(where: { $0.name == name })
+            guard let key = loop.state.configuration.security.authorized.keys.first(where: { $0.name == name })
             else {
                 // A reload removed the key; the connection it made before stays open.
-                loop.statistics.revokedKeyMessages += 1
+                loop.state.statistics.revokedKeyMessages += 1
                 fail("key \(JSONText.quoted(name)) is no longer authorized")
                 return sendReply(socket, frames: frames, envelope: envelope)
             }
@@ -103,17 +103,18 @@ final class ControlHandler {
                     + operatorSocket
             }
         }
-        loop.statistics.controlRequests += 1
+        loop.state.statistics.controlRequests += 1
         let request = frames[bodyIndex].bytes
         if let op = Self.historyOp(request) {
-            guard let problem = loop.forwardToHistory(socket, envelope: envelope, frames: frames, request: request)
+            guard let problem = forwardToHistory(socket, envelope: envelope, frames: frames, request: request)
             else { return }
             fail("\(op): \(problem)")
         } else {
             respond(to: request)
         }
         if let position = heldPosition {
-            loop.holdControlReply(socket, envelope: envelope, frames: frames, body: writer.bytes, position: position)
+            let body = writer.bytes
+            loop.replies.hold(socket, envelope: envelope, of: frames, position: position) { $0.appendFrame(body) }
             return
         }
         sendReply(socket, frames: frames, envelope: envelope)
@@ -128,8 +129,31 @@ final class ControlHandler {
             }
             try (rawReply ?? writer.bytes).withUnsafeBytes { _ = try socket.send($0, more: false, dontWait: true) }
         } catch {
-            loop.statistics.repliesDropped += 1
+            loop.state.statistics.repliesDropped += 1
         }
+    }
+
+    /// Appends an operator action (the control request as received) to the log and
+    /// flushes it; returns the position its reply must wait for.
+    private func logOperatorAction(_ request: UnsafeRawBufferPointer, now: Int64) throws -> UInt64 {
+        guard let wal = loop.wal else { throw DaemonError(message: "vigied is not ready (recovering)") }
+        return try wal.appendRecord(kind: .operatorAction, at: now) { try $0.appendFrame(request) }
+    }
+
+    /// Forwards a `history`/`events` request that came in on control `socket`.
+    private func forwardToHistory(
+        _ socket: Socket,
+        envelope: Range<Int>,
+        frames: [Message],
+        request: [UInt8]
+    )
+        -> String?
+    {
+        guard let history = loop.history else { return "history is not available" }
+        guard let index = loop.endpoints.control.firstIndex(where: { $0 === socket }) else {
+            return "unknown control socket"
+        }
+        return history.forward(controlIndex: index, envelope: envelope, frames: frames, request: request)
     }
 
     /// The op of a `history`/`events` request (a cheap look before full parsing).
@@ -168,7 +192,7 @@ final class ControlHandler {
             if replayTime == nil {
                 // Logged before it is carried out: replay after a crash does it again.
                 do {
-                    heldPosition = try request.withUnsafeBytes { try loop.logOperatorAction($0, now: now()) }
+                    heldPosition = try request.withUnsafeBytes { try logOperatorAction($0, now: now()) }
                 } catch {
                     return fail("could not log the action to the write-ahead log (\(error)); nothing was changed")
                 }
@@ -202,7 +226,7 @@ final class ControlHandler {
         writer.key("ok")
         writer.bool(outcome.ok)
         if !outcome.ok {
-            loop.statistics.controlErrors += 1
+            loop.state.statistics.controlErrors += 1
             writer.key("error")
             writer.string("configuration refused, the running one is kept: " + (outcome.errors.first ?? ""))
             writer.key("errors")
@@ -213,7 +237,7 @@ final class ControlHandler {
             return
         }
         writer.key("file")
-        writer.string(loop.configurationForControl.sourcePath ?? "")
+        writer.string(loop.state.configuration.sourcePath ?? "")
         writer.key("kpis")
         writer.beginObject()
         for (name, list) in [
@@ -241,104 +265,6 @@ final class ControlHandler {
         writer.endObject()
     }
 
-    /// `"limits"`: each limit's configured value and how often it refused something
-    /// (`hits` is null where libzmq enforces it without telling: message size, feed queue).
-    private func writeLimits() {
-        let configuration = loop.configurationForControl
-        let ingest = configuration.ingest
-        let hits = loop.statistics.limitHits
-        let limits: [(String, Int, UInt64?)] = [
-            ("line_length", ingest.maxLineLength, hits.lineLength),
-            ("tags", ingest.maxTags, hits.tags),
-            ("fields", ingest.maxFields, hits.fields),
-            ("name_length", ingest.maxNameLength, hits.nameLength),
-            ("lines_per_batch", ingest.maxLinesPerBatch, hits.linesPerBatch),
-            ("frames_per_message", EngineLoop.maxFrames, hits.framesPerMessage),
-            ("message_bytes", Int(ingest.maxMessageSize), hits.messageBytes),
-            ("producers", ingest.maxProducers, hits.producers),
-            ("producers_per_key", ingest.maxProducersPerKey, hits.producersPerKey),
-            ("in_flight", ingest.maxInFlight, hits.inFlight),
-            ("series_per_kpi", ingest.maxSeriesPerKPI, UInt64(loop.engine.counters.seriesOverflow)),
-            ("series_total", ingest.maxSeriesTotal, UInt64(loop.engine.totalSeriesOverflow)),
-            ("message_size", Int(ingest.maxMessageSize), nil),
-            ("feed_hwm", configuration.endpoints.feedHighWaterMark, nil),
-            ("control_request", configuration.endpoints.controlMaxRequest, nil),
-        ]
-        writer.key("limits")
-        writer.beginObject()
-        for (name, value, count) in limits {
-            writer.key(name)
-            writer.beginObject()
-            writer.key("max")
-            writer.integer(value)
-            writer.key("hits")
-            if let count { writer.integer(count) } else { writer.null() }
-            writer.endObject()
-        }
-        writer.endObject()
-    }
-
-    /// The parts of `stats` that `vigie status` shows as the daemon's health: endpoints,
-    /// alert counts, and the producers most recently seen (at most 20).
-    private func writeHealth() {
-        let bound = loop.bound
-        writer.key("endpoints")
-        writer.beginObject()
-        for (name, list) in [
-            ("ingest", bound.ingest), ("push", bound.push), ("feed", bound.feed), ("control", bound.control),
-        ] {
-            writer.key(name)
-            writer.beginArray()
-            for endpoint in list { writer.string(endpoint) }
-            writer.endArray()
-        }
-        writer.endObject()
-        let counts = loop.alerts.stateCounts(now: now())
-        writer.key("alerts_firing")
-        writer.integer(counts.firing)
-        writer.key("alerts_pending")
-        writer.integer(counts.pending)
-        writer.key("alert_latency")
-        loop.alertLatency.write(into: &writer)
-        writeLimits()
-        let security = loop.configurationForControl.security
-        writer.key("security")
-        writer.beginObject()
-        writer.key("curve")
-        writer.bool(security.curve)
-        writer.key("authorized_keys")
-        writer.integer(security.authorized.keys.count)
-        writer.key("handshakes_admitted")
-        writer.integer(loop.zap?.admitted.load(ordering: .relaxed) ?? 0)
-        writer.key("handshakes_denied")
-        writer.integer(loop.zap?.denied.load(ordering: .relaxed) ?? 0)
-        writer.key("samples_outside_prefixes")
-        writer.integer(loop.statistics.samplesOutsidePrefixes)
-        writer.key("revoked_key_messages")
-        writer.integer(loop.statistics.revokedKeyMessages)
-        writer.endObject()
-        let table = loop.producerTable
-        let seen = loop.producerLastSeen
-        let recent = table.allKeys.indices.filter { $0 < seen.count && seen[$0] > 0 }
-            .sorted { seen[$0] > seen[$1] }
-            .prefix(20)
-        writer.key("producers_total")
-        writer.integer(table.count)
-        writer.key("producers")
-        writer.beginArray()
-        for index in recent {
-            writer.beginObject()
-            writer.key("id")
-            writer.string(String(decoding: table.allKeys[index], as: UTF8.self))
-            writer.key("last_seen")
-            writer.timestamp(nanoseconds: seen[index])
-            writer.key("sequence")
-            writer.integer(table[index].highest)
-            writer.endObject()
-        }
-        writer.endArray()
-    }
-
     /// `freeze` blocks the engine thread (the watchdog test's fault): served only when
     /// vigied runs with `VIGIE_TEST_FREEZE=1` in its environment, never otherwise.
     static let freezeEnabled = ProcessInfo.processInfo.environment["VIGIE_TEST_FREEZE"] == "1"
@@ -360,7 +286,7 @@ final class ControlHandler {
         guard let metrics = loop.metrics else {
             return fail("metrics are off: set [http] listen in the configuration")
         }
-        let view = loop.metricsView()
+        let view = metricsView()
         guard !handOver else {
             metrics.handOver(view)
             writer.beginObject()
@@ -375,7 +301,10 @@ final class ControlHandler {
 
     /// `health`: `{"ok":true,"healthy":…,"problems":[…]}`, for `/healthz`.
     private func health() {
-        let problems = loop.healthProblems
+        // What makes the daemon unhealthy: a failed log sync, a log not open yet.
+        let problems =
+            loop.wal.map { wal in wal.syncFailure.map { ["write-ahead log sync failed: \($0)"] } ?? [] }
+            ?? ["recovering"]
         writer.beginObject()
         writer.key("ok")
         writer.bool(true)
@@ -389,7 +318,7 @@ final class ControlHandler {
     }
 
     private func fail(_ message: String) {
-        loop.statistics.controlErrors += 1
+        loop.state.statistics.controlErrors += 1
         refusal = message
         writer.reset()
         writer.beginObject()
@@ -401,23 +330,23 @@ final class ControlHandler {
     }
 
     private func snapshot(prefix: String?) {
-        let now = loop.now()
-        loop.engine.advance(to: now)
-        let values = loop.engine.snapshot(now: now)
+        let now = loop.state.now()
+        loop.state.engine.advance(to: now)
+        let values = loop.state.engine.snapshot(now: now)
         writer.beginObject()
         writer.key("ok")
         writer.bool(true)
         writer.key("seq")
-        writer.integer(loop.feedSequence)
+        writer.integer(loop.endpoints.feed.sequence)
         writer.key("epoch")
-        writer.string(loop.epoch)
+        writer.string(loop.endpoints.feed.epoch)
         writer.key("ts")
         writer.timestamp(nanoseconds: now)
         writer.key("kpis")
         writer.beginArray()
         for value in values where prefix.map({ value.kpi.hasPrefix($0) }) ?? true {
             writer.beginObject()
-            FeedEncoding.writeKPIMembers(loop.alerts.withAlertStatus(value), into: &writer)
+            FeedEncoding.writeKPIMembers(loop.state.alerts.withAlertStatus(value), into: &writer)
             writer.endObject()
         }
         writer.endArray()
@@ -428,7 +357,7 @@ final class ControlHandler {
 
     private func writeAlerts(now: Int64) {
         writer.beginArray()
-        for message in loop.alerts.activeMessages(now: now) {
+        for message in loop.state.alerts.activeMessages(now: now) {
             writer.beginObject()
             message.writeMembers(into: &writer)
             writer.endObject()
@@ -437,7 +366,7 @@ final class ControlHandler {
     }
 
     private func alertsReply() {
-        let now = loop.now()
+        let now = loop.state.now()
         writer.beginObject()
         writer.key("ok")
         writer.bool(true)
@@ -445,7 +374,7 @@ final class ControlHandler {
         writeAlerts(now: now)
         writer.key("silences")
         writer.beginArray()
-        for s in loop.alerts.store.silences(now: now) {
+        for s in loop.state.alerts.store.silences(now: now) {
             writeSilence(s)
         }
         writer.endArray()
@@ -474,18 +403,18 @@ final class ControlHandler {
     private func carryOut(_ action: OperatorRequest) {
         switch action {
         case .ack(let rule, let group, let by, let comment):
-            let count = loop.alerts.acknowledge(
+            let count = loop.state.alerts.acknowledge(
                 rule: rule,
                 group: group,
                 by: by,
                 comment: comment,
                 now: now(),
-                feed: loop.feedPublisher
+                feed: loop.endpoints.feed
             )
             succeed("acknowledged") { writer.integer(count) }
         case .silence(let matchers, let duration, let by, let comment):
-            let feed = loop.feedPublisher
-            let s = loop.alerts.silence(
+            let feed = loop.endpoints.feed
+            let s = loop.state.alerts.silence(
                 matchers: matchers,
                 duration: duration,
                 by: by,
@@ -495,7 +424,7 @@ final class ControlHandler {
             )
             succeed("silence") { writeSilence(s) }
         case .unsilence(let id):
-            _ = loop.alerts.unsilence(id: id, now: now(), feed: loop.feedPublisher)
+            _ = loop.state.alerts.unsilence(id: id, now: now(), feed: loop.endpoints.feed)
             succeed("id") { writer.string(id) }
         }
     }
@@ -520,140 +449,16 @@ final class ControlHandler {
         guard case .success(let request) = result else { return result }
         switch request {
         case .ack(let rule, let group, _, _):
-            guard loop.alerts.countActive(rule: rule, group: group, now: now()) > 0 else {
+            guard loop.state.alerts.countActive(rule: rule, group: group, now: now()) > 0 else {
                 return .failure(.init("no active alert of rule \"\(rule)\" matches that group"))
             }
         case .unsilence(let id):
-            guard loop.alerts.store.silences(now: now()).contains(where: { $0.id == id }) else {
+            guard loop.state.alerts.store.silences(now: now()).contains(where: { $0.id == id }) else {
                 return .failure(.init("no silence with id \"\(id)\""))
             }
         case .silence:
             break
         }
         return result
-    }
-
-    private func stats() {
-        let s = loop.statistics
-        let counters = loop.engine.counters
-        writer.beginObject()
-        writer.key("ok")
-        writer.bool(true)
-        writer.key("epoch")
-        writer.string(loop.epoch)
-        writer.key("version")
-        writer.string(VigieVersion.string)
-        writer.key("uptime_s")
-        writer.number((loop.uptimeSeconds * 1000).rounded() / 1000)
-        writer.key("config_file")
-        writer.string(loop.configurationForControl.sourcePath ?? "")
-        writer.key("config_loaded_at")
-        writer.timestamp(nanoseconds: loop.configurationLoadedAt)
-        writer.key("ingest_rate")
-        writer.number((loop.ingestRate * 10).rounded() / 10)
-        let fields: [(String, UInt64)] = [
-            ("samples_accepted", s.samplesAccepted),
-            ("samples_rejected", s.samplesRejected),
-            ("samples_late", UInt64(counters.late)),
-            ("batches_acked", s.batchesAcked),
-            ("batches_duplicate", s.batchesDuplicate),
-            ("frames_invalid", s.framesInvalid),
-            ("push_messages", s.pushMessages),
-            ("replies_dropped", s.repliesDropped),
-            ("feed_messages", s.feedMessages),
-            ("feed_seq", loop.feedSequence),
-            ("control_requests", s.controlRequests),
-            ("control_errors", s.controlErrors),
-            ("batches_refused_storage", s.batchesRefusedStorage),
-            ("wal_write_errors", s.walWriteErrors),
-            ("samples_replayed", s.samplesReplayed),
-            ("records_replayed", s.recordsReplayed),
-            ("records_skipped", s.recordsSkipped),
-            ("producers_evicted", s.producersEvicted),
-            ("series_overflow", UInt64(counters.seriesOverflow)),
-            ("series", UInt64(counters.series)),
-            ("kpis", UInt64(loop.engine.kpis.count)),
-            ("reloads", s.reloads),
-            ("reloads_refused", s.reloadsRefused),
-        ]
-        for (name, value) in fields {
-            writer.key(name)
-            writer.integer(value)
-        }
-        loop.writeStorageStats(into: &writer)
-        writeHealth()
-        writer.key("notifications_held")
-        writer.integer(loop.alerts.notificationsHeld)
-        writer.key("notifiers")
-        writer.beginObject()
-        for notifier in loop.alerts.notifiers.notifiers {
-            let c = notifier.counters
-            writer.key(notifier.configuration.name)
-            writer.beginObject()
-            for (name, value) in [
-                ("sent", c.sent.load(ordering: .relaxed)), ("failed", c.failed.load(ordering: .relaxed)),
-                ("dropped", c.dropped.load(ordering: .relaxed)), ("retries", c.retries.load(ordering: .relaxed)),
-                ("timeouts", c.timeouts.load(ordering: .relaxed)),
-            ] {
-                writer.key(name)
-                writer.integer(value)
-            }
-            writer.endObject()
-        }
-        writer.endObject()
-        writer.endObject()
-    }
-
-    private func config() {
-        let c = loop.configurationForControl
-        writer.beginObject()
-        writer.key("ok")
-        writer.bool(true)
-        writer.key("path")
-        if let path = c.sourcePath { writer.string(path) } else { writer.null() }
-        writer.key("timezone")
-        writer.string(c.daemon.timezone)
-        writer.key("publish_interval")
-        writer.string(DurationFormat.format(nanoseconds: c.daemon.publishInterval))
-        writer.key("endpoints")
-        writer.beginObject()
-        for (name, list) in [
-            ("ingest", loop.bound.ingest), ("push", loop.bound.push), ("feed", loop.bound.feed),
-            ("control", loop.bound.control),
-        ] {
-            writer.key(name)
-            writer.beginArray()
-            for e in list { writer.string(e) }
-            writer.endArray()
-        }
-        writer.endObject()
-        writer.key("kpis")
-        writer.beginArray()
-        for kpi in c.kpis {
-            writer.beginObject()
-            writer.key("name")
-            writer.string(kpi.name)
-            writer.key("title")
-            writer.string(kpi.title)
-            writer.key("metric")
-            writer.string(kpi.selector.metric)
-            writer.key("aggregate")
-            writer.string(kpi.aggregate.name)
-            writer.key("window")
-            writer.string(kpi.window.label)
-            writer.key("group_by")
-            writer.beginArray()
-            for tag in kpi.groupBy { writer.string(tag) }
-            writer.endArray()
-            writer.key("unit")
-            if let unit = kpi.unit { writer.string(unit) } else { writer.null() }
-            writer.key("target")
-            writer.number(kpi.target)
-            writer.key("direction")
-            writer.string(kpi.direction.rawValue)
-            writer.endObject()
-        }
-        writer.endArray()
-        writer.endObject()
     }
 }

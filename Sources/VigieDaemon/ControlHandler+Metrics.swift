@@ -1,12 +1,19 @@
 import Foundation
 import VigieCore
 
-extension EngineLoop {
+extension ControlHandler {
     /// Everything `/metrics` shows, read on the engine thread: counters, KPI values and
     /// targets, alert states, queue depths, producers' last batch.
     func metricsView() -> DaemonMetrics.View {
-        let now = self.now()
-        let s = statistics
+        let shared = loop.state
+        let now = shared.now()
+        let engine = shared.engine
+        let alerts = shared.alerts
+        let zap = loop.zap
+        let uptimeSeconds = loop.vitals.uptimeSeconds
+        let ingestRate = loop.vitals.ingestRate
+        let configurationLoadedAt = shared.configurationLoadedAt
+        let s = shared.statistics
         let counters = engine.counters
         var view = DaemonMetrics.View(counters: [], gauges: [])
         func counter(_ name: String, _ help: String, _ value: UInt64, _ labels: [(String, String)] = []) {
@@ -76,19 +83,19 @@ extension EngineLoop {
         counter("vigie_batches_refused_total", refused, s.framesInvalid, [("reason", "invalid_frames")])
         counter("vigie_push_messages_total", "Fire-and-forget messages received", s.pushMessages)
         counter("vigie_replies_dropped_total", "ACKs and control replies that could not be sent", s.repliesDropped)
-        counter("vigie_feed_messages_total", "Messages published on the feed", feedPublisher.published)
+        counter("vigie_feed_messages_total", "Messages published on the feed", loop.endpoints.feed.published)
         counter("vigie_control_requests_total", "Control requests served", s.controlRequests)
         counter("vigie_wal_write_errors_total", "Write-ahead log writes that failed", s.walWriteErrors)
         gauge(
             "vigie_replies_held",
             "ACKs and replies waiting for the write-ahead log to be durable",
-            Double(heldReplies)
+            Double(loop.replies.count)
         )
         gauge("vigie_series", "KPI series held in memory", Double(counters.series))
 
         var kpiByName: [String: KPIDefinition] = [:]
-        for kpi in configurationForControl.kpis { kpiByName[kpi.name] = kpi }
-        for kpi in configurationForControl.kpis {
+        for kpi in shared.configuration.kpis { kpiByName[kpi.name] = kpi }
+        for kpi in shared.configuration.kpis {
             if let target = kpi.target {
                 gauge(
                     "vigie_kpi_target",
@@ -151,15 +158,12 @@ extension EngineLoop {
                 )
             }
         }
-        let table = producerTable
-        for (index, key) in table.allKeys.enumerated() where index < producerLastSeen.count {
-            let seen = producerLastSeen[index]
-            guard seen > 0 else { continue }
+        for producer in shared.producers.recent(limit: .max) {
             gauge(
                 "vigie_producer_last_seen_timestamp_seconds",
                 "Time of each producer's last acknowledged batch (since start or reload)",
-                Double(seen) / 1e9,
-                [("producer", String(decoding: key, as: UTF8.self))]
+                Double(producer.lastSeen) / 1e9,
+                [("producer", String(decoding: producer.id, as: UTF8.self))]
             )
         }
         return view
