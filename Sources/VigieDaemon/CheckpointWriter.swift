@@ -47,7 +47,10 @@ final class CheckpointWriter: Sendable {
         self.walDirectory = walDirectory
         self.logger = logger
         self.retainFrom = retainFrom
-        let thread = Thread { [self] in self.loop() }
+        let thread = Thread { [self] in
+            Thread.current.name = "vigie-checkpoint"
+            self.loop()
+        }
         thread.name = "vigie-checkpoint"
         thread.start()
     }

@@ -11,24 +11,6 @@ final class ControlHandler {
     unowned let loop: EngineLoop
     var writer = JSONWriter(capacity: 16_384)
 
-    /// Operations this version serves.
-    static let operations = [
-        "snapshot", "stats", "config", "alerts", "ack", "silence", "unsilence", "history", "events", "reload",
-        "metrics", "health",
-    ]
-    /// Operations of the protocol that later versions serve.
-    static let plannedOperations: [String] = []
-    /// Operations the history thread answers.
-    static let historyOperations: Set<String> = ["history", "events"]
-
-    /// Operations that change state: logged to the write-ahead log before they are
-    /// carried out, their reply held until the log is durable.
-    static let mutatingOperations: Set<String> = ["ack", "silence", "unsilence"]
-    /// Operations that need operator access: the ipc control socket, a CURVE key with
-    /// `role = "operator"` in `[security.keys]`, or plain TCP with `tcp_control =
-    /// "operator"` (SECURITY.md).
-    static let operatorOperations: Set<String> = mutatingOperations.union(["reload", "freeze"])
-
     /// What the socket a request came in on allows.
     enum Access: Equatable {
         /// Every op (the operator socket, ipc endpoints, `tcp_control = "operator"`).
@@ -105,10 +87,18 @@ final class ControlHandler {
         }
         loop.state.statistics.controlRequests += 1
         let request = frames[bodyIndex].bytes
-        if let op = Self.historyOp(request) {
-            guard let problem = forwardToHistory(socket, envelope: envelope, frames: frames, request: request)
-            else { return }
-            fail("\(op): \(problem)")
+        if case .success(let parsed) = ControlRequest.parse(request),
+            ControlRequest.historyOperations.contains(parsed.op)
+        {
+            // Checked here, answered by the history thread.
+            switch ControlRequest.decode(op: parsed.op, parsed.body, now: now()) {
+            case .success:
+                guard let problem = forwardToHistory(socket, envelope: envelope, frames: frames, request: request)
+                else { return }
+                fail("\(parsed.op): \(problem)")
+            case .failure(let refusal):
+                fail(refusal.message)
+            }
         } else {
             respond(to: request)
         }
@@ -156,39 +146,28 @@ final class ControlHandler {
         return history.forward(controlIndex: index, envelope: envelope, frames: frames, request: request)
     }
 
-    /// The op of a `history`/`events` request (a cheap look before full parsing).
-    private static func historyOp(_ request: [UInt8]) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(request)) as? [String: Any],
-            let op = object["op"] as? String, historyOperations.contains(op)
-        else { return nil }
-        return op
-    }
-
     private func respond(to request: [UInt8]) {
         writer.reset()
-        let object: [String: Any]
-        do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(request)) as? [String: Any] else {
-                return fail("request must be a JSON object like {\"op\":\"snapshot\"}")
-            }
-            object = parsed
-        } catch {
-            return fail("request is not valid JSON: send one object like {\"op\":\"snapshot\"}")
+        let op: String
+        let body: [String: JSONValue]
+        switch ControlRequest.parse(request) {
+        case .success(let parsed): (op, body) = parsed
+        case .failure(let refusal): return fail(refusal.message)
         }
-        guard let op = object["op"] as? String else {
-            return fail("missing \"op\": one of \(Self.operations.joined(separator: ", "))")
-        }
-        if let readOnlyReason, Self.operatorOperations.contains(op) {
+        // Access first: a refused op's fields are not even read.
+        if let readOnlyReason, ControlRequest.operatorOperations.contains(op) {
             return fail("op \"\(op)\" needs operator access: \(readOnlyReason)")
         }
-        if Self.mutatingOperations.contains(op) {
+        let decoded: ControlRequest
+        switch ControlRequest.decode(op: op, body, now: now()) {
+        case .success(let request): decoded = request
+        case .failure(let refusal): return fail(refusal.message)
+        }
+        switch decoded {
+        case .operatorAction(let action):
             // Checked in full first: a refused request is neither logged nor carried out,
             // so replay never meets one that cannot be applied.
-            let action: OperatorRequest
-            switch operatorRequest(op, object) {
-            case .success(let checked): action = checked
-            case .failure(let refusal): return fail(refusal.message)
-            }
+            if let refusal = checkAgainstState(action) { return fail(refusal) }
             if replayTime == nil {
                 // Logged before it is carried out: replay after a crash does it again.
                 do {
@@ -197,23 +176,17 @@ final class ControlHandler {
                     return fail("could not log the action to the write-ahead log (\(error)); nothing was changed")
                 }
             }
-            return carryOut(action)
-        }
-        switch op {
-        case "snapshot": snapshot(prefix: object["prefix"] as? String)
-        case "stats": stats()
-        case "config": config()
-        case "alerts": alertsReply()
-        case "reload": reload()
-        case "freeze" where Self.freezeEnabled: freeze(object["seconds"])
-        case "metrics": metrics(handOver: object["hand_over"] as? Bool == true)
-        case "health": health()
-        default:
-            if Self.plannedOperations.contains(op) {
-                fail("op \"\(op)\" is not available in this version of vigied")
-            } else {
-                fail("unknown op \"\(op)\": expected one of \(Self.operations.joined(separator: ", "))")
-            }
+            carryOut(action)
+        case .snapshot(let prefix): snapshot(prefix: prefix)
+        case .stats: stats()
+        case .config: config()
+        case .alerts: alertsReply()
+        case .reload: reload()
+        case .metrics(let handOver): metrics(handOver: handOver)
+        case .health: health()
+        case .history, .events:
+            // Only the history thread answers these (a replayed log holds none).
+            fail("op \"\(op)\" is answered by the history thread")
         }
     }
 
@@ -262,19 +235,6 @@ final class ControlHandler {
         writer.beginArray()
         for section in outcome.needsRestart { writer.string(section) }
         writer.endArray()
-        writer.endObject()
-    }
-
-    /// `freeze` blocks the engine thread (the watchdog test's fault): served only when
-    /// vigied runs with `VIGIE_TEST_FREEZE=1` in its environment, never otherwise.
-    static let freezeEnabled = ProcessInfo.processInfo.environment["VIGIE_TEST_FREEZE"] == "1"
-
-    private func freeze(_ value: Any?) {
-        let seconds = min(max((value as? Double) ?? 1, 0), 10)
-        usleep(UInt32(seconds * 1_000_000))
-        writer.beginObject()
-        writer.key("ok")
-        writer.bool(true)
         writer.endObject()
     }
 
@@ -439,26 +399,21 @@ final class ControlHandler {
         writer.endObject()
     }
 
-    /// `op`'s request checked against its shape and the current state (an ack needs an
-    /// active alert to acknowledge, an unsilence a silence to remove), nothing changed.
-    private func operatorRequest(
-        _ op: String,
-        _ object: [String: Any]
-    ) -> Result<OperatorRequest, OperatorRequest.Refusal> {
-        let result = OperatorRequest.parse(op: op, object, now: now())
-        guard case .success(let request) = result else { return result }
+    /// Why a well-formed operator action cannot be carried out now (an ack needs an
+    /// active alert to acknowledge, an unsilence a silence to remove), or nil.
+    private func checkAgainstState(_ request: OperatorRequest) -> String? {
         switch request {
         case .ack(let rule, let group, _, _):
             guard loop.state.alerts.countActive(rule: rule, group: group, now: now()) > 0 else {
-                return .failure(.init("no active alert of rule \"\(rule)\" matches that group"))
+                return "no active alert of rule \"\(rule)\" matches that group"
             }
         case .unsilence(let id):
             guard loop.state.alerts.store.silences(now: now()).contains(where: { $0.id == id }) else {
-                return .failure(.init("no silence with id \"\(id)\""))
+                return "no silence with id \"\(id)\""
             }
         case .silence:
             break
         }
-        return result
+        return nil
     }
 }

@@ -86,6 +86,8 @@ public final class Daemon: Service, Sendable {
         let metrics = self.metrics
         let internalControl = self.internalControl
         let thread = Thread { [self] in
+            // Named from inside: a name set before start does not reach the OS thread on Linux.
+            Thread.current.name = "vigie-engine"
             let loop: EngineLoop
             do {
                 loop = try EngineLoop(

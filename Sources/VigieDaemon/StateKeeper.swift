@@ -209,78 +209,47 @@ final class StateKeeper {
 
     // MARK: - Checkpoints
 
-    /// Checkpoint payload format version.
-    private static let format: UInt8 = 1
-
-    /// The whole engine state: KPI windows, alert states, operator actions, producer
-    /// sequence numbers and the feed sequence, as length-prefixed sections.
+    /// The whole engine state (``EngineCheckpoint``).
     func encode() -> [UInt8] {
-        var out = BinaryWriter(capacity: 1 << 20)
-        out.writeUInt8(Self.format)
-        out.writeInt64(state.now())
-        out.writeUInt64(feed.sequence)
-        var section = BinaryWriter(capacity: 1 << 20)
-        state.engine.encodeState(into: &section)
-        out.writeBytes(section.bytes)
-        section.removeAll()
-        state.alerts.evaluator.encodeState(into: &section)
-        out.writeBytes(section.bytes)
-        section.removeAll()
-        (state.alerts.store as? InMemoryOperatorActionStore)?.encodeState(into: &section)
-        out.writeBytes(section.bytes)
-        section.removeAll()
-        state.producers.encodeState(into: &section)
-        out.writeBytes(section.bytes)
-        return out.bytes
+        EngineCheckpoint.encode(
+            now: state.now(),
+            feedSequence: feed.sequence,
+            engine: state.engine,
+            evaluator: state.alerts.evaluator,
+            actions: state.alerts.store as? InMemoryOperatorActionStore,
+            producers: state.producers
+        )
     }
 
     /// Puts `payload` (from ``encode()``) into the engine state; KPIs and rules whose
     /// definition changed since start empty. On a throw the state may be half-restored:
     /// the caller resets it.
     func restore(_ payload: [UInt8]) throws {
-        try payload.withUnsafeBytes { raw in
-            var reader = BinaryReader(raw)
-            let format = try reader.readUInt8()
-            guard format == Self.format else {
-                throw BinaryDecodingError(offset: 0, reason: "unknown checkpoint payload format \(format)")
-            }
-            _ = try reader.readInt64()
-            let feedSequence = try reader.readUInt64()
-            var engineSection = BinaryReader(try reader.readBytes())
-            let alertSection = try reader.readBytes()
-            let actionSection = try reader.readBytes()
-            var producerSection = BinaryReader(try reader.readBytes())
-            let producers = try ProducerTable(
-                limits: state.producers.limits,
-                restoringStateFrom: &producerSection,
-                now: state.now()
+        let restored = try EngineCheckpoint.restore(
+            payload,
+            engine: state.engine,
+            evaluator: state.alerts.evaluator,
+            actions: state.alerts.store as? InMemoryOperatorActionStore,
+            producerLimits: state.producers.limits,
+            now: state.now()
+        )
+        state.producers = restored.producers
+        feed.resume(after: restored.feedSequence)
+        if let dropped = restored.alerts?.droppedRules, !dropped.isEmpty {
+            state.logger.notice(
+                "alert states dropped (rule changed or removed)",
+                metadata: ["rules": "\(dropped.joined(separator: ", "))"]
             )
-            let report = try state.engine.restoreState(from: &engineSection)
-            state.producers = producers
-            if !alertSection.isEmpty {
-                var r = BinaryReader(alertSection)
-                let alertReport = try state.alerts.evaluator.restoreState(from: &r)
-                if !alertReport.droppedRules.isEmpty {
-                    state.logger.notice(
-                        "alert states dropped (rule changed or removed)",
-                        metadata: ["rules": "\(alertReport.droppedRules.joined(separator: ", "))"]
-                    )
-                }
-            }
-            if !actionSection.isEmpty, let store = state.alerts.store as? InMemoryOperatorActionStore {
-                var r = BinaryReader(actionSection)
-                try store.restoreState(from: &r)
-            }
-            feed.resume(after: feedSequence)
-            if !report.droppedGroups.isEmpty || !report.emptyKPIs.isEmpty {
-                state.logger.notice(
-                    "KPI state dropped (definition changed)",
-                    metadata: [
-                        "kpis": "\(report.emptyKPIs.joined(separator: ", "))",
-                        "groups": "\(report.droppedGroups.count)",
-                    ]
-                )
-            }
+        }
+        let report = restored.engine
+        if !report.droppedGroups.isEmpty || !report.emptyKPIs.isEmpty {
+            state.logger.notice(
+                "KPI state dropped (definition changed)",
+                metadata: [
+                    "kpis": "\(report.emptyKPIs.joined(separator: ", "))",
+                    "groups": "\(report.droppedGroups.count)",
+                ]
+            )
         }
     }
 

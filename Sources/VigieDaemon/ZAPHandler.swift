@@ -47,6 +47,7 @@ final class ZAPHandler: Sendable {
         let bound = DispatchSemaphore(value: 0)
         let failure = Mutex<(any Error)?>(nil)
         let thread = Thread { [self] in
+            Thread.current.name = "vigie-zap"
             defer { exited.signal() }
             let socket: Socket
             do {

@@ -154,36 +154,69 @@ struct SystemdNotifyTests {
         #expect(text.split(separator: "\n").contains { $0.hasPrefix("<") }, "\(text)")
     }
 
+    /// A shared object that blocks the engine thread (named `vigie-engine`) for 2.5 s in
+    /// its next `zmq_poll` once the file named by `VIGIE_FREEZE_TRIGGER` exists (and
+    /// removes it: one freeze): a stuck engine, which nothing else here can cause and
+    /// which vigied itself has no way to ask for.
+    static func freezeShim(in directory: URL) throws -> String {
+        let source = directory.appendingPathComponent("freeze.c").path
+        let library = directory.appendingPathComponent("freeze.so").path
+        try """
+        #define _GNU_SOURCE
+        #include <dlfcn.h>
+        #include <pthread.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <unistd.h>
+        int zmq_poll(void *items, int count, long timeout) {
+            const char *trigger = getenv("VIGIE_FREEZE_TRIGGER");
+            char name[16] = {0};
+            pthread_getname_np(pthread_self(), name, sizeof name);
+            if (trigger && strcmp(name, "vigie-engine") == 0 && unlink(trigger) == 0) usleep(2500000);
+            int (*real)(void *, int, long) = (int (*)(void *, int, long))dlsym(RTLD_NEXT, "zmq_poll");
+            return real(items, count, timeout);
+        }
+        """.write(toFile: source, atomically: true, encoding: .utf8)
+        let build = try BinaryRunner.run(
+            "/bin/sh",
+            arguments: [
+                "-c",
+                "clang -shared -fPIC -o '\(library)' '\(source)' -ldl -lpthread "
+                    + "|| cc -shared -fPIC -o '\(library)' '\(source)' -ldl -lpthread",
+            ],
+            timeout: 60
+        )
+        #expect(build.status == 0, "\(build.stderr)")
+        return library
+    }
+
     @Test func aFrozenEngineStopsThePings() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vigie-freeze-\(UUID().uuidString)"
+        )
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let shim = try Self.freezeShim(in: directory)
+        let trigger = directory.appendingPathComponent("freeze-now").path
         let notify = try NotifySocket()
         let daemon = try DaemonProcess(
             kpis: Self.kpis,
-            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000", "VIGIE_TEST_FREEZE": "1"]
-        )
-        // Freeze the engine thread for 2.5 s from a control request (sent from a child so
-        // the test can watch the socket meanwhile), then watch long enough to see the gap
-        // and the pings come back, however slowly the child starts.
-        let freezer = try ChildProcess(
-            path: "/usr/bin/python3",
-            arguments: [
-                "-c",
-                """
-                import zmq, sys
-                s = zmq.Context().socket(zmq.REQ); s.connect(sys.argv[1])
-                s.send(b'{"op":"freeze","seconds":2.5}'); s.recv()
-                """,
-                daemon.endpoints["control"] ?? "",
+            environment: [
+                "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000", "LD_PRELOAD": shim,
+                "VIGIE_FREEZE_TRIGGER": trigger,
             ]
         )
+        notify.collect(for: 0.5)
+        // Freeze the engine thread for 2.5 s, then watch long enough to see the gap and
+        // the pings come back.
+        #expect(FileManager.default.createFile(atPath: trigger, contents: nil))
         // Read the datagrams as they come (their arrival times are the evidence).
-        var status: Int32?
         let deadline = Date().addingTimeInterval(20)
-        while status == nil && Date() < deadline {
+        while FileManager.default.fileExists(atPath: trigger) && Date() < deadline {
             notify.collect(for: 0.05)
-            status = freezer.wait(timeout: 0)
         }
-        #expect(status == 0)
-        notify.collect(for: 1.0)
+        #expect(!FileManager.default.fileExists(atPath: trigger), "the engine thread never polled")
+        notify.collect(for: 3.5)
         let pings = zip(notify.received, notify.arrivals).filter { $0.0 == "WATCHDOG=1" }.map(\.1)
         let gaps = zip(pings, pings.dropFirst()).map { $1.timeIntervalSince($0) }
         // Every 100 ms normally; nothing for the frozen 2.5 s.

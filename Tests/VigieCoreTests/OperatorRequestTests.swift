@@ -11,7 +11,10 @@ import VigieCore
         _ object: [String: Any],
         now: Int64 = now
     ) -> Result<OperatorRequest, OperatorRequest.Refusal> {
-        OperatorRequest.parse(op: op, object, now: now)
+        // As the daemon reads it: the request's JSON, decoded to typed values.
+        let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
+        let body = JSONValue.decode(Array(data))?.object ?? [:]
+        return OperatorRequest.parse(op: op, body, now: now)
     }
 
     @Test func aSilenceIsDecoded() {

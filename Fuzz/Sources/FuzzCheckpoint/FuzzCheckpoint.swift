@@ -8,8 +8,8 @@ import VigieCore
 ///
 /// The input becomes `<state_dir>/checkpoints/<lsn>.checkpoint`, read back by
 /// ``CheckpointStore`` (`load(path:)`, `loadNewest()`, `list()`); a payload that checks
-/// is restored the way the daemon restores it (`DaemonModel.restore(checkpoint:)`,
-/// mirroring `EngineLoop.restore`: the producers' anti-replay windows, the KPI engine's
+/// is restored with the daemon's own codec (`DaemonModel.restore(checkpoint:)`, through
+/// `EngineCheckpoint.restore`: the producers' anti-replay windows, the KPI engine's
 /// windows, the alert states and the operator actions, each section through its
 /// VigieCore decoder), then the restored state is run (published, alerted on, ticked,
 /// a sample applied) and checkpointed again.

@@ -3,10 +3,10 @@ import VigieCore
 import VigieStore
 
 /// libFuzzer target: control requests as the daemon decodes them. The input is the
-/// request's bytes (a JSON object, or anything else): the operator ops go through
-/// ``OperatorRequest`` (what is logged before it is carried out), `history` and
-/// `events` through ``HistoryQueryService`` over a real SQLite history holding a few
-/// rollups, and every string value through the duration and time parsers. Nothing
+/// request's bytes (a JSON object, or anything else), decoded by ``ControlRequest`` as
+/// the engine thread decodes it (operator ops are what is logged before they are
+/// carried out), then answered by ``HistoryQueryService`` over a real SQLite history
+/// holding a few rollups, and every string value through the duration and time parsers. Nothing
 /// may trap (the daemon must never stop on a request), and what is accepted must be
 /// within its documented bounds.
 enum FuzzControl {
@@ -55,18 +55,22 @@ enum FuzzControl {
             return
         }
         visitStrings(object)
-        guard let request = object as? [String: Any] else { return }
-        let op = request["op"] as? String ?? ""
-        for name in ["ack", "silence", "unsilence"] {
-            guard case .success(let decoded) = OperatorRequest.parse(op: name, request, now: now) else { continue }
-            if case .silence(_, let duration, let by, let comment) = decoded {
-                precondition(duration > 0 && duration <= DurationFormat.maximum, "silence of \(duration) ns accepted")
-                precondition(!now.addingReportingOverflow(duration).overflow, "silence ends past Int64")
-                precondition(by.utf8.count <= OperatorRequest.maxText && comment.utf8.count <= OperatorRequest.maxText)
-            }
+        // As the engine thread decodes it; then what the history thread answers.
+        let bytes = Array(input)
+        switch ControlRequest.decode(bytes, now: now) {
+        case .success(.operatorAction(.silence(_, let duration, let by, let comment))):
+            precondition(duration > 0 && duration <= DurationFormat.maximum, "silence of \(duration) ns accepted")
+            precondition(!now.addingReportingOverflow(duration).overflow, "silence ends past Int64")
+            precondition(by.utf8.count <= OperatorRequest.maxText && comment.utf8.count <= OperatorRequest.maxText)
+        case .success(.events(let query)):
+            precondition(query.limit >= 1 && query.limit <= ControlRequest.maxEvents, "limit \(query.limit) accepted")
+        case .success(.history(let query)):
+            if let step = query.step { precondition(step > 0 && step <= DurationFormat.maximum, "step \(step)") }
+        case .success, .failure:
+            break
         }
-        if op == "history" || op == "events" || op.isEmpty, let service {
-            let reply = service.answer(request)
+        if let service {
+            let reply = service.answer(bytes: bytes)
             precondition(reply.first == UInt8(ascii: "{"), "history reply is not a JSON object")
         }
     }

@@ -6,11 +6,10 @@ import VigieStore
 /// The engine-thread state `vigied` rebuilds at startup — KPI windows, alert states,
 /// operator actions, producers' anti-replay windows, the history's rollups — driven by
 /// the same VigieCore/VigieStore decoders the daemon calls, in the same order:
-/// ``restore(checkpoint:)`` mirrors `EngineLoop.restore(checkpoint:)`,
-/// ``replay(_:)`` mirrors `EngineLoop.replay(_:)` (and the history thread's
-/// `HistoryRecorder.consume`), ``encodeCheckpoint()`` mirrors
-/// `EngineLoop.encodeCheckpoint()`. EngineLoop itself needs sockets and threads; what
-/// is fuzzed here is what it decodes.
+/// checkpoints go through ``EngineCheckpoint``, the daemon's own codec;
+/// ``replay(_:)`` mirrors `StateKeeper.replay(_:)` (and the history thread's
+/// `HistoryRecorder.consume`). The daemon itself needs sockets and threads; what is
+/// fuzzed here is what it decodes.
 ///
 /// Configured by `config/vigie.toml` (the shipped example: 24 KPIs of every aggregate
 /// and window kind, 10 alert rules), read once.
@@ -30,13 +29,10 @@ public final class DaemonModel {
     /// The time the model is created at (a fixed instant: runs are reproducible).
     public static let now: Int64 = 1_796_700_000_000_000_000
 
-    /// Checkpoint payload format (`EngineLoop.checkpointFormat`).
-    public static let checkpointFormat: UInt8 = 1
-
     public let engine: KPIEngine
     public let evaluator: AlertEvaluator
     public let store = InMemoryOperatorActionStore()
-    public private(set) var producers = ByteKeyTable<AntiReplayWindow>(capacity: 256)
+    public private(set) var producers: ProducerTable
     /// The history thread's rollups, made at the first batch (they cost about what an
     /// engine costs to make).
     public private(set) var rollups: RollupAccumulator?
@@ -57,6 +53,19 @@ public final class DaemonModel {
         engine.trackChanges(forKPIs: watched)
         parser = LineProtocolParser(limits: configuration.ingest.lineProtocolLimits)
         policy = configuration.ingest.policy
+        producers = ProducerTable(limits: Self.producerLimits, now: now)
+    }
+
+    /// The `[ingest]` producer limits of the configuration (as the daemon derives them).
+    static var producerLimits: ProducerTable.Limits {
+        let ingest = configuration.ingest
+        return ProducerTable.Limits(
+            maxProducers: ingest.maxProducers,
+            maxPerKey: ingest.maxProducersPerKey,
+            maxInFlight: ingest.maxInFlight,
+            idle: ingest.producerIdle,
+            evictionFloor: ingest.producerEvictionFloor
+        )
     }
 
     // MARK: - Write-ahead log replay
@@ -93,15 +102,12 @@ public final class DaemonModel {
         frames: [UnsafeRawBufferPointer],
         at time: Int64
     ) {
-        if ByteKeyTable<AntiReplayWindow>.canKeep(producer) {
-            let index = producers.index(of: producer) ?? producers.insert(producer, value: AntiReplayWindow())
-            producers[index].markApplied(sequence)
-        }
+        producers.replayApplied(producer: producer, sequence: sequence)
         apply(frames: frames, at: time)
     }
 
     /// A batch's payload frames, received at `time`: parsed, checked against the ingest
-    /// policy, applied to the engine (`EngineLoop.applyPayload`) and to the rollups.
+    /// policy, applied to the engine (as `BatchApplier.apply` does) and to the rollups.
     public func apply(frames: [UnsafeRawBufferPointer], at now: Int64) {
         var nextLine = 1
         var historyLine = 1
@@ -127,7 +133,7 @@ public final class DaemonModel {
     }
 
     /// A logged control request carried out again at `time` (`ControlHandler.replay`):
-    /// decoded by ``OperatorRequest``, checked against the state, then applied to the
+    /// decoded by ``ControlRequest`` as the daemon does, checked against the state, then applied to the
     /// alert state and operator actions as `AlertCoordinator` does. Returns why it was
     /// skipped, nil when it was carried out.
     public func replay(request bytes: UnsafeRawBufferPointer, at time: Int64) -> String? {
@@ -135,10 +141,11 @@ public final class DaemonModel {
             return "not a JSON object"
         }
         guard let op = object["op"] as? String else { return "no op" }
-        guard ["ack", "silence", "unsilence"].contains(op) else { return "not an operator op" }
+        guard ControlRequest.mutatingOperations.contains(op) else { return "not an operator op" }
         let request: OperatorRequest
-        switch OperatorRequest.parse(op: op, object, now: time) {
-        case .success(let decoded): request = decoded
+        switch ControlRequest.decode(Array(bytes), now: time) {
+        case .success(.operatorAction(let decoded)): request = decoded
+        case .success(let other): return "\(op) read as \(other.op) (duplicate keys)"
         case .failure(let refusal):
             precondition(!refusal.message.isEmpty, "empty refusal")
             return refusal.message
@@ -244,56 +251,30 @@ public final class DaemonModel {
 
     // MARK: - Checkpoints
 
-    /// The checkpoint payload (`EngineLoop.encodeCheckpoint`): format, time, feed
-    /// sequence, then the engine, alert, operator-action and producer sections, each
-    /// length-prefixed.
+    /// The checkpoint payload (``EngineCheckpoint``).
     public func encodeCheckpoint(now: Int64 = DaemonModel.now) -> [UInt8] {
-        var out = BinaryWriter(capacity: 1 << 16)
-        out.writeUInt8(Self.checkpointFormat)
-        out.writeInt64(now)
-        out.writeUInt64(feedSequence)
-        var section = BinaryWriter(capacity: 1 << 16)
-        engine.encodeState(into: &section)
-        out.writeBytes(section.bytes)
-        section.removeAll()
-        evaluator.encodeState(into: &section)
-        out.writeBytes(section.bytes)
-        section.removeAll()
-        store.encodeState(into: &section)
-        out.writeBytes(section.bytes)
-        section.removeAll()
-        producers.encodeState(into: &section)
-        out.writeBytes(section.bytes)
-        return out.bytes
+        EngineCheckpoint.encode(
+            now: now,
+            feedSequence: feedSequence,
+            engine: engine,
+            evaluator: evaluator,
+            actions: store,
+            producers: producers
+        )
     }
 
-    /// Restores a checkpoint payload into this fresh model (`EngineLoop.restore`):
-    /// throws `BinaryDecodingError` on anything it cannot decode.
+    /// Restores a checkpoint payload into this fresh model, as the daemon does: throws
+    /// `BinaryDecodingError` on anything it cannot decode.
     public func restore(checkpoint payload: [UInt8]) throws {
-        try payload.withUnsafeBytes { raw in
-            var reader = BinaryReader(raw)
-            let format = try reader.readUInt8()
-            guard format == Self.checkpointFormat else {
-                throw BinaryDecodingError(offset: 0, reason: "unknown checkpoint payload format \(format)")
-            }
-            _ = try reader.readInt64()
-            let sequence = try reader.readUInt64()
-            var engineSection = BinaryReader(try reader.readBytes())
-            let alertSection = try reader.readBytes()
-            let actionSection = try reader.readBytes()
-            var producerSection = BinaryReader(try reader.readBytes())
-            let restoredProducers = try ByteKeyTable<AntiReplayWindow>(restoringStateFrom: &producerSection)
-            try engine.restoreState(from: &engineSection)
-            producers = restoredProducers
-            if !alertSection.isEmpty {
-                var r = BinaryReader(alertSection)
-                try evaluator.restoreState(from: &r)
-            }
-            if !actionSection.isEmpty {
-                var r = BinaryReader(actionSection)
-                try store.restoreState(from: &r)
-            }
-            feedSequence = sequence
-        }
+        let restored = try EngineCheckpoint.restore(
+            payload,
+            engine: engine,
+            evaluator: evaluator,
+            actions: store,
+            producerLimits: Self.producerLimits,
+            now: Self.now
+        )
+        producers = restored.producers
+        feedSequence = restored.feedSequence
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A mutating control request (`ack`, `silence`, `unsilence`), decoded and checked in
 /// full before the daemon writes it to its log: every value that came from outside is
 /// bounded here, so carrying it out (now, or when the log is replayed) cannot trap.
@@ -27,14 +25,24 @@ public enum OperatorRequest: Equatable, Sendable {
     /// The longest text accepted for a name, id or comment (bytes).
     public static let maxText = 4_096
 
+    /// The op's name.
+    public var op: String {
+        switch self {
+        case .ack: "ack"
+        case .silence: "silence"
+        case .unsilence: "unsilence"
+        }
+    }
+
     /// Decodes `object` (a parsed JSON request) for `op`. `now` is the time the request
     /// is carried out at: a silence must end before the largest representable time.
-    public static func parse(op: String, _ object: [String: Any], now: Int64) -> Result<OperatorRequest, Refusal> {
+    public static func parse(op: String, _ object: [String: JSONValue], now: Int64) -> Result<OperatorRequest, Refusal>
+    {
         switch op {
         case "ack": return ack(object)
         case "silence": return silence(object, now: now)
         case "unsilence":
-            guard let id = object["id"] as? String, !id.isEmpty else {
+            guard let id = object["id"]?.string, !id.isEmpty else {
                 return .failure(.init("unsilence needs \"id\""))
             }
             guard id.utf8.count <= 128 else { return .failure(.init("\"id\" is too long: silence ids are short")) }
@@ -44,18 +52,18 @@ public enum OperatorRequest: Equatable, Sendable {
         }
     }
 
-    private static func ack(_ object: [String: Any]) -> Result<OperatorRequest, Refusal> {
-        guard let rule = object["rule"] as? String, !rule.isEmpty else { return .failure(.init("ack needs \"rule\"")) }
-        guard let by = object["by"] as? String, !by.isEmpty else {
+    private static func ack(_ object: [String: JSONValue]) -> Result<OperatorRequest, Refusal> {
+        guard let rule = object["rule"]?.string, !rule.isEmpty else { return .failure(.init("ack needs \"rule\"")) }
+        guard let by = object["by"]?.string, !by.isEmpty else {
             return .failure(.init("ack needs \"by\": who acknowledges"))
         }
         var group: [String: String] = [:]
         if let given = object["group"] {
-            guard let tags = given as? [String: Any] else {
+            guard let tags = given.object else {
                 return .failure(.init("\"group\" must be an object of tag values"))
             }
             for (key, value) in tags {
-                guard let text = value as? String else {
+                guard let text = value.string else {
                     return .failure(.init("group tag \(JSONText.quoted(key)) must be a string"))
                 }
                 group[key] = text
@@ -66,27 +74,25 @@ public enum OperatorRequest: Equatable, Sendable {
         return .success(.ack(rule: rule, group: group, by: by, comment: comment))
     }
 
-    private static func silence(_ object: [String: Any], now: Int64) -> Result<OperatorRequest, Refusal> {
-        guard let by = object["by"] as? String, !by.isEmpty else {
+    private static func silence(_ object: [String: JSONValue], now: Int64) -> Result<OperatorRequest, Refusal> {
+        guard let by = object["by"]?.string, !by.isEmpty else {
             return .failure(.init("silence needs \"by\": who silences"))
         }
-        guard let list = object["matchers"] as? [Any], !list.isEmpty else {
+        guard let list = object["matchers"]?.array, !list.isEmpty else {
             return .failure(.init("silence needs \"matchers\": [{\"key\":\"rule\",\"value\":\"…\"}] or [\"rule=…\"]"))
         }
         guard list.count <= 64 else { return .failure(.init("a silence has at most 64 matchers")) }
         var matchers: [AlertMatcher] = []
         for item in list {
-            if let text = item as? String, let m = AlertMatcher(parsing: text) {
+            if let text = item.string, let m = AlertMatcher(parsing: text) {
                 matchers.append(m)
-            } else if let pair = item as? [String: Any], let key = pair["key"] as? String,
-                let value = pair["value"] as? String, !key.isEmpty, !value.isEmpty
-            {
+            } else if let key = item["key"]?.string, let value = item["value"]?.string, !key.isEmpty, !value.isEmpty {
                 matchers.append(AlertMatcher(key: key, value: value))
             } else {
                 return .failure(.init("each matcher must be \"key=value\" or {\"key\":…,\"value\":…}"))
             }
         }
-        guard let text = object["for"] as? String else {
+        guard let text = object["for"]?.string else {
             return .failure(.init("silence needs \"for\": a duration such as \"2h\""))
         }
         guard let duration = DurationFormat.parse(text), duration > 0 else {
@@ -101,9 +107,9 @@ public enum OperatorRequest: Equatable, Sendable {
     }
 
     /// The optional `comment`: "" when absent or null, nil when not a string.
-    private static func comment(_ object: [String: Any]) -> String? {
-        guard let value = object["comment"], !(value is NSNull) else { return "" }
-        return value as? String
+    private static func comment(_ object: [String: JSONValue]) -> String? {
+        guard let value = object["comment"], value != .null else { return "" }
+        return value.string
     }
 
     private static func tooLong(_ fields: KeyValuePairs<String, String>) -> Refusal? {

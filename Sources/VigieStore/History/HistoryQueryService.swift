@@ -29,7 +29,7 @@ public final class HistoryQueryService: Sendable {
     /// The operations `answer` serves.
     public static let operations = ["history", "events"]
     /// Most events one `events` reply lists.
-    public static let maxEvents = 10_000
+    public static let maxEvents = ControlRequest.maxEvents
 
     public let store: HistoryStore
     /// The configured KPIs (their aggregate, unit and `group_by` drive the query).
@@ -48,29 +48,34 @@ public final class HistoryQueryService: Sendable {
         kpisByName = byName
     }
 
-    /// The reply to a raw request frame.
+    /// The reply to a raw request frame, decoded by ``ControlRequest`` as the engine
+    /// thread decoded it before forwarding it.
     public func answer(bytes: [UInt8]) -> [UInt8] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
-            return Self.failure("request is not valid JSON: send one object like {\"op\":\"history\",\"kpi\":\"…\"}")
+        switch ControlRequest.parse(bytes) {
+        case .failure(let refusal):
+            return Self.failure(refusal.message)
+        case .success(let parsed) where !ControlRequest.historyOperations.contains(parsed.op):
+            return Self.failure(
+                "unknown op \"\(parsed.op)\": this service answers \(Self.operations.joined(separator: ", "))"
+            )
+        case .success(let parsed):
+            switch ControlRequest.decode(op: parsed.op, parsed.body, now: clock.now()) {
+            case .success(let request): return answer(request)
+            case .failure(let refusal): return Self.failure(refusal.message)
+            }
         }
-        guard let request = object as? [String: Any] else {
-            return Self.failure("request must be a JSON object like {\"op\":\"history\",\"kpi\":\"…\"}")
-        }
-        return answer(request)
     }
 
-    /// The reply to a parsed request object (as `JSONSerialization` returns it).
-    public func answer(_ request: [String: Any]) -> [UInt8] {
+    /// The reply to a decoded `history` or `events` request.
+    public func answer(_ request: ControlRequest) -> [UInt8] {
         do {
-            switch request["op"] as? String {
-            case "history": return try history(request)
-            case "events": return try events(request)
-            case let op?:
+            switch request {
+            case .history(let query): return try history(query)
+            case .events(let query): return try events(query)
+            default:
                 return Self.failure(
-                    "unknown op \"\(op)\": this service answers \(Self.operations.joined(separator: ", "))"
+                    "unknown op \"\(request.op)\": this service answers \(Self.operations.joined(separator: ", "))"
                 )
-            case nil:
-                return Self.failure("missing \"op\": one of \(Self.operations.joined(separator: ", "))")
             }
         } catch let error as HistoryQueryError {
             return Self.failure(error.description)
@@ -81,10 +86,8 @@ public final class HistoryQueryService: Sendable {
 
     // MARK: - history
 
-    private func history(_ request: [String: Any]) throws -> [UInt8] {
-        guard let name = request["kpi"] as? String, !name.isEmpty else {
-            throw HistoryQueryError(field: "kpi", message: "is missing: name the KPI, e.g. \"kpi\":\"\(example)\"")
-        }
+    private func history(_ query: ControlRequest.HistoryQuery) throws -> [UInt8] {
+        let name = query.kpi
         guard let kpi = kpisByName[name] else {
             let names = kpis.map(\.name)
             let hint =
@@ -92,11 +95,11 @@ public final class HistoryQueryService: Sendable {
                 ?? (names.isEmpty ? "no KPI is configured" : "vigie status lists them")
             throw HistoryQueryError(field: "kpi", message: "\"\(name)\" is not a configured KPI: \(hint)")
         }
-        let group = try groupFilter(request["group"], of: kpi)
+        let group = try groupFilter(query.group, of: kpi)
         let now = clock.now()
-        let to = try time(request["to"], field: "to", now: now) ?? now
-        let from = try time(request["from"], field: "from", now: now) ?? Self.before(to, 86_400_000_000_000)
-        let step = try step(request["step"])
+        let to = try time(query.to, field: "to", now: now) ?? now
+        let from = try time(query.from, field: "from", now: now) ?? Self.before(to, 86_400_000_000_000)
+        let step = query.step ?? HistoryResolution.hour.rawValue
         let result = try store.history(kpi: kpi, group: group, from: from, to: to, step: step)
 
         var w = JSONWriter(capacity: 64 + result.points.count * 96)
@@ -136,22 +139,11 @@ public final class HistoryQueryService: Sendable {
         return w.bytes
     }
 
-    private var example: String { kpis.first?.name ?? "etat_civil.attente_p90" }
-
     /// The `group` filter: `nil` when absent; tags must be `group_by` keys of `kpi`.
-    private func groupFilter(_ value: Any?, of kpi: KPIDefinition) throws -> [TagPair]? {
-        guard let value, !(value is NSNull) else { return nil }
-        guard let object = value as? [String: Any] else {
-            throw HistoryQueryError(
-                field: "group",
-                message: "must be an object of tag values, e.g. {\"site\":\"nord\"}"
-            )
-        }
+    private func groupFilter(_ group: [String: String]?, of kpi: KPIDefinition) throws -> [TagPair]? {
+        guard let group else { return nil }
         var pairs: [TagPair] = []
-        for key in object.keys.sorted() {
-            guard let text = object[key] as? String else {
-                throw HistoryQueryError(field: "group", message: "tag \"\(key)\" must have a string value")
-            }
+        for key in group.keys.sorted() {
             guard kpi.groupBy.contains(key) else {
                 let hint =
                     kpi.groupBy.isEmpty
@@ -163,73 +155,28 @@ public final class HistoryQueryService: Sendable {
                     message: "names tag \"\(key)\", which KPI \"\(kpi.name)\" is not grouped by: \(hint)"
                 )
             }
-            pairs.append(TagPair(key: key, value: text))
+            pairs.append(TagPair(key: key, value: group[key] ?? ""))
         }
         return pairs
     }
 
-    /// A time field: integer ns or `TimeArgument` text; `nil` when absent.
-    private func time(_ value: Any?, field: String, now: Int64) throws -> Int64? {
-        guard let value, !(value is NSNull) else { return nil }
-        if let text = value as? String {
-            guard let t = TimeArgument.parse(text, now: now) else {
-                throw HistoryQueryError(field: field, message: "\"\(text)\" is not a time: use \(TimeArgument.forms)")
-            }
-            return t
+    /// A time field resolved at `now`; nil when absent.
+    private func time(_ point: ControlRequest.TimePoint?, field: String, now: Int64) throws -> Int64? {
+        guard let point else { return nil }
+        guard let t = point.resolve(now: now) else {
+            throw HistoryQueryError(field: field, message: "is not a time: use \(TimeArgument.forms)")
         }
-        if let ns = Self.integer(value) { return ns }
-        throw HistoryQueryError(
-            field: field,
-            message: "must be integer nanoseconds since the epoch or a string: \(TimeArgument.forms)"
-        )
-    }
-
-    /// `step`: a duration string or integer seconds; 1 h when absent.
-    private func step(_ value: Any?) throws -> Int64 {
-        guard let value, !(value is NSNull) else { return HistoryResolution.hour.rawValue }
-        if let text = value as? String {
-            guard let ns = DurationFormat.parse(text), ns > 0 else {
-                throw HistoryQueryError(field: "step", message: DurationFormat.explain(text))
-            }
-            return ns
-        }
-        if let seconds = Self.integer(value), seconds > 0, seconds <= DurationFormat.maximum / 1_000_000_000 {
-            return seconds * 1_000_000_000
-        }
-        throw HistoryQueryError(
-            field: "step",
-            message: "must be a duration string such as \"1h\" or integer seconds, at most 100 years"
-        )
-    }
-
-    /// An exact JSON integer: not a boolean (which `JSONSerialization` also returns as
-    /// an `NSNumber`, but of type `c`), not a fraction or an exponent form.
-    static func integer(_ value: Any) -> Int64? {
-        guard let number = value as? NSNumber else { return nil }
-        switch String(cString: number.objCType) {
-        case "i", "l", "q", "s": return number.int64Value
-        case "I", "L", "Q", "S":
-            let u = number.uint64Value
-            return u <= UInt64(Int64.max) ? Int64(u) : nil
-        default: return nil
-        }
+        return t
     }
 
     // MARK: - events
 
-    private func events(_ request: [String: Any]) throws -> [UInt8] {
+    private func events(_ query: ControlRequest.EventsQuery) throws -> [UInt8] {
         let now = clock.now()
-        let to = try time(request["to"], field: "to", now: now) ?? now
-        let from = try time(request["from"], field: "from", now: now) ?? Self.before(to, 7 * 86_400_000_000_000)
+        let to = try time(query.to, field: "to", now: now) ?? now
+        let from = try time(query.from, field: "from", now: now) ?? Self.before(to, 7 * 86_400_000_000_000)
         guard to > from else { throw HistoryQueryError(field: "to", message: "must be after \"from\"") }
-        var limit = 100
-        if let value = request["limit"], !(value is NSNull) {
-            guard let n = Self.integer(value), n > 0, n <= Int64(Self.maxEvents) else {
-                throw HistoryQueryError(field: "limit", message: "must be an integer from 1 to \(Self.maxEvents)")
-            }
-            limit = Int(n)
-        }
-        let list = try store.events(from: from, to: to, limit: limit)
+        let list = try store.events(from: from, to: to, limit: query.limit)
         var w = JSONWriter(capacity: 64 + list.count * 256)
         w.beginObject()
         w.key("ok")
@@ -264,7 +211,7 @@ public final class HistoryQueryService: Sendable {
             }
             w.key("payload")
             if let payload = e.payload {
-                if (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) is [String: Any] {
+                if JSONValue.decode(Array(payload.utf8))?.object != nil {
                     w.raw(payload)
                 } else {
                     w.string(payload)

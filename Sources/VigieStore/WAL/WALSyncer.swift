@@ -97,6 +97,7 @@ final class WALSyncer: Sendable {
     func start() {
         started.store(true, ordering: .relaxed)
         let thread = Thread { [self] in
+            Thread.current.name = "vigie-wal-sync"
             run()
             exited.signal()
         }
