@@ -35,8 +35,6 @@ struct ConfigReloader {
     let peers: CurvePeers
     let zap: ZAPHandler?
     let history: HistoryLink?
-    /// Wires a new alert coordinator to the loop (its transitions' latency and log).
-    let wire: (AlertCoordinator) -> Void
 
     func reload() -> Outcome {
         var outcome = Outcome()
@@ -181,7 +179,6 @@ struct ConfigReloader {
             store: current.store,
             notifiers: notifiers
         )
-        wire(coordinator)
         state.install(next, alerts: coordinator)
         applier.reconfigure()
         zap?.replace(next.security.authorized)

@@ -123,13 +123,13 @@ extension ControlHandler {
         var firing = 0
         var pending = 0
         for alert in alerts.evaluator.active(now: now) {
-            let state = AlertCoordinator.stateName(alert.phase)
-            if state == "firing" { firing += 1 } else if state == "pending" { pending += 1 }
+            let state = AlertState(alert.phase)
+            if state == .firing { firing += 1 } else if state == .pending { pending += 1 }
             gauge(
                 "vigie_alert_active",
                 "1 for each pending or firing alert",
                 1,
-                [("rule", alert.rule), ("kpi", alert.kpi), ("state", state), ("severity", alert.severity)]
+                [("rule", alert.rule), ("kpi", alert.kpi), ("state", state.rawValue), ("severity", alert.severity)]
                     + groupLabels(alert.group)
             )
         }

@@ -360,31 +360,26 @@ final class ControlHandler {
         writer.endObject()
     }
 
+    /// Carries out a checked operator action; the alerts it changes go out on the feed again.
     private func carryOut(_ action: OperatorRequest) {
+        let alerts = loop.state.alerts
         switch action {
         case .ack(let rule, let group, let by, let comment):
-            let count = loop.state.alerts.acknowledge(
-                rule: rule,
-                group: group,
-                by: by,
-                comment: comment,
-                now: now(),
-                feed: loop.endpoints.feed
-            )
+            let (count, effects) = alerts.acknowledge(rule: rule, group: group, by: by, comment: comment, now: now())
+            loop.alerting.carryOut(effects)
             succeed("acknowledged") { writer.integer(count) }
         case .silence(let matchers, let duration, let by, let comment):
-            let feed = loop.endpoints.feed
-            let s = loop.state.alerts.silence(
+            let (s, effects) = alerts.silence(
                 matchers: matchers,
                 duration: duration,
                 by: by,
                 comment: comment,
-                now: now(),
-                feed: feed
+                now: now()
             )
+            loop.alerting.carryOut(effects)
             succeed("silence") { writeSilence(s) }
         case .unsilence(let id):
-            _ = loop.state.alerts.unsilence(id: id, now: now(), feed: loop.endpoints.feed)
+            loop.alerting.carryOut(alerts.unsilence(id: id, now: now()).effects)
             succeed("id") { writer.string(id) }
         }
     }

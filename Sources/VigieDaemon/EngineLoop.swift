@@ -104,7 +104,6 @@ final class EngineLoop {
         replies.adopt(endpoints.ingest + endpoints.control)
         rebuildPoller()
         state.alerts.notifiers.start()
-        alerting.wire(state.alerts)
     }
 
     /// What was bound, as resolved (wildcard ports).
@@ -278,8 +277,7 @@ final class EngineLoop {
             applier: applier,
             peers: peers,
             zap: zap,
-            history: history,
-            wire: alerting.wire
+            history: history
         ).reload()
         if !outcome.endpointChanges.isEmpty {
             replies.adopt(endpoints.ingest + endpoints.control)

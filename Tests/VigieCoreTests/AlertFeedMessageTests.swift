@@ -9,7 +9,7 @@ struct AlertFeedMessageTests {
             rule: "attente_excessive",
             kpi: "etat_civil.attente_p90",
             group: [TagPair(key: "site", value: "nord")],
-            state: "firing",
+            state: .firing,
             severity: "warning",
             value: 31.5,
             threshold: 30,

@@ -117,7 +117,7 @@ struct NotifierDaemonTests {
             rule: "attente_excessive",
             kpi: "etat_civil.attente_p90",
             group: [TagPair(key: "site", value: "nord")],
-            state: "firing",
+            state: .firing,
             severity: "warning",
             value: 34.5,
             threshold: 30,

@@ -287,7 +287,7 @@ struct HistoryStoreTests {
             rule: "attente_excessive",
             kpi: "etat_civil.attente_p90",
             group: group,
-            state: "firing",
+            state: .firing,
             severity: "warning",
             value: 31.5,
             threshold: 30,

@@ -1,47 +1,10 @@
 import Foundation
 
-/// The alert state machines of every rule: pure, driven by KPI values and `now`.
-///
-/// Holds one state per (rule, KPI series) plus, for rules with `absentFor`, a
-/// KPI-level deadman state. It does no I/O and reads no clock: the daemon's engine
-/// thread calls `evaluate` right after a batch changes a KPI series, `tick` once a
-/// second, and publishes the `AlertTransition`s they return, in order. Not thread-safe:
-/// a single owner (the engine thread) uses it.
-///
-/// Semantics, per rule and series:
-/// - **Threshold.** A value breaches when `value > x` (`above`) or `value < x`
-///   (`below`). From `inactive` or `resolved` a breach goes to `pending` (reason
-///   `threshold`), or straight to `firing` when `forDuration` is 0. A pending alert
-///   fires once the breach held `forDuration` (checked by `evaluate` and `tick`); if
-///   a value stops breaching first, it goes back to `inactive` (reason `cleared`).
-///   Hysteresis (`clearThreshold`) applies to firing alerts only: a pending alert
-///   clears as soon as the value stops breaching.
-/// - **Resolution.** A firing alert's condition clears when the value is past
-///   `clearThreshold` (or, without one, no longer breaches). It then resolves at once
-///   (reason `cleared`), or after `keepFiringFor` if the condition is still clear by
-///   then; a value that is no longer clear in that time keeps it firing and restarts
-///   the wait at the next clear value.
-/// - **No verdict.** A `KPIValue` whose value is `nil`, or whose `samples` is below
-///   `minSamples`, leaves the alert as it is (a firing alert stays firing).
-/// - **Deadman** (`absentFor`). The evaluator records each series' latest sample time
-///   (`KPIValue.lastSampleAt`, else the time it first saw the series). `tick` fires a
-///   series that is not already firing once `now − lastSample ≥ absentFor` (value
-///   `nil`, reason `absent`); a later value bringing a newer sample time that is
-///   younger than `absentFor` resolves it (reason `sample`) and is then judged as
-///   usual. A rule whose KPI showed no series at all `absentFor` after start fires a
-///   KPI-level alert with an empty group, resolved (reason `sample`) by the first
-///   series. A series already firing on its threshold is left firing when it goes
-///   quiet.
-/// - **Flapping.** With `flap` set, every verdict (in breach or not, hysteresis
-///   included) is recorded; see `FlapDetection`. Entering or leaving flapping is a
-///   transition of its own (`from == to`, reason `flapping`), reported before the
-///   phase transition of the same evaluation; every transition carries the flag.
-/// - **Schedule.** Outside its schedule a rule judges nothing and its timers do not
-///   run. When the schedule closes, pending alerts go to `inactive` and firing ones to
-///   `resolved`, both with reason `schedule` (flagged as they were flapping or not),
-///   and flap history is forgotten. When it opens, each series' latest value is
-///   judged again, and deadman times count from the opening at the earliest (a
-///   counter closed overnight is not "absent" at 07:30).
+/// The alert state machines of every rule: pure, driven by KPI values and `now`. The
+/// engine thread calls `evaluate` right after a batch changes a series and `tick` once a
+/// second, and carries out the `AlertTransition`s they return, in order. The semantics
+/// (threshold, resolution, deadman, flapping, schedules): docs/architecture.md, "Alert
+/// evaluation".
 public final class AlertEvaluator {
     /// The rules, in configuration order.
     public let rules: [AlertRule]

@@ -4,7 +4,7 @@ public struct AlertFeedMessage: Sendable, Equatable {
     public var kpi: String
     public var group: [TagPair]
     /// `pending`, `firing` or `resolved` (a pending alert that clears is `resolved`).
-    public var state: String
+    public var state: AlertState
     public var severity: String
     public var value: Double?
     public var threshold: Double?
@@ -22,7 +22,7 @@ public struct AlertFeedMessage: Sendable, Equatable {
         rule: String,
         kpi: String,
         group: [TagPair],
-        state: String,
+        state: AlertState,
         severity: String,
         value: Double?,
         threshold: Double?,
@@ -66,7 +66,7 @@ public struct AlertFeedMessage: Sendable, Equatable {
         }
         w.endObject()
         w.key("state")
-        w.string(state)
+        w.string(state.rawValue)
         w.key("severity")
         w.string(severity)
         w.key("value")

@@ -119,8 +119,8 @@ extension OperatorActionStore {
 /// The in-memory `OperatorActionStore`.
 public final class InMemoryOperatorActionStore: OperatorActionStore {
     // Internal, not private, for `InMemoryOperatorActionStore+State.swift`.
-    /// Acknowledgments by `key(rule, group)`.
-    var acks: [String: AlertAcknowledgment] = [:]
+    /// Acknowledgments by alert.
+    var acks: [AlertKey: AlertAcknowledgment] = [:]
     /// Silences, in order of creation.
     var all: [AlertSilence] = []
     /// Number of the next silence id (`s-<n>`).
@@ -128,20 +128,16 @@ public final class InMemoryOperatorActionStore: OperatorActionStore {
 
     public init() {}
 
-    private static func key(_ rule: String, _ group: [TagPair]) -> String {
-        rule + "\u{1F}" + group.map { $0.key + "=" + $0.value }.joined(separator: "\u{1F}")
-    }
-
     public func acknowledge(_ ack: AlertAcknowledgment) {
-        acks[Self.key(ack.rule, ack.group)] = ack
+        acks[AlertKey(rule: ack.rule, group: ack.group)] = ack
     }
 
     public func acknowledgment(rule: String, group: [TagPair]) -> AlertAcknowledgment? {
-        acks[Self.key(rule, group)]
+        acks[AlertKey(rule: rule, group: group)]
     }
 
     public func clearAcknowledgment(rule: String, group: [TagPair]) {
-        acks[Self.key(rule, group)] = nil
+        acks[AlertKey(rule: rule, group: group)] = nil
     }
 
     public func addSilence(

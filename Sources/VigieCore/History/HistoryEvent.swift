@@ -96,7 +96,7 @@ extension HistoryEvent {
             rule: message.rule,
             kpi: message.kpi,
             group: message.group,
-            state: message.state,
+            state: message.state.rawValue,
             severity: message.severity,
             value: message.value,
             threshold: message.threshold,

@@ -1,49 +1,7 @@
 /// Folds accepted lines into per-minute rollups of every KPI series, for the history
-/// store.
-///
-/// A line feeds a KPI exactly as it feeds the engine, through the same plan
-/// (`SelectorIndex`, with the checks of `KPIEngine.apply`): its measurement is the
-/// selector's `metric`, it has the selector's field (first occurrence), every `where`
-/// filter's tag is present with the exact value (unescaped bytes compared), and the
-/// field is numeric (booleans as 1/0) and finite; a ratio KPI takes its numerator and
-/// its denominator from their own selectors. The series is the KPI's `group_by` tag
-/// values (a missing tag is the empty value), the minute is `floor(time / 60 s)` of the
-/// sample's time — the line's timestamp, or the batch's receive time when it has none.
-/// Unlike a sliding window, history has no lateness: a sample of any age lands in its
-/// minute.
-///
-/// **Series cap.** Each KPI admits at most its `max_series` series over the
-/// accumulator's life (the first ones seen, as the engine does); samples of further
-/// series are counted in `seriesOverflow` and dropped. KPIs with the same `group_by`
-/// share one series space (`SeriesTable`), so a line's group values are hashed and
-/// looked up once per distinct `group_by`; each KPI still numbers its own series
-/// densely in the order it admitted them and counts its own cap.
-///
-/// **Cost.** `add` looks the measurement up in the selector plan, finds each tag and
-/// field key the plan needs in one pass over the line, checks each distinct selector
-/// once, hashes the group values and probes once per series space, then per fed KPI
-/// finds its series and the pending minute: each series remembers its last pending
-/// minute and where it is, so a sample of that minute (the common case) costs a
-/// compare; another minute is found in an open-addressing table of the pending rollups.
-/// O(tags × tag keys + fields × field keys + filters + spaces + fed KPIs), no `String`,
-/// no `Dictionary`. Once the series and the pending minute exist it allocates nothing
-/// and touches no reference count; only a quantile KPI's sketch makes its copy-on-write
-/// uniqueness check, and allocates while it grows to the spread of its data. Creating
-/// a series allocates its key bytes and its group's strings; creating a pending minute
-/// appends to storage `drain()` keeps (allocating only when there are more pending
-/// rollups than ever before), plus the sketch's bins for a quantile KPI.
-///
-/// **Memory.** Per series space, its series' key bytes and names; per KPI, 16 bytes
-/// per admitted series and 4 per series of its space; per (KPI, series, minute)
-/// touched since the last `drain()`, one `MinuteRollup` (about 250 bytes, and a
-/// sketch's bins for a quantile KPI) and about 30 bytes of bookkeeping: drain about
-/// every second.
-///
-/// **Ownership.** Non-copyable: the hot state lives in `UnmanagedArray`s (plain memory,
-/// no reference count, no copy-on-write check) that the accumulator frees in its
-/// `deinit`, so exactly one value owns them. Pass it `inout` or borrowed; assigning a
-/// new accumulator to a variable frees the old one. A value type owned by one thread
-/// (the history thread); pure, no I/O, no clock.
+/// store: a line feeds a KPI exactly as it feeds the engine (the same `SelectorIndex`
+/// plan), without lateness. Non-copyable, owned by the history thread. Series cap,
+/// cost and memory: docs/architecture.md, "History rollups".
 public struct RollupAccumulator: ~Copyable {
     /// The KPI definitions, in the order given to `init`.
     public let kpis: [KPIDefinition]

@@ -1,56 +1,9 @@
 import Foundation
 
 /// The KPI engine: folds parsed samples into every KPI's rolling windows and reports
-/// current values.
-///
-/// **Thread ownership.** One engine thread owns an engine and calls every method;
-/// there are no locks (the type is deliberately not `Sendable`). Time is a parameter:
-/// the engine never reads a clock.
-///
-/// **Sharing.** KPIs that see exactly the same samples (same selector, `group_by`,
-/// window, buckets, lateness and `max_series`; at most one `share` threshold; calendar
-/// `rate` only with its like) share one window group (`WindowGroup`): count, sum, mean,
-/// min, max, last, rate and share over the same window read the same accumulators, and
-/// quantiles the same sketches. KPIs with the same `group_by` share one series space
-/// (`SeriesTable`). Each KPI still has its own value, counters and cap semantics, as
-/// if it were alone.
-///
-/// **Hot path.** `apply` looks the line's measurement up in a hash table of measurement
-/// plans (`SelectorIndex`); finds, in one pass over the line, each tag key and field key
-/// the plan needs; checks each distinct selector (field and `where` filters, by byte
-/// comparison) once; hashes the `group_by` values and probes once per series space;
-/// updates one bucket per window group; and marks the series changed, for `takeDue` and,
-/// in groups with a KPI tracked for alerts (`trackChanges(forKPIs:)`), for
-/// `takeChangedForAlerts` (one byte per series holds both marks: a load and a compare
-/// once the series is listed): O(1) per (sample, group) plus linear scans of the line's
-/// few tags and fields. It creates no `String`, takes no lock, copies no payload bytes,
-/// and touches no reference count: hot state lives in `UnmanagedArray`s the engine frees
-/// in `deinit`, so no copy-on-write check either, except one per sample of a quantile
-/// group (a `QuantileSketch` is a value type whose bins are a Swift array). It allocates
-/// nothing once the series exist, except while a bucket's sketch grows to the spread of
-/// its data the first times the bucket is used (storage is kept when buckets are
-/// reused); change lists keep their storage when taken.
-///
-/// **Memory.** Bounded by Σ over window groups (not KPIs: sharing KPIs count once) of
-/// `maxSeries × buckets` accumulators (88 bytes each; a calendar group has one, 80
-/// bytes, per series), plus, for groups with a quantile KPI, one sketch per bucket: 160
-/// bytes and its bins — up to 32 sparse entries (16 bytes each) for a bucket with few
-/// distinct values, else 8 bytes per bin over the spread of its values, at most 2 ×
-/// 2,048 bins (≈ 33 KiB). Plus per group and series about 30 bytes of bookkeeping (up
-/// to 8 more in a group with a KPI tracked for alerts), and per series space and series
-/// its key bytes, its group's strings and about 40 bytes. A 1 h window in 60 buckets
-/// costs 5.3 KB per series, whatever the number of KPIs sharing it; a p90 over it adds
-/// 9.6 KB and the bins.
-///
-/// **Windows.** Sliding windows: see `SlidingWindow` (event-time buckets, late and
-/// future samples). Calendar windows (`today`, `week`, `month`) in `timeZone`: see
-/// `CalendarPeriod` and `CalendarWindow`. A sample's event time is its timestamp, or
-/// `receivedAt` when it has none. `lateness` applies to sliding windows only: a
-/// calendar window takes every sample of its current period, however late.
-///
-/// **Checkpoints.** `encodeState(into:)` writes every window group's state and
-/// `restoreState(from:)` restores it into a fresh engine, matching groups by their
-/// definition (see `KPIEngine+State.swift`).
+/// current values. Owned by one thread, no locks, no clock (`now` is a parameter); the
+/// hot path (`apply`) allocates nothing once the series exist. How KPIs share windows,
+/// what `apply` costs and what memory bounds it: docs/architecture.md, "The KPI engine".
 public final class KPIEngine {
     /// The KPI definitions, in the order given to `init`.
     public let kpis: [KPIDefinition]

@@ -5,54 +5,10 @@ import Darwin
 #endif
 
 /// A mergeable quantile sketch with relative-error guarantees (DDSketch, Masson,
-/// Rim & Lee, VLDB 2019).
-///
-/// **Index mapping.** A positive value `x` goes to bin `i = ⌈m · L(x)⌉`, where `L` is
-/// DDSketch's cubically interpolated approximation of `log₂` (its
-/// `CubicallyInterpolatedMapping`): writing `x = 2^e · (1 + s)` with `0 ≤ s < 1`
-/// (exponent and mantissa, read from the bits: no `log` call),
-/// `L(x) = e + P(s)` with `P(s) = A·s³ + B·s² + C·s`, `A = 6/35`, `B = −3/5`,
-/// `C = 10/7`. `P(0) = 0`, `P(1) = 1` and `P` increases, so `L` is continuous and
-/// increasing. The bin covers the `x` with `L(x)` in `((i−1)/m, i/m]` and is
-/// represented by `2·lo·hi / (lo + hi)`, its bounds' harmonic mean.
-///
-/// *Error bound.* Inside an octave `d(ln x)/dL = 1 / h(s)` with
-/// `h(s) = (1 + s)·P′(s) = (18s³ − 24s² + 8s + 50) / 35 = 10/7 + 2s(3s − 2)² / 35`,
-/// so `h(s) ≥ 10/7` on `[0, 1]` and `ln(hi/lo) ≤ (7/10) · (1/m)` for every bin. With
-/// `m = 7 / (10 · ln γ)` and `γ = (1 + α) / (1 − α)`, every bin has `hi/lo ≤ γ`, and
-/// the representative is within `(hi − lo)/(hi + lo) ≤ (γ − 1)/(γ + 1) = α` (relative)
-/// of every value of the bin. The price: about 1 % more bins than the exact `⌈log_γ x⌉`
-/// (70 rather than 69.3 per octave for α = 0.5 %).
-///
-/// Negative values go to a second store by magnitude; zero (and magnitudes too small to
-/// index) to a zero count. Counts are exact, so sketches merge losslessly: the merge of
-/// two sketches answers exactly as a sketch fed the union of their values (as long as
-/// neither had to collapse bins, see Memory).
-///
-/// **Quantile definition.** `quantile(q)` is the value of rank `r = ⌈q·n⌉`
-/// (1-based, lower: the r-th smallest of the `n` values, `r` at least 1), computed
-/// by `QuantileSketch.rank(of:in:)`. No interpolation between ranks.
-///
-/// **Accuracy.** As above, `|x̂ − x| ≤ α·|x|` where `x` is the exact value of that
-/// rank (up to floating-point rounding of `m · L(x)` at bin boundaries, ~10⁻¹⁶). Vigie
-/// promises 1 % for KPIs (p50…p99), so the default `α = 0.005` leaves a factor of two
-/// for what the bound does not cover: rounding at bin boundaries, and callers comparing
-/// against a neighbouring rank under a slightly different rank rule. Results are also
-/// clamped to the exact minimum and maximum seen, which only brings them closer.
-///
-/// **Memory.** Per sign, up to 32 distinct bins are kept sparse (16 bytes each: a
-/// sketch of a few samples stays small whatever their spread); beyond that, dense
-/// 8-byte counts over the occupied index range, at most `maxBins` (default 2,048),
-/// grown (rarely) with the spread of the data: 2,048 bins of 70 per octave span a
-/// ratio of about 6·10⁸ between the largest and smallest magnitude. Beyond that the
-/// smallest magnitudes are collapsed together (their quantiles lose accuracy; counts
-/// stay exact). So a sketch holds at most 2 × (2,048 × 8 + 32 × 16) bytes of bins
-/// (about 33 KiB). `clear()` keeps the storage, so a reused sketch does not allocate
-/// per insert.
-///
-/// Complexity: `add` O(1) (a few multiply-adds on the value's bits); `merge` O(bins of
-/// the other sketch); `quantile` O(bins). The struct itself is 160 bytes. Value type:
-/// `Sendable`, but mutated by one owner at a time (the engine thread).
+/// Rim & Lee, VLDB 2019): every quantile within `α` (0.5 % by default) of the exact value
+/// of its rank, exact counts, lossless merges, at most about 33 KiB of bins. The index
+/// mapping, the error bound's proof and the memory layout: docs/architecture.md,
+/// "Quantile sketches".
 public struct QuantileSketch: Sendable {
     /// The default relative accuracy α: 0.5 %.
     public static let defaultRelativeAccuracy = 0.005

@@ -38,7 +38,7 @@ enum AlertmanagerPayload {
     /// The JSON body for `event`, sent by the notifier named `receiver`.
     static func encode(_ event: NotifierEvent, receiver: String) -> [UInt8] {
         let m = event.message
-        let status = m.state == "resolved" ? "resolved" : "firing"
+        let status = m.state == .resolved ? "resolved" : "firing"
         let labels = labels(of: m)
         let annotations = annotations(of: m)
         var w = JSONWriter(capacity: 2_048)

@@ -39,7 +39,8 @@ struct ExecNotifier {
     ) -> [String] {
         let m = event.message
         var env = [
-            "VIGIE_RULE=\(m.rule)", "VIGIE_KPI=\(m.kpi)", "VIGIE_STATE=\(m.state)", "VIGIE_SEVERITY=\(m.severity)",
+            "VIGIE_RULE=\(m.rule)", "VIGIE_KPI=\(m.kpi)", "VIGIE_STATE=\(m.state.rawValue)",
+            "VIGIE_SEVERITY=\(m.severity)",
             "VIGIE_VALUE=\(m.value.map(AlertMessage.format) ?? "")",
             "VIGIE_THRESHOLD=\(m.threshold.map(AlertMessage.format) ?? "")",
             "VIGIE_MESSAGE=\(m.message)", "VIGIE_SINCE=\(Timestamps.rfc3339(nanoseconds: m.since))",

@@ -95,7 +95,7 @@ final class NotifierDispatcher: Sendable {
     func notify(_ event: NotifierEvent) {
         let m = event.message
         for notifier in notifiers
-        where notifier.configuration.route.accepts(kpi: m.kpi, severity: m.severity, state: m.state) {
+        where notifier.configuration.route.accepts(kpi: m.kpi, severity: m.severity, state: m.state.rawValue) {
             if !notifier.queue.tryPush(event) {
                 notifier.counters.dropped.add(1, ordering: .relaxed)
             }
@@ -127,7 +127,7 @@ final class NotifierDispatcher: Sendable {
             let outcome = runner.run(event) { queue.isClosed }
             var metadata: Logger.Metadata = [
                 "notifier": "\(notifier.configuration.name)", "rule": "\(event.message.rule)",
-                "state": "\(event.message.state)",
+                "state": "\(event.message.state.rawValue)",
             ]
             switch outcome {
             case .exited(0):

@@ -7,51 +7,10 @@ import Darwin
 #endif
 
 /// Appends records to the write-ahead log (format: ``WALFormat``) and makes them durable
-/// with group commit.
-///
-/// **Ownership.** Not `Sendable`: one thread (the daemon's engine thread) builds
-/// records, flushes and reads the LSNs. The writer owns a syncer thread that runs the
-/// `fdatasync`s; the two share only atomics and one mutex, never touched per record.
-///
-/// **The engine's cycle.** Append the records of a turn (``beginRecord(kind:receivedAt:sequence:producer:)``,
-/// ``appendFrame(_:)``, ``endRecord()``: no allocation per record; they are copied into
-/// one reused buffer), then ``flush()`` (one `pwrite` for the whole turn) and
-/// ``requestSync()``. Add ``notificationFD`` to the poll set; when it is readable, call
-/// ``drainNotification()`` and acknowledge everything that ends at or before
-/// ``durableLSN``. Check ``syncFailure`` then too.
-///
-/// **Sync policies** (``WALSyncPolicy``): `.always` syncs whenever something flushed is
-/// not yet synced, `.batch` at most once per interval, `.off` never (``durableLSN`` is
-/// ``flushedLSN`` at once; lossy on power failure).
-///
-/// **Failures.** A failed write (ENOSPC, EFBIG, EIO…) makes ``flush()`` truncate the
-/// segment back to its length before that flush, discard the buffered records (their
-/// LSNs are reused) and throw; the writer stays usable, so ingest resumes once space
-/// returns. A failed `fdatasync` is sticky (``syncFailure``): the kernel may already
-/// have dropped the dirty pages and a later sync that "succeeds" proves nothing
-/// (PostgreSQL's fsyncgate), so ``durableLSN`` never advances again; restart and recover.
-///
-/// **Why the published durable LSN is true.** Segment descriptors are owned as follows:
-/// the writer `pwrite`s to the current segment; at rotation it creates the next segment,
-/// then, under the syncer's mutex, moves the old descriptor to a *retired* list, installs
-/// the new one as current and marks the directory dirty. Only the syncer closes a retired
-/// descriptor, after syncing it, so no descriptor that may hold unsynced data is closed
-/// (or reused by the kernel) before it is synced. After each successful `pwrite` the
-/// writer stores the flushed LSN (release). A sync cycle:
-/// 1. loads the flushed LSN `F` (acquire) *before* anything else;
-/// 2. takes, under the mutex, the retired list, the dirty flag and the current descriptor;
-/// 3. `fdatasync`s each retired descriptor then closes it, `fsync`s the directory if a
-///    segment was created, `fdatasync`s the current descriptor;
-/// 4. publishes durable = `F` (release) and signals ``notificationFD``.
-/// Every record ending at or before `F` was written before `F` was stored. If it went
-/// to a segment that was current or retired at step 2, step 3 synced it. If that segment
-/// was retired earlier, an earlier cycle synced it after its last write (nothing is
-/// written to a retired segment). It cannot have gone to a segment installed after step
-/// 2: the writer installs a segment (under the mutex) before writing to it and stores
-/// `F` after writing, so the acquire in step 1 and the mutex in step 2 make that
-/// installation visible at step 2. The segment's directory entry is synced in the same
-/// step 3, before `F` is published, so a new segment cannot vanish in a crash while its
-/// records count as durable.
+/// with group commit: the engine thread appends a turn's records, `flush()`es them in one
+/// `pwrite` and `requestSync()`s; the writer's syncer thread `fdatasync`s and publishes
+/// the durable LSN on ``notificationFD``. Policies, failures and why the published
+/// durable LSN is true: docs/durability.md, "Writing and group commit".
 public final class WALWriter {
     /// The log's directory.
     public let directory: String
