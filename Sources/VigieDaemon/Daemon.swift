@@ -171,10 +171,9 @@ public final class Daemon: Service, Sendable {
                 }
                 return HTTPReply(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
             case "/healthz":
-                guard let body = Self.ask(context, endpoint, #"{"op":"health"}"#),
-                    let reply = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+                guard let body = Self.ask(context, endpoint, #"{"op":"health"}"#), let reply = JSONValue.decode(body)
                 else { return HTTPReply(status: 503, text: "unhealthy: the engine did not answer within 2 s\n") }
-                let problems = reply["problems"] as? [String] ?? []
+                let problems = reply["problems"]?.array?.compactMap(\.string) ?? []
                 return problems.isEmpty
                     ? HTTPReply(status: 200, text: "ok\n")
                     : HTTPReply(status: 503, text: "unhealthy: " + problems.joined(separator: "; ") + "\n")

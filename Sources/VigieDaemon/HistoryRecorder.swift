@@ -227,9 +227,10 @@ final class HistoryRecorder: Sendable {
                     }.nextLineNumber
             }
         case .alertTransition:
-            if record.frameCount == 1, let event = Self.alertEvent(record.frame(0)) { events.append(event) }
+            if record.frameCount == 1, let event = HistoryEvent(alertFeedBody: record.frame(0)) { events.append(event) }
         case .operatorAction:
-            if record.frameCount == 1, let event = Self.operatorEvent(record.frame(0), at: record.receivedAt) {
+            if record.frameCount == 1, let event = HistoryEvent(operatorRequest: record.frame(0), at: record.receivedAt)
+            {
                 events.append(event)
             }
         case .none:
@@ -264,76 +265,5 @@ final class HistoryRecorder: Sendable {
         } catch {
             logger.warning("history reply not sent", metadata: ["error": "\(error)"])
         }
-    }
-
-    /// The event of an alert transition logged as its feed body.
-    static func alertEvent(_ body: UnsafeRawBufferPointer) -> HistoryEvent? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-            let tsText = object["ts"] as? String, let ts = Timestamps.parseRFC3339(tsText)
-        else { return nil }
-        var payload: [String: Any] = [:]
-        for key in ["message", "reason", "since", "flapping"] { payload[key] = object[key] }
-        return HistoryEvent(
-            ts: ts,
-            kind: .alert,
-            rule: object["rule"] as? String,
-            kpi: object["kpi"] as? String,
-            group: tags(object["group"]),
-            state: object["state"] as? String,
-            severity: object["severity"] as? String,
-            value: object["value"] as? Double,
-            threshold: object["threshold"] as? Double,
-            payload: json(payload)
-        )
-    }
-
-    /// The event of an operator action logged as its control request.
-    static func operatorEvent(_ request: UnsafeRawBufferPointer, at ts: Int64) -> HistoryEvent? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(request)) as? [String: Any],
-            let op = object["op"] as? String
-        else { return nil }
-        switch op {
-        case "ack":
-            return HistoryEvent(
-                ts: ts,
-                kind: .ack,
-                rule: object["rule"] as? String,
-                group: tags(object["group"]),
-                actor: object["by"] as? String,
-                comment: object["comment"] as? String
-            )
-        case "silence":
-            var payload: [String: Any] = [:]
-            payload["matchers"] = object["matchers"]
-            payload["for"] = object["for"]
-            return HistoryEvent(
-                ts: ts,
-                kind: .silence,
-                actor: object["by"] as? String,
-                comment: object["comment"] as? String,
-                payload: json(payload)
-            )
-        case "unsilence":
-            return HistoryEvent(
-                ts: ts,
-                kind: .unsilence,
-                actor: object["by"] as? String,
-                payload: json(["silence_id": object["id"] ?? ""])
-            )
-        default:
-            return nil
-        }
-    }
-
-    private static func tags(_ value: Any?) -> [TagPair] {
-        guard let object = value as? [String: Any] else { return [] }
-        return object.keys.sorted().compactMap { key in (object[key] as? String).map { TagPair(key: key, value: $0) } }
-    }
-
-    private static func json(_ object: [String: Any]) -> String? {
-        guard JSONSerialization.isValidJSONObject(object),
-            let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        else { return nil }
-        return String(decoding: data, as: UTF8.self)
     }
 }

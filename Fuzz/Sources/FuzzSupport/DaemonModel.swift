@@ -88,7 +88,7 @@ public final class DaemonModel {
                 _ = replay(request: record.frame(0), at: record.receivedAt)
             }
         case .alertTransition:
-            if record.frameCount == 1, let event = Self.alertEvent(record.frame(0)) { events.append(event) }
+            if record.frameCount == 1, let event = HistoryEvent(alertFeedBody: record.frame(0)) { events.append(event) }
         case .none:
             break
         }
@@ -150,7 +150,7 @@ public final class DaemonModel {
             precondition(!refusal.message.isEmpty, "empty refusal")
             return refusal.message
         }
-        if let event = Self.operatorEvent(object, op: op, at: time) { events.append(event) }
+        if let event = HistoryEvent(operatorRequest: bytes, at: time) { events.append(event) }
         switch request {
         case .ack(let rule, let group, let by, let comment):
             precondition(!rule.isEmpty && !by.isEmpty, "ack accepted without rule or author")
@@ -176,57 +176,6 @@ public final class DaemonModel {
             precondition(store.removeSilence(id: id) != nil, "listed silence \(id) not removed")
         }
         return nil
-    }
-
-    /// The history event of an alert transition logged as its feed body
-    /// (`HistoryRecorder.alertEvent`, which lives in VigieDaemon: the same VigieCore
-    /// decoders, `Timestamps.parseRFC3339` and `HistoryEvent`).
-    static func alertEvent(_ body: UnsafeRawBufferPointer) -> HistoryEvent? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-            let tsText = object["ts"] as? String, let ts = Timestamps.parseRFC3339(tsText)
-        else { return nil }
-        return HistoryEvent(
-            ts: ts,
-            kind: .alert,
-            rule: object["rule"] as? String,
-            kpi: object["kpi"] as? String,
-            group: tags(object["group"]),
-            state: object["state"] as? String,
-            severity: object["severity"] as? String,
-            value: object["value"] as? Double,
-            threshold: object["threshold"] as? Double
-        )
-    }
-
-    /// The history event of a logged operator action (`HistoryRecorder.operatorEvent`).
-    static func operatorEvent(_ object: [String: Any], op: String, at ts: Int64) -> HistoryEvent? {
-        switch op {
-        case "ack":
-            return HistoryEvent(
-                ts: ts,
-                kind: .ack,
-                rule: object["rule"] as? String,
-                group: tags(object["group"]),
-                actor: object["by"] as? String,
-                comment: object["comment"] as? String
-            )
-        case "silence":
-            return HistoryEvent(
-                ts: ts,
-                kind: .silence,
-                actor: object["by"] as? String,
-                comment: object["comment"] as? String
-            )
-        case "unsilence":
-            return HistoryEvent(ts: ts, kind: .unsilence, actor: object["by"] as? String)
-        default:
-            return nil
-        }
-    }
-
-    private static func tags(_ value: Any?) -> [TagPair] {
-        guard let object = value as? [String: Any] else { return [] }
-        return object.keys.sorted().compactMap { key in (object[key] as? String).map { TagPair(key: key, value: $0) } }
     }
 
     // MARK: - After recovery

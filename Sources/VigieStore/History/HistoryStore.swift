@@ -362,12 +362,10 @@ enum HistoryGroupKey {
 
     /// The tags of `text`, or `nil` when it is not a JSON object of strings.
     static func decode(_ text: String) -> [String: String]? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            return nil
-        }
+        guard let object = JSONValue.decode(Array(text.utf8))?.object else { return nil }
         var tags: [String: String] = [:]
         for (key, value) in object {
-            guard let s = value as? String else { return nil }
+            guard let s = value.string else { return nil }
             tags[key] = s
         }
         return tags
