@@ -115,9 +115,9 @@ struct AgentStatusCommand: ParsableCommand {
         defer { client.close() }
         do {
             if json {
-                print(String(decoding: try client.requestRaw(["op": "status"]), as: UTF8.self))
+                print(String(decoding: try client.requestRaw(body: Array(#"{"op":"status"}"#.utf8)), as: UTF8.self))
             } else {
-                print(Self.render(try client.request(["op": "status"])), terminator: "")
+                print(Self.render(try client.request(body: Array(#"{"op":"status"}"#.utf8))), terminator: "")
             }
         } catch let error as CLIError {
             FileHandle.standardError.write(Data("vigie agent status: \(error)\n".utf8))

@@ -31,7 +31,7 @@ func withControlClient<R>(
 }
 
 /// Sends one control request and returns the decoded reply (see `withControlClient`).
-func controlRequest(_ endpoints: EndpointOptions, _ request: [String: Any], command: String) throws -> [String: Any] {
+func controlRequest(_ endpoints: EndpointOptions, _ request: ControlRequest, command: String) throws -> [String: Any] {
     try withControlClient(endpoints, command: command) { try $0.request(request) }
 }
 
@@ -58,7 +58,7 @@ public struct AlertsCommand: ParsableCommand {
 
     public func run() throws {
         if follow { return try followTransitions() }
-        let reply = try controlRequest(endpoints, ["op": "alerts"], command: "alerts")
+        let reply = try controlRequest(endpoints, .alerts, command: "alerts")
         if json {
             let data = try JSONSerialization.data(withJSONObject: reply, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -190,7 +190,7 @@ public struct AckCommand: ParsableCommand {
         }
         let reply = try controlRequest(
             endpoints,
-            ["op": "ack", "rule": rule, "group": tags, "by": by, "comment": comment],
+            .operatorAction(.ack(rule: rule, group: tags, by: by, comment: comment)),
             command: "ack"
         )
         print("acknowledged \(reply["acknowledged"] as? Int ?? 0) alert(s)")
@@ -227,19 +227,19 @@ public struct SilenceCommand: ParsableCommand {
 
     public func run() throws {
         guard !matchers.isEmpty else { throw ValidationError("give at least one key=value matcher") }
-        var parsed: [[String: String]] = []
+        var parsed: [AlertMatcher] = []
         for text in matchers {
             guard let m = AlertMatcher(parsing: text) else {
                 throw ValidationError("matcher '\(text)' must be key=value")
             }
-            parsed.append(["key": m.key, "value": m.value])
+            parsed.append(m)
         }
         guard let ns = DurationFormat.parse(duration), ns > 0 else {
             throw ValidationError("--for: \(DurationFormat.explain(duration))")
         }
         let reply = try controlRequest(
             endpoints,
-            ["op": "silence", "matchers": parsed, "for": duration, "by": by, "comment": comment],
+            .operatorAction(.silence(matchers: parsed, duration: ns, by: by, comment: comment)),
             command: "silence"
         )
         let silence = reply["silence"] as? [String: Any] ?? [:]
@@ -262,7 +262,7 @@ public struct UnsilenceCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        _ = try controlRequest(endpoints, ["op": "unsilence", "id": id], command: "unsilence")
+        _ = try controlRequest(endpoints, .operatorAction(.unsilence(id: id)), command: "unsilence")
         print("silence \(id) removed")
     }
 }

@@ -112,7 +112,7 @@ public struct BenchCommand: ParsableCommand {
             )
             // The daemon's own part (sample received → transition published), since it started.
             if let client = try? ControlClient(context: context, endpoint: resolved.control, curve: curve),
-                let stats = try? client.request(["op": "stats"]),
+                let stats = try? client.request(.stats),
                 let latency = stats["alert_latency"] as? [String: Any]
             {
                 timed.daemonP50 = latency["p50_ms"] as? Double

@@ -48,7 +48,7 @@ public struct HistoryCommand: ParsableCommand {
     }
 
     /// The control request, times resolved against `now` and sent as integer ns.
-    func request(now: Int64) throws -> [String: Any] {
+    func request(now: Int64) throws -> ControlRequest {
         let (start, end) = try HistoryArguments.range(from: from, to: to, now: now)
         guard let ns = DurationFormat.parse(step) else {
             throw ValidationError("--step: \(DurationFormat.explain(step))")
@@ -63,9 +63,15 @@ public struct HistoryCommand: ParsableCommand {
             }
             tags[m.key] = m.value
         }
-        var request: [String: Any] = ["op": "history", "kpi": kpi, "from": start, "to": end, "step": step]
-        if !tags.isEmpty { request["group"] = tags }
-        return request
+        return .history(
+            .init(
+                kpi: kpi,
+                group: tags.isEmpty ? nil : tags,
+                from: .nanoseconds(start),
+                to: .nanoseconds(end),
+                step: ns
+            )
+        )
     }
 
     public func run() throws {
@@ -150,10 +156,12 @@ public struct EventsCommand: ParsableCommand {
     }
 
     /// The control request, times resolved against `now` and sent as integer ns.
-    func request(now: Int64) throws -> [String: Any] {
+    func request(now: Int64) throws -> ControlRequest {
         let (start, end) = try HistoryArguments.range(from: from, to: to, now: now)
-        guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 10000") }
-        return ["op": "events", "from": start, "to": end, "limit": limit]
+        guard (1...ControlRequest.maxEvents).contains(limit) else {
+            throw ValidationError("--limit must be from 1 to \(ControlRequest.maxEvents)")
+        }
+        return .events(.init(from: .nanoseconds(start), to: .nanoseconds(end), limit: limit))
     }
 
     public func run() throws {
@@ -212,7 +220,7 @@ enum HistoryArguments {
     /// Sends `request` and returns the reply: exit 1 with the daemon's message when it
     /// answers `{"ok":false}`, 75 when it does not answer, 76 when the reply is not JSON.
     static func send(
-        _ request: [String: Any],
+        _ request: ControlRequest,
         endpoints: EndpointOptions,
         command: String
     ) throws -> (bytes: [UInt8], reply: [String: Any]) {

@@ -171,8 +171,27 @@ final class ControlClient {
     }
 
     /// Sends `request` and returns the decoded reply object; throws `CLIError.unreachable` on timeout.
-    func request(_ request: [String: Any], timeoutMilliseconds: Int = 3_000) throws -> [String: Any] {
-        let raw = try requestRaw(request, timeoutMilliseconds: timeoutMilliseconds)
+    func request(_ request: ControlRequest, timeoutMilliseconds: Int = 3_000) throws -> [String: Any] {
+        try self.request(body: request.jsonBytes, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// The raw reply bytes of `request` (for `--json` output that must stay byte-exact).
+    func requestRaw(
+        _ request: ControlRequest,
+        timeoutMilliseconds: Int = 3_000,
+        connectTimeoutMilliseconds: Int? = nil
+    ) throws -> [UInt8] {
+        try requestRaw(
+            body: request.jsonBytes,
+            timeoutMilliseconds: timeoutMilliseconds,
+            connectTimeoutMilliseconds: connectTimeoutMilliseconds
+        )
+    }
+
+    /// Sends a request already in its wire form (the agent's control protocol) and
+    /// returns the decoded reply object.
+    func request(body: [UInt8], timeoutMilliseconds: Int = 3_000) throws -> [String: Any] {
+        let raw = try requestRaw(body: body, timeoutMilliseconds: timeoutMilliseconds)
         guard let object = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else {
             throw CLIError.protocolError("control reply is not a JSON object")
         }
@@ -187,17 +206,16 @@ final class ControlClient {
     /// same as for the reply), so a slow query can wait longer for its reply without
     /// making an absent daemon slower to report.
     func requestRaw(
-        _ request: [String: Any],
+        body: [UInt8],
         timeoutMilliseconds: Int = 3_000,
         connectTimeoutMilliseconds: Int? = nil
     ) throws -> [UInt8] {
-        let body = try JSONSerialization.data(withJSONObject: request)
         var poller = Poller()
         poller.register(socket, events: .pollOut)
         guard try poller.poll(timeoutMilliseconds: connectTimeoutMilliseconds ?? timeoutMilliseconds) > 0 else {
             throw CLIError.unreachable("no daemon answering on the control endpoint")
         }
-        try socket.sendMultipart([[], Array(body)])
+        try socket.sendMultipart([[], body])
         var reader = Poller()
         reader.register(socket, events: .pollIn)
         guard try reader.poll(timeoutMilliseconds: timeoutMilliseconds) > 0,

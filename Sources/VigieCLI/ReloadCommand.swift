@@ -25,7 +25,7 @@ public struct ReloadCommand: ParsableCommand {
 
     public func run() throws {
         let raw = try withControlClient(endpoints, command: "reload") {
-            try $0.requestRaw(["op": "reload"], timeoutMilliseconds: 30_000)
+            try $0.requestRaw(.reload, timeoutMilliseconds: 30_000)
         }
         guard let reply = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else {
             FileHandle.standardError.write(Data("vigie reload: the reply is not a JSON object\n".utf8))

@@ -32,13 +32,12 @@ public struct StatusCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        var request: [String: Any] = ["op": stats ? "stats" : "snapshot"]
-        if let prefix { request["prefix"] = prefix }
+        let request: ControlRequest = stats ? .stats : .snapshot(prefix: prefix)
         let output: String = try withControlClient(endpoints, command: "status") { client in
             if json { return String(decoding: try client.requestRaw(request), as: UTF8.self) + "\n" }
             let reply = try client.request(request)
             if stats { return Self.renderStats(reply) }
-            let health = try client.request(["op": "stats"])
+            let health = try client.request(.stats)
             return Self.renderHealth(health, now: Date()) + "\n" + Self.renderSnapshot(reply)
         }
         print(output, terminator: "")

@@ -75,7 +75,7 @@ public struct WatchCommand: ParsableCommand {
             let now = monotonicNanoseconds()
             if needSnapshot, now - lastSnapshotTry > 1_000_000_000 {
                 lastSnapshotTry = now
-                if let reply = try? control.request(["op": "snapshot", "prefix": prefix], timeoutMilliseconds: 1_000) {
+                if let reply = try? control.request(.snapshot(prefix: prefix), timeoutMilliseconds: 1_000) {
                     state.apply(snapshot: reply)
                     needSnapshot = false
                     dirty = true

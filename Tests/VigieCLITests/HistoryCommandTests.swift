@@ -21,25 +21,33 @@ struct HistoryCommandTests {
     func timeArguments() throws {
         let command = try HistoryCommand.parse(["etat_civil.attente_p90", "--group", "site=nord", "--from", "-7d"])
         let request = try command.request(now: t0)
-        #expect(request["op"] as? String == "history")
-        #expect(request["kpi"] as? String == "etat_civil.attente_p90")
-        #expect(request["from"] as? Int64 == t0 - 7 * day)
-        #expect(request["to"] as? Int64 == t0)
-        #expect(request["step"] as? String == "1h")
-        #expect(request["group"] as? [String: String] == ["site": "nord"])
+        #expect(
+            request
+                == .history(
+                    .init(
+                        kpi: "etat_civil.attente_p90",
+                        group: ["site": "nord"],
+                        from: .nanoseconds(t0 - 7 * day),
+                        to: .nanoseconds(t0),
+                        step: hour
+                    )
+                )
+        )
+        // On the wire: integer nanoseconds, the step as duration text.
+        let wire = try decoded(String(decoding: request.jsonBytes, as: UTF8.self))
+        #expect(wire["op"] as? String == "history")
+        #expect(wire["from"] as? Int64 == t0 - 7 * day)
+        #expect(wire["step"] as? String == "1h")
+        #expect(wire["group"] as? [String: String] == ["site": "nord"])
 
         let defaults = try HistoryCommand.parse(["k"]).request(now: t0)
-        #expect(defaults["from"] as? Int64 == t0 - day)
-        #expect(defaults["to"] as? Int64 == t0)
-        #expect(defaults["group"] == nil)
+        #expect(defaults == .history(.init(kpi: "k", from: .nanoseconds(t0 - day), to: .nanoseconds(t0), step: hour)))
 
         let dates = try HistoryCommand.parse([
             "k", "--from", "2026-05-01", "--to", "2026-06-01T11:00:00+11:00", "--step", "1d",
         ])
         .request(now: t0)
-        #expect(dates["from"] as? Int64 == t0 - 31 * day)
-        #expect(dates["to"] as? Int64 == t0)
-        #expect(dates["step"] as? String == "1d")
+        #expect(dates == .history(.init(kpi: "k", from: .nanoseconds(t0 - 31 * day), to: .nanoseconds(t0), step: day)))
     }
 
     @Test(
@@ -68,10 +76,7 @@ struct HistoryCommandTests {
     @Test("events: defaults to the last 7 days and 100 events; --limit is checked")
     func eventsArguments() throws {
         let request = try EventsCommand.parse([]).request(now: t0)
-        #expect(request["op"] as? String == "events")
-        #expect(request["from"] as? Int64 == t0 - 7 * day)
-        #expect(request["to"] as? Int64 == t0)
-        #expect(request["limit"] as? Int == 100)
+        #expect(request == .events(.init(from: .nanoseconds(t0 - 7 * day), to: .nanoseconds(t0), limit: 100)))
         #expect(throws: (any Error).self) { _ = try EventsCommand.parseAsRoot(["--limit", "0"]) }
         #expect(throws: (any Error).self) { _ = try EventsCommand.parseAsRoot(["--from", "then"]) }
     }

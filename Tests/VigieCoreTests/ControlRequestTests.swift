@@ -43,6 +43,30 @@ struct ControlRequestTests {
         }
     }
 
+    @Test(arguments: acceptedCases)
+    func whatAClientSendsDecodesToTheSameRequest(_ json: String, _ request: ControlRequest) {
+        #expect(ControlRequest.decode(request.jsonBytes, now: Self.now) == .success(request))
+    }
+
+    @Test func operatorActionsRoundTripWithTheirDurationAndMatchers() {
+        let requests: [ControlRequest] = [
+            .operatorAction(.ack(rule: "r", group: ["site": "a=b"], by: "m", comment: "vu")),
+            .operatorAction(.ack(rule: "r", group: [:], by: "m", comment: "")),
+            .operatorAction(
+                .silence(
+                    matchers: [AlertMatcher(key: "kpi", value: "a/b=c")],
+                    duration: 5_400_000_000_000,
+                    by: "p",
+                    comment: ""
+                )
+            ),
+            .events(.init(from: .text("-7d"), to: .text("now"), limit: 3)),
+        ]
+        for request in requests {
+            #expect(ControlRequest.decode(request.jsonBytes, now: Self.now) == .success(request))
+        }
+    }
+
     static let refusedCases: [(String, String)] = [
         ("", "request is not valid JSON"),
         ("{\"op\":", "request is not valid JSON"),
