@@ -5,13 +5,13 @@ extension ControlHandler {
     /// Everything `/metrics` shows, read on the engine thread: counters, KPI values and
     /// targets, alert states, queue depths, producers' last batch.
     func metricsView() -> DaemonMetrics.View {
-        let shared = loop.state
+        let shared = state
         let now = shared.now()
         let engine = shared.engine
         let alerts = shared.alerts
-        let zap = loop.zap
-        let uptimeSeconds = loop.vitals.uptimeSeconds
-        let ingestRate = loop.vitals.ingestRate
+        let zap = zap
+        let uptimeSeconds = turn.vitals.uptimeSeconds
+        let ingestRate = turn.vitals.ingestRate
         let configurationLoadedAt = shared.configurationLoadedAt
         let s = shared.statistics
         let counters = engine.counters
@@ -83,13 +83,13 @@ extension ControlHandler {
         counter("vigie_batches_refused_total", refused, s.framesInvalid, [("reason", "invalid_frames")])
         counter("vigie_push_messages_total", "Fire-and-forget messages received", s.pushMessages)
         counter("vigie_replies_dropped_total", "ACKs and control replies that could not be sent", s.repliesDropped)
-        counter("vigie_feed_messages_total", "Messages published on the feed", loop.endpoints.feed.published)
+        counter("vigie_feed_messages_total", "Messages published on the feed", endpoints.feed.published)
         counter("vigie_control_requests_total", "Control requests served", s.controlRequests)
         counter("vigie_wal_write_errors_total", "Write-ahead log writes that failed", s.walWriteErrors)
         gauge(
             "vigie_replies_held",
             "ACKs and replies waiting for the write-ahead log to be durable",
-            Double(loop.replies.count)
+            Double(replies.count)
         )
         gauge("vigie_series", "KPI series held in memory", Double(counters.series))
 

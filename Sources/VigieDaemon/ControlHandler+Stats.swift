@@ -7,9 +7,9 @@ extension ControlHandler {
     /// `"limits"`: each limit's configured value and how often it refused something
     /// (`hits` is null where libzmq enforces it without telling: message size, feed queue).
     func writeLimits() {
-        let configuration = loop.state.configuration
+        let configuration = state.configuration
         let ingest = configuration.ingest
-        let hits = loop.state.statistics.limitHits
+        let hits = state.statistics.limitHits
         let limits: [(String, Int, UInt64?)] = [
             ("line_length", ingest.maxLineLength, hits.lineLength),
             ("tags", ingest.maxTags, hits.tags),
@@ -21,8 +21,8 @@ extension ControlHandler {
             ("producers", ingest.maxProducers, hits.producers),
             ("producers_per_key", ingest.maxProducersPerKey, hits.producersPerKey),
             ("in_flight", ingest.maxInFlight, hits.inFlight),
-            ("series_per_kpi", ingest.maxSeriesPerKPI, UInt64(loop.state.engine.counters.seriesOverflow)),
-            ("series_total", ingest.maxSeriesTotal, UInt64(loop.state.engine.totalSeriesOverflow)),
+            ("series_per_kpi", ingest.maxSeriesPerKPI, UInt64(state.engine.counters.seriesOverflow)),
+            ("series_total", ingest.maxSeriesTotal, UInt64(state.engine.totalSeriesOverflow)),
             ("message_size", Int(ingest.maxMessageSize), nil),
             ("feed_hwm", configuration.endpoints.feedHighWaterMark, nil),
             ("control_request", configuration.endpoints.controlMaxRequest, nil),
@@ -44,7 +44,7 @@ extension ControlHandler {
     /// The parts of `stats` that `vigie status` shows as the daemon's health: endpoints,
     /// alert counts, and the producers most recently seen (at most 20).
     func writeHealth() {
-        let bound = loop.bound
+        let bound = endpoints.bound
         writer.key("endpoints")
         writer.beginObject()
         for (name, list) in [
@@ -56,15 +56,15 @@ extension ControlHandler {
             writer.endArray()
         }
         writer.endObject()
-        let counts = loop.state.alerts.stateCounts(now: now())
+        let counts = state.alerts.stateCounts(now: now())
         writer.key("alerts_firing")
         writer.integer(counts.firing)
         writer.key("alerts_pending")
         writer.integer(counts.pending)
         writer.key("alert_latency")
-        loop.alerting.latency.write(into: &writer)
+        alerting.latency.write(into: &writer)
         writeLimits()
-        let security = loop.state.configuration.security
+        let security = state.configuration.security
         writer.key("security")
         writer.beginObject()
         writer.key("curve")
@@ -72,19 +72,19 @@ extension ControlHandler {
         writer.key("authorized_keys")
         writer.integer(security.authorized.keys.count)
         writer.key("handshakes_admitted")
-        writer.integer(loop.zap?.admitted.load(ordering: .relaxed) ?? 0)
+        writer.integer(zap?.admitted.load(ordering: .relaxed) ?? 0)
         writer.key("handshakes_denied")
-        writer.integer(loop.zap?.denied.load(ordering: .relaxed) ?? 0)
+        writer.integer(zap?.denied.load(ordering: .relaxed) ?? 0)
         writer.key("samples_outside_prefixes")
-        writer.integer(loop.state.statistics.samplesOutsidePrefixes)
+        writer.integer(state.statistics.samplesOutsidePrefixes)
         writer.key("revoked_key_messages")
-        writer.integer(loop.state.statistics.revokedKeyMessages)
+        writer.integer(state.statistics.revokedKeyMessages)
         writer.endObject()
         writer.key("producers_total")
-        writer.integer(loop.state.producers.count)
+        writer.integer(state.producers.count)
         writer.key("producers")
         writer.beginArray()
-        for producer in loop.state.producers.recent(limit: 20) {
+        for producer in state.producers.recent(limit: 20) {
             writer.beginObject()
             writer.key("id")
             writer.string(String(decoding: producer.id, as: UTF8.self))
@@ -98,23 +98,23 @@ extension ControlHandler {
     }
 
     func stats() {
-        let s = loop.state.statistics
-        let counters = loop.state.engine.counters
+        let s = state.statistics
+        let counters = state.engine.counters
         writer.beginObject()
         writer.key("ok")
         writer.bool(true)
         writer.key("epoch")
-        writer.string(loop.endpoints.feed.epoch)
+        writer.string(endpoints.feed.epoch)
         writer.key("version")
         writer.string(VigieVersion.string)
         writer.key("uptime_s")
-        writer.number((loop.vitals.uptimeSeconds * 1000).rounded() / 1000)
+        writer.number((turn.vitals.uptimeSeconds * 1000).rounded() / 1000)
         writer.key("config_file")
-        writer.string(loop.state.configuration.sourcePath ?? "")
+        writer.string(state.configuration.sourcePath ?? "")
         writer.key("config_loaded_at")
-        writer.timestamp(nanoseconds: loop.state.configurationLoadedAt)
+        writer.timestamp(nanoseconds: state.configurationLoadedAt)
         writer.key("ingest_rate")
-        writer.number((loop.vitals.ingestRate * 10).rounded() / 10)
+        writer.number((turn.vitals.ingestRate * 10).rounded() / 10)
         let fields: [(String, UInt64)] = [
             ("samples_accepted", s.samplesAccepted),
             ("samples_rejected", s.samplesRejected),
@@ -125,7 +125,7 @@ extension ControlHandler {
             ("push_messages", s.pushMessages),
             ("replies_dropped", s.repliesDropped),
             ("feed_messages", s.feedMessages),
-            ("feed_seq", loop.endpoints.feed.sequence),
+            ("feed_seq", endpoints.feed.sequence),
             ("control_requests", s.controlRequests),
             ("control_errors", s.controlErrors),
             ("batches_refused_storage", s.batchesRefusedStorage),
@@ -136,7 +136,7 @@ extension ControlHandler {
             ("producers_evicted", s.producersEvicted),
             ("series_overflow", UInt64(counters.seriesOverflow)),
             ("series", UInt64(counters.series)),
-            ("kpis", UInt64(loop.state.engine.kpis.count)),
+            ("kpis", UInt64(state.engine.kpis.count)),
             ("reloads", s.reloads),
             ("reloads_refused", s.reloadsRefused),
         ]
@@ -144,13 +144,13 @@ extension ControlHandler {
             writer.key(name)
             writer.integer(value)
         }
-        loop.keeper.writeStats(into: &writer, wal: loop.wal, repliesWaiting: loop.replies.count)
+        keeper.writeStats(into: &writer, wal: turn.wal, repliesWaiting: replies.count)
         writeHealth()
         writer.key("notifications_held")
-        writer.integer(loop.state.alerts.notificationsHeld)
+        writer.integer(state.alerts.notificationsHeld)
         writer.key("notifiers")
         writer.beginObject()
-        for notifier in loop.state.alerts.notifiers.notifiers {
+        for notifier in state.alerts.notifiers.notifiers {
             let c = notifier.counters
             writer.key(notifier.configuration.name)
             writer.beginObject()
@@ -169,7 +169,7 @@ extension ControlHandler {
     }
 
     func config() {
-        let c = loop.state.configuration
+        let c = state.configuration
         writer.beginObject()
         writer.key("ok")
         writer.bool(true)
@@ -182,8 +182,8 @@ extension ControlHandler {
         writer.key("endpoints")
         writer.beginObject()
         for (name, list) in [
-            ("ingest", loop.bound.ingest), ("push", loop.bound.push), ("feed", loop.bound.feed),
-            ("control", loop.bound.control),
+            ("ingest", endpoints.bound.ingest), ("push", endpoints.bound.push), ("feed", endpoints.bound.feed),
+            ("control", endpoints.bound.control),
         ] {
             writer.key(name)
             writer.beginArray()

@@ -1,15 +1,45 @@
 import Foundation
 import VigieConfig
 import VigieCore
-import ZeroMQ
+import VigieStore
 
-/// Serves the control socket: one JSON request frame in, one JSON reply frame out.
+/// Answers control requests: one JSON request in, what to do with it out (``Action``:
+/// a reply to send now, one to hold until the log is durable, a request for the
+/// history thread, a reload). Decodes with ``ControlRequest``, checks what the socket
+/// allows, carries out operator actions (logged first) and renders the replies.
 ///
 /// Runs on the engine thread, so a `snapshot` is consistent with the feed `seq` it
 /// reports (Clone pattern). Requests are small and rare; this path may allocate.
 final class ControlHandler {
-    unowned let loop: EngineLoop
+    /// What the caller (``ControlServer``) does with a request.
+    enum Action: Equatable {
+        /// Send this reply now.
+        case reply([UInt8])
+        /// Send this reply once the log is durable up to `position` (a logged action).
+        case replyWhenDurable([UInt8], position: UInt64)
+        /// A checked `history`/`events` request: the history thread answers it.
+        case forwardToHistory(op: String)
+        /// Reload the configuration, then send ``reloadReply(_:)``.
+        case reload
+    }
+
+    /// What changes while the daemon runs, given with each request.
+    struct Turn {
+        /// The log (nil while recovering: operator actions are then refused).
+        var wal: WALWriter?
+        var vitals: EngineVitals
+    }
+
+    let state: EngineState
+    let endpoints: EndpointSet
+    let keeper: StateKeeper
+    let replies: DurableReplies
+    let alerting: AlertStage
+    let zap: ZAPHandler?
+    let metrics: DaemonMetrics?
     var writer = JSONWriter(capacity: 16_384)
+    /// The request being served's turn.
+    private(set) var turn: Turn
 
     /// What the socket a request came in on allows.
     enum Access: Equatable {
@@ -33,13 +63,31 @@ final class ControlHandler {
     private var rawReply: [UInt8]?
     /// The error of the last refused request.
     private var refusal: String?
+    /// The request being served is a `reload` the caller carries out.
+    private var reloadAsked = false
 
-    init(loop: EngineLoop) {
-        self.loop = loop
+    init(
+        state: EngineState,
+        endpoints: EndpointSet,
+        keeper: StateKeeper,
+        replies: DurableReplies,
+        alerting: AlertStage,
+        zap: ZAPHandler?,
+        metrics: DaemonMetrics?,
+        vitals: EngineVitals
+    ) {
+        self.state = state
+        self.endpoints = endpoints
+        self.keeper = keeper
+        self.replies = replies
+        self.alerting = alerting
+        self.zap = zap
+        self.metrics = metrics
+        self.turn = Turn(wal: nil, vitals: vitals)
     }
 
     /// The time operations see: the record's during replay.
-    func now() -> Int64 { replayTime ?? loop.state.now() }
+    func now() -> Int64 { replayTime ?? state.now() }
 
     /// Carries out a logged operator action again at its recorded time (recovery); the
     /// reply is discarded. Returns why the action could not be carried out (a record
@@ -53,15 +101,15 @@ final class ControlHandler {
         return refusal
     }
 
-    func handle(socket: Socket, frames: [Message], frameCount: Int, access: Access) {
-        let n = abs(frameCount)
-        guard n >= 2 else { return }  // a routing id alone: nothing to answer
-        let bodyIndex = n - 1
-        let envelope = 0..<bodyIndex
+    /// Decides what to do with `request`, which came in on a socket allowing `access`
+    /// (`userID`: the ZAP User-Id of a CURVE peer).
+    func handle(request: [UInt8], userID: String?, access: Access, turn: Turn) -> Action {
+        self.turn = turn
         readOnlyReason = nil
         heldPosition = nil
         rawReply = nil
-        let operatorSocket = loop.state.configuration.operatorControlEndpoint
+        reloadAsked = false
+        let operatorSocket = state.configuration.operatorControlEndpoint
         switch access {
         case .all: break
         case .readOnly(let endpoint):
@@ -70,13 +118,11 @@ final class ControlHandler {
                 + "(vigie uses it when it can open it: as root or a member of the daemon's group), "
                 + "or allow operator ops on plain TCP with [security] tcp_control = \"operator\""
         case .byKey:
-            let name = frames[bodyIndex].metadata("User-Id") ?? ""
-            guard let key = loop.state.configuration.security.authorized.keys.first(where: { $0.name == name })
-            else {
+            let name = userID ?? ""
+            guard let key = state.configuration.security.authorized.keys.first(where: { $0.name == name }) else {
                 // A reload removed the key; the connection it made before stays open.
-                loop.state.statistics.revokedKeyMessages += 1
-                fail("key \(JSONText.quoted(name)) is no longer authorized")
-                return sendReply(socket, frames: frames, envelope: envelope)
+                state.statistics.revokedKeyMessages += 1
+                return .reply(failure("key \(JSONText.quoted(name)) is no longer authorized"))
             }
             if !key.isOperator {
                 readOnlyReason =
@@ -85,65 +131,33 @@ final class ControlHandler {
                     + operatorSocket
             }
         }
-        loop.state.statistics.controlRequests += 1
-        let request = frames[bodyIndex].bytes
+        state.statistics.controlRequests += 1
         if case .success(let parsed) = ControlRequest.parse(request),
             ControlRequest.historyOperations.contains(parsed.op)
         {
             // Checked here, answered by the history thread.
             switch ControlRequest.decode(op: parsed.op, parsed.body, now: now()) {
-            case .success:
-                guard let problem = forwardToHistory(socket, envelope: envelope, frames: frames, request: request)
-                else { return }
-                fail("\(parsed.op): \(problem)")
-            case .failure(let refusal):
-                fail(refusal.message)
+            case .success: return .forwardToHistory(op: parsed.op)
+            case .failure(let refusal): return .reply(failure(refusal.message))
             }
-        } else {
-            respond(to: request)
         }
-        if let position = heldPosition {
-            let body = writer.bytes
-            loop.replies.hold(socket, envelope: envelope, of: frames, position: position) { $0.appendFrame(body) }
-            return
-        }
-        sendReply(socket, frames: frames, envelope: envelope)
+        respond(to: request)
+        if reloadAsked { return .reload }
+        if let position = heldPosition { return .replyWhenDurable(writer.bytes, position: position) }
+        return .reply(rawReply ?? writer.bytes)
     }
 
-    /// Sends the reply built (the writer's bytes, or `rawReply`) after `envelope`.
-    private func sendReply(_ socket: Socket, frames: [Message], envelope: Range<Int>) {
-        do {
-            for f in envelope {
-                let sent = try frames[f].withUnsafeBytes { try socket.send($0, more: true, dontWait: true) }
-                if !sent { return }
-            }
-            try (rawReply ?? writer.bytes).withUnsafeBytes { _ = try socket.send($0, more: false, dontWait: true) }
-        } catch {
-            loop.state.statistics.repliesDropped += 1
-        }
+    /// The reply `{"ok":false,"error":message}`, counted as a control error.
+    func failure(_ message: String) -> [UInt8] {
+        fail(message)
+        return writer.bytes
     }
 
     /// Appends an operator action (the control request as received) to the log and
     /// flushes it; returns the position its reply must wait for.
     private func logOperatorAction(_ request: UnsafeRawBufferPointer, now: Int64) throws -> UInt64 {
-        guard let wal = loop.wal else { throw DaemonError(message: "vigied is not ready (recovering)") }
+        guard let wal = turn.wal else { throw DaemonError(message: "vigied is not ready (recovering)") }
         return try wal.appendRecord(kind: .operatorAction, at: now) { try $0.appendFrame(request) }
-    }
-
-    /// Forwards a `history`/`events` request that came in on control `socket`.
-    private func forwardToHistory(
-        _ socket: Socket,
-        envelope: Range<Int>,
-        frames: [Message],
-        request: [UInt8]
-    )
-        -> String?
-    {
-        guard let history = loop.history else { return "history is not available" }
-        guard let index = loop.endpoints.control.firstIndex(where: { $0 === socket }) else {
-            return "unknown control socket"
-        }
-        return history.forward(controlIndex: index, envelope: envelope, frames: frames, request: request)
     }
 
     private func respond(to request: [UInt8]) {
@@ -181,7 +195,7 @@ final class ControlHandler {
         case .stats: stats()
         case .config: config()
         case .alerts: alertsReply()
-        case .reload: reload()
+        case .reload: reloadAsked = true
         case .metrics(let handOver): metrics(handOver: handOver)
         case .health: health()
         case .history, .events:
@@ -190,16 +204,15 @@ final class ControlHandler {
         }
     }
 
-    /// `reload`: re-read the configuration file; the reply says what changed, or lists
-    /// every error of a file that was refused (the running configuration stays).
-    private func reload() {
-        let outcome = loop.reloadConfiguration()
+    /// The reply to `reload`: what changed, or every error of a file that was refused
+    /// (the running configuration stays).
+    func reloadReply(_ outcome: ConfigReloader.Outcome) -> [UInt8] {
         writer.reset()
         writer.beginObject()
         writer.key("ok")
         writer.bool(outcome.ok)
         if !outcome.ok {
-            loop.state.statistics.controlErrors += 1
+            state.statistics.controlErrors += 1
             writer.key("error")
             writer.string("configuration refused, the running one is kept: " + (outcome.errors.first ?? ""))
             writer.key("errors")
@@ -207,10 +220,10 @@ final class ControlHandler {
             for error in outcome.errors { writer.string(error) }
             writer.endArray()
             writer.endObject()
-            return
+            return writer.bytes
         }
         writer.key("file")
-        writer.string(loop.state.configuration.sourcePath ?? "")
+        writer.string(state.configuration.sourcePath ?? "")
         writer.key("kpis")
         writer.beginObject()
         for (name, list) in [
@@ -236,6 +249,7 @@ final class ControlHandler {
         for section in outcome.needsRestart { writer.string(section) }
         writer.endArray()
         writer.endObject()
+        return writer.bytes
     }
 
     /// `metrics`: the Prometheus text exposition (not JSON). With `"hand_over":true`
@@ -243,7 +257,7 @@ final class ControlHandler {
     /// reply is `{"ok":true}`: the listener's thread renders it, so a scrape of thousands
     /// of series costs the engine thread only the reading.
     private func metrics(handOver: Bool) {
-        guard let metrics = loop.metrics else {
+        guard let metrics else {
             return fail("metrics are off: set [http] listen in the configuration")
         }
         let view = metricsView()
@@ -263,7 +277,7 @@ final class ControlHandler {
     private func health() {
         // What makes the daemon unhealthy: a failed log sync, a log not open yet.
         let problems =
-            loop.wal.map { wal in wal.syncFailure.map { ["write-ahead log sync failed: \($0)"] } ?? [] }
+            turn.wal.map { wal in wal.syncFailure.map { ["write-ahead log sync failed: \($0)"] } ?? [] }
             ?? ["recovering"]
         writer.beginObject()
         writer.key("ok")
@@ -278,7 +292,7 @@ final class ControlHandler {
     }
 
     private func fail(_ message: String) {
-        loop.state.statistics.controlErrors += 1
+        state.statistics.controlErrors += 1
         refusal = message
         writer.reset()
         writer.beginObject()
@@ -290,23 +304,23 @@ final class ControlHandler {
     }
 
     private func snapshot(prefix: String?) {
-        let now = loop.state.now()
-        loop.state.engine.advance(to: now)
-        let values = loop.state.engine.snapshot(now: now)
+        let now = state.now()
+        state.engine.advance(to: now)
+        let values = state.engine.snapshot(now: now)
         writer.beginObject()
         writer.key("ok")
         writer.bool(true)
         writer.key("seq")
-        writer.integer(loop.endpoints.feed.sequence)
+        writer.integer(endpoints.feed.sequence)
         writer.key("epoch")
-        writer.string(loop.endpoints.feed.epoch)
+        writer.string(endpoints.feed.epoch)
         writer.key("ts")
         writer.timestamp(nanoseconds: now)
         writer.key("kpis")
         writer.beginArray()
         for value in values where prefix.map({ value.kpi.hasPrefix($0) }) ?? true {
             writer.beginObject()
-            FeedEncoding.writeKPIMembers(loop.state.alerts.withAlertStatus(value), into: &writer)
+            FeedEncoding.writeKPIMembers(state.alerts.withAlertStatus(value), into: &writer)
             writer.endObject()
         }
         writer.endArray()
@@ -317,7 +331,7 @@ final class ControlHandler {
 
     private func writeAlerts(now: Int64) {
         writer.beginArray()
-        for message in loop.state.alerts.activeMessages(now: now) {
+        for message in state.alerts.activeMessages(now: now) {
             writer.beginObject()
             message.writeMembers(into: &writer)
             writer.endObject()
@@ -326,7 +340,7 @@ final class ControlHandler {
     }
 
     private func alertsReply() {
-        let now = loop.state.now()
+        let now = state.now()
         writer.beginObject()
         writer.key("ok")
         writer.bool(true)
@@ -334,7 +348,7 @@ final class ControlHandler {
         writeAlerts(now: now)
         writer.key("silences")
         writer.beginArray()
-        for s in loop.state.alerts.store.silences(now: now) {
+        for s in state.alerts.store.silences(now: now) {
             writeSilence(s)
         }
         writer.endArray()
@@ -362,11 +376,11 @@ final class ControlHandler {
 
     /// Carries out a checked operator action; the alerts it changes go out on the feed again.
     private func carryOut(_ action: OperatorRequest) {
-        let alerts = loop.state.alerts
+        let alerts = state.alerts
         switch action {
         case .ack(let rule, let group, let by, let comment):
             let (count, effects) = alerts.acknowledge(rule: rule, group: group, by: by, comment: comment, now: now())
-            loop.alerting.carryOut(effects)
+            alerting.carryOut(effects)
             succeed("acknowledged") { writer.integer(count) }
         case .silence(let matchers, let duration, let by, let comment):
             let (s, effects) = alerts.silence(
@@ -376,10 +390,10 @@ final class ControlHandler {
                 comment: comment,
                 now: now()
             )
-            loop.alerting.carryOut(effects)
+            alerting.carryOut(effects)
             succeed("silence") { writeSilence(s) }
         case .unsilence(let id):
-            loop.alerting.carryOut(alerts.unsilence(id: id, now: now()).effects)
+            alerting.carryOut(alerts.unsilence(id: id, now: now()).effects)
             succeed("id") { writer.string(id) }
         }
     }
@@ -399,11 +413,11 @@ final class ControlHandler {
     private func checkAgainstState(_ request: OperatorRequest) -> String? {
         switch request {
         case .ack(let rule, let group, _, _):
-            guard loop.state.alerts.countActive(rule: rule, group: group, now: now()) > 0 else {
+            guard state.alerts.countActive(rule: rule, group: group, now: now()) > 0 else {
                 return "no active alert of rule \"\(rule)\" matches that group"
             }
         case .unsilence(let id):
-            guard loop.state.alerts.store.silences(now: now()).contains(where: { $0.id == id }) else {
+            guard state.alerts.store.silences(now: now()).contains(where: { $0.id == id }) else {
                 return "no silence with id \"\(id)\""
             }
         case .silence:

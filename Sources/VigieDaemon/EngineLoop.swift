@@ -12,31 +12,28 @@ import ZeroMQ
 /// parts it owns (docs/architecture.md draws them). Created on the engine thread and
 /// never shared (sockets are not `Sendable`).
 final class EngineLoop {
-    let state: EngineState
-    let endpoints: EndpointSet
-    let replies = DurableReplies()
-    let keeper: StateKeeper
-    /// The ZAP handler admitting CURVE clients (`[security] curve = true`), else nil.
-    let zap: ZAPHandler?
-    /// The Prometheus view (`metrics` op, for the `[http]` listener); nil without one.
-    let metrics: DaemonMetrics?
-    /// The history thread's link; nil until ``recover()`` ran.
-    private(set) var history: HistoryLink?
-    /// The write-ahead log; nil until ``recover()`` ran.
-    private(set) var wal: WALWriter?
-    /// Set when the write-ahead log could not be synced: the loop stops, no checkpoint
-    /// is written, and vigied exits non-zero so that systemd restarts it and recovery
-    /// replays the log (a failed fdatasync may have dropped pages: never retried).
+    /// Set when the write-ahead log could not be synced: the loop stops, no checkpoint is
+    /// written, vigied exits non-zero and recovery replays the log at the next start.
     private(set) var storageFailure: StoreError?
-    private(set) var vitals: EngineVitals
-    let alerting: AlertStage
+    private let state: EngineState
+    private let endpoints: EndpointSet
+    private let replies = DurableReplies()
+    private let keeper: StateKeeper
+    /// The ZAP handler admitting CURVE clients (`[security] curve = true`), else nil.
+    private let zap: ZAPHandler?
+    private let metrics: DaemonMetrics?
+    /// The history thread's link and the write-ahead log; nil until ``recover()`` ran.
+    private var history: HistoryLink?
+    private var wal: WALWriter?
+    private var vitals: EngineVitals
+    private let alerting: AlertStage
 
     private let receiver = MessageReceiver()
     private let applier: BatchApplier
     private let peers: CurvePeers
     private let ingest: IngestServer
     private let push: PushServer
-    private lazy var control = ControlHandler(loop: self)
+    private let control: ControlServer
     private let context: ZMQContext
     /// systemd notifications (watchdog pings and status); nil when not under systemd.
     private let systemd: SystemdNotifier?
@@ -101,6 +98,19 @@ final class EngineLoop {
         push = PushServer(state: state, receiver: receiver, applier: applier, peers: peers)
         keeper = StateKeeper(state: state, feed: endpoints.feed, applier: applier)
         alerting = AlertStage(state: state, feed: endpoints.feed, metrics: metrics)
+        control = ControlServer(
+            handler: ControlHandler(
+                state: state,
+                endpoints: endpoints,
+                keeper: keeper,
+                replies: replies,
+                alerting: alerting,
+                zap: zap,
+                metrics: metrics,
+                vitals: vitals
+            ),
+            receiver: receiver
+        )
         replies.adopt(endpoints.ingest + endpoints.control)
         rebuildPoller()
         state.alerts.notifiers.start()
@@ -115,7 +125,7 @@ final class EngineLoop {
         var observer: (@Sendable (UInt64) -> Void)?
         if let metrics { observer = { metrics.recordFsync(nanoseconds: $0) } }
         let wal = try keeper.recover(
-            replayAction: { control.replay(request: $0, at: $1) },
+            replayAction: { control.handler.replay(request: $0, at: $1) },
             syncObserver: observer
         )
         self.wal = wal
@@ -235,11 +245,12 @@ final class EngineLoop {
                     state.statistics.controlErrors += 1
                     continue
                 }
-                control.handle(
+                control.serve(
                     socket: socket,
-                    frames: receiver.frames,
-                    frameCount: receiver.count,
-                    access: endpoints.access(socket, curve: curve)
+                    access: endpoints.access(socket, curve: curve),
+                    turn: ControlHandler.Turn(wal: wal, vitals: vitals),
+                    history: history,
+                    reload: { reloadConfiguration() }
                 )
             case .walSync, .history:
                 return
