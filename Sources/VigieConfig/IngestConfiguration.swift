@@ -72,6 +72,17 @@ public struct IngestConfiguration: Sendable, Equatable {
         self.maxProducers = maxProducers
     }
 
+    /// What admission of acknowledged batches enforces (``ProducerTable``).
+    public var producerLimits: ProducerTable.Limits {
+        ProducerTable.Limits(
+            maxProducers: maxProducers,
+            maxPerKey: maxProducersPerKey,
+            maxInFlight: maxInFlight,
+            idle: producerIdle,
+            evictionFloor: producerEvictionFloor
+        )
+    }
+
     /// The checks on each parsed line that depend on its batch and receive time.
     public var policy: IngestPolicy {
         IngestPolicy(maxAge: maxAge, maxFuture: maxFuture, maxLinesPerBatch: maxLinesPerBatch)

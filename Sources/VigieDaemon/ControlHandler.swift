@@ -97,7 +97,8 @@ final class ControlHandler {
         readOnlyReason = nil  // it was authorized when it was first carried out
         defer { replayTime = nil }
         refusal = nil
-        respond(to: Array(bytes))
+        let request = Array(bytes)
+        respond(to: request, parsed: ControlRequest.parse(request))
         return refusal
     }
 
@@ -132,16 +133,15 @@ final class ControlHandler {
             }
         }
         state.statistics.controlRequests += 1
-        if case .success(let parsed) = ControlRequest.parse(request),
-            ControlRequest.historyOperations.contains(parsed.op)
-        {
+        let parse = ControlRequest.parse(request)
+        if case .success(let parsed) = parse, ControlRequest.historyOperations.contains(parsed.op) {
             // Checked here, answered by the history thread.
             switch ControlRequest.decode(op: parsed.op, parsed.body, now: now()) {
             case .success: return .forwardToHistory(op: parsed.op)
             case .failure(let refusal): return .reply(failure(refusal.message))
             }
         }
-        respond(to: request)
+        respond(to: request, parsed: parse)
         if reloadAsked { return .reload }
         if let position = heldPosition { return .replyWhenDurable(writer.bytes, position: position) }
         return .reply(rawReply ?? writer.bytes)
@@ -160,11 +160,15 @@ final class ControlHandler {
         return try wal.appendRecord(kind: .operatorAction, at: now) { try $0.appendFrame(request) }
     }
 
-    private func respond(to request: [UInt8]) {
+    /// Answers `request` (its JSON and op already read: `parsed`) into the writer.
+    private func respond(
+        to request: [UInt8],
+        parsed: Result<(op: String, body: [String: JSONValue]), ControlRequest.Refusal>
+    ) {
         writer.reset()
         let op: String
         let body: [String: JSONValue]
-        switch ControlRequest.parse(request) {
+        switch parsed {
         case .success(let parsed): (op, body) = parsed
         case .failure(let refusal): return fail(refusal.message)
         }

@@ -40,7 +40,7 @@ final class EngineState {
         )
         self.watchedKPIs = Self.watched(configuration, by: alerts)
         self.engine = Self.makeEngine(configuration, watching: watchedKPIs, now: now)
-        self.producers = ProducerTable(limits: Self.producerLimits(configuration.ingest), now: now)
+        self.producers = ProducerTable(limits: configuration.ingest.producerLimits, now: now)
     }
 
     func now() -> Int64 { clock.now() }
@@ -58,7 +58,7 @@ final class EngineState {
     func reset() {
         let now = clock.now()
         engine = Self.makeEngine(configuration, watching: watchedKPIs, now: now)
-        producers = ProducerTable(limits: Self.producerLimits(configuration.ingest), now: now)
+        producers = ProducerTable(limits: configuration.ingest.producerLimits, now: now)
     }
 
     /// systemd's one-line status: ingest rate and alerts.
@@ -82,15 +82,5 @@ final class EngineState {
 
     private static func watched(_ configuration: VigieConfiguration, by alerts: AlertCoordinator) -> Set<Int> {
         Set(configuration.kpis.indices.filter { alerts.evaluator.watches(kpi: configuration.kpis[$0].name) })
-    }
-
-    static func producerLimits(_ ingest: IngestConfiguration) -> ProducerTable.Limits {
-        ProducerTable.Limits(
-            maxProducers: ingest.maxProducers,
-            maxPerKey: ingest.maxProducersPerKey,
-            maxInFlight: ingest.maxInFlight,
-            idle: ingest.producerIdle,
-            evictionFloor: ingest.producerEvictionFloor
-        )
     }
 }

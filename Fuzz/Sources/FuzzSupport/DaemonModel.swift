@@ -57,16 +57,7 @@ public final class DaemonModel {
     }
 
     /// The `[ingest]` producer limits of the configuration (as the daemon derives them).
-    static var producerLimits: ProducerTable.Limits {
-        let ingest = configuration.ingest
-        return ProducerTable.Limits(
-            maxProducers: ingest.maxProducers,
-            maxPerKey: ingest.maxProducersPerKey,
-            maxInFlight: ingest.maxInFlight,
-            idle: ingest.producerIdle,
-            evictionFloor: ingest.producerEvictionFloor
-        )
-    }
+    static var producerLimits: ProducerTable.Limits { configuration.ingest.producerLimits }
 
     // MARK: - Write-ahead log replay
 
