@@ -157,6 +157,7 @@ public final class AgentRuntime: Sendable {
     public func start() throws -> AgentEndpoints {
         let outcome = Mutex<Result<AgentEndpoints, any Error>?>(nil)
         let thread = Thread { [self] in
+            nameCurrentThread("agent-loop")
             let loop: AgentLoop
             do {
                 loop = try AgentLoop(runtime: self)
@@ -169,7 +170,6 @@ public final class AgentRuntime: Sendable {
             loop.run()
             stopped.store(true, ordering: .releasing)
         }
-        thread.name = "vigie-agent-loop"
         thread.start()
         while true {
             if let result = outcome.withLock({ $0 }) { return try result.get() }

@@ -59,6 +59,7 @@ public final class Forwarder: Sendable {
     public func start() {
         running.store(true, ordering: .releasing)
         let thread = Thread { [self] in
+            nameCurrentThread("agent-forward")
             let loop = ForwarderLoop(
                 configuration: configuration,
                 shared: shared,
@@ -72,7 +73,6 @@ public final class Forwarder: Sendable {
             loop.run()
             self.running.store(false, ordering: .releasing)
         }
-        thread.name = "vigie-agent-forwarder"
         thread.start()
     }
 

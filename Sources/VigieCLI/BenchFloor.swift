@@ -87,6 +87,7 @@ private final class EchoPeer: Sendable {
         let outcome = Mutex<Result<(String, String), any Error>?>(nil)
         let control = self.control
         let thread = Thread {
+            nameCurrentThread("bench-floor")
             defer { control.finished.signal() }
             do {
                 let context = try ZMQContext(defaultLinger: 0)
@@ -117,7 +118,6 @@ private final class EchoPeer: Sendable {
                 ready.signal()
             }
         }
-        thread.name = "vigie-bench-floor"
         thread.start()
         ready.wait()
         switch outcome.withLock({ $0 }) {

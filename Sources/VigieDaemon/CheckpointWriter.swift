@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import VigieCore
 import VigieStore
 
 /// Writes checkpoints off the engine thread, then deletes the write-ahead-log segments
@@ -48,10 +49,9 @@ final class CheckpointWriter: Sendable {
         self.logger = logger
         self.retainFrom = retainFrom
         let thread = Thread { [self] in
-            Thread.current.name = "vigie-checkpoint"
+            nameCurrentThread("vigie-ckpt")
             self.loop()
         }
-        thread.name = "vigie-checkpoint"
         thread.start()
     }
 

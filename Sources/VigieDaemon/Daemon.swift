@@ -86,8 +86,7 @@ public final class Daemon: Service, Sendable {
         let metrics = self.metrics
         let internalControl = self.internalControl
         let thread = Thread { [self] in
-            // Named from inside: a name set before start does not reach the OS thread on Linux.
-            Thread.current.name = "vigie-engine"
+            nameCurrentThread("vigie-engine")
             let loop: EngineLoop
             do {
                 loop = try EngineLoop(
@@ -126,7 +125,6 @@ public final class Daemon: Service, Sendable {
             }
             self.finish()
         }
-        thread.name = "vigie-engine"
         thread.stackSize = 8 << 20
         thread.start()
         ready.wait()

@@ -38,6 +38,8 @@ final class EngineLoop {
     /// systemd notifications (watchdog pings and status); nil when not under systemd.
     private let systemd: SystemdNotifier?
     private var watchdog = SystemdNotifier.WatchdogClock()
+    /// The background threads, stopped in reverse order of start (``close()``).
+    private let services: ServiceStack
 
     private enum Role { case ingest, push, control, walSync, history }
     private var poller = Poller()
@@ -73,14 +75,10 @@ final class EngineLoop {
         let now = state.now()
         vitals = EngineVitals(now: now, heartbeatInterval: configuration.daemon.heartbeatInterval)
         publisher = KPIPublisher(now: now)
+        let services = ServiceStack(logger: logger)
+        self.services = services
         // ZAP first: libzmq asks it from the first CURVE handshake on.
-        if configuration.security.curve {
-            let zap = ZAPHandler(context: context, keys: configuration.security.authorized, logger: logger)
-            try zap.start()
-            self.zap = zap
-        } else {
-            self.zap = nil
-        }
+        zap = try services.startZAP(configuration.security, context: context)
         do {
             endpoints = try EndpointSet(
                 configuration: configuration,
@@ -89,7 +87,7 @@ final class EngineLoop {
                 now: now
             )
         } catch {
-            zap?.stop()
+            services.stopAll()
             throw error
         }
         applier = BatchApplier(state: state)
@@ -113,7 +111,7 @@ final class EngineLoop {
         )
         replies.adopt(endpoints.ingest + endpoints.control)
         rebuildPoller()
-        state.alerts.notifiers.start()
+        services.startNotifiers(state)
     }
 
     /// What was bound, as resolved (wildcard ports).
@@ -124,22 +122,14 @@ final class EngineLoop {
     func recover() throws {
         var observer: (@Sendable (UInt64) -> Void)?
         if let metrics { observer = { metrics.recordFsync(nanoseconds: $0) } }
-        let wal = try keeper.recover(
-            replayAction: { control.handler.replay(request: $0, at: $1) },
-            syncObserver: observer
-        )
+        let wal = try services.startLog(keeper: keeper, replies: replies, syncObserver: observer) {
+            control.handler.replay(request: $0, at: $1)
+        }
         self.wal = wal
         alerting.wal = wal
-        let history = HistoryLink(
-            configuration: state.configuration,
-            walDirectory: keeper.walDirectory,
-            durable: wal.durableLSN,
-            context: context,
-            logger: state.logger
-        )
+        let history = services.startHistory(state, wal: wal, walDirectory: keeper.walDirectory, context: context)
         self.history = history
-        let recorder = history.recorder
-        keeper.startWriter { recorder?.position.load(ordering: .acquiring) ?? .max }
+        services.startCheckpointWriter(keeper, history: history)
         rebuildPoller()
     }
 
@@ -322,26 +312,26 @@ final class EngineLoop {
         }
     }
 
-    /// Stops in reverse order of start: checkpoints, the log (its last replies go out),
-    /// history, the final checkpoint, sockets, ZAP, notifiers.
+    /// Stops: makes what the log holds durable (its replies go out, history reads it),
+    /// stops the services in reverse order of start (checkpoint writer, history, the
+    /// log, notifiers, ZAP), writes the final checkpoint and closes the sockets.
     func close() {
-        keeper.stopWriter()
-        if let wal {
+        if let wal, storageFailure == nil {
             do {
-                try wal.close()
-                state.statistics.repliesDropped += replies.release(upTo: wal.durableLSN, producers: &state.producers)
+                let durable = try wal.flushAndWaitUntilDurable()
+                state.statistics.repliesDropped += replies.release(upTo: durable, producers: &state.producers)
             } catch {
-                state.logger.error("closing the write-ahead log failed", metadata: ["error": "\(error)"])
+                state.logger.error("flushing the write-ahead log failed", metadata: ["error": "\(error)"])
             }
-            history?.stop(durable: wal.durableLSN)
-            // After a sync failure nothing more is written: recovery starts from the log.
-            if storageFailure == nil { keeper.finalCheckpoint(wal: wal, historyPosition: history?.position ?? .max) }
+        }
+        services.stopAll()
+        // After a sync failure nothing more is written: recovery starts from the log.
+        if let wal, storageFailure == nil {
+            keeper.finalCheckpoint(wal: wal, historyPosition: history?.position ?? .max)
         }
         // The ACKs and replies released above go out before the context terminates
         // (bounded: a peer that vanished holds the stop at most this long).
         endpoints.close(replyLinger: 1_000)
-        zap?.stop()
-        state.alerts.notifiers.stop()
     }
 
     var statusLine: String { state.statusLine(ingestRate: vitals.ingestRate) }

@@ -71,18 +71,16 @@ final class HistoryRecorder: Sendable {
     /// connected (at most 5 s), so queries sent after start-up reach it.
     func start(context: ZMQContext) {
         let rollups = Thread { [self] in
-            Thread.current.name = "vigie-history"
+            nameCurrentThread("vigie-history")
             self.run()
             self.finished.signal()
         }
-        rollups.name = "vigie-history"
         rollups.start()
         let queries = Thread { [self] in
-            Thread.current.name = "vigie-history-q"
+            nameCurrentThread("vigie-history-q")
             self.serveQueries(context: context)
             self.finished.signal()
         }
-        queries.name = "vigie-history-q"
         queries.start()
         _ = connected.wait(timeout: .now() + 5)
     }

@@ -8,7 +8,7 @@ import VigieStore
 /// checkpoint, then the log replayed through the same paths as live), the final
 /// checkpoint at a clean stop. Engine thread only.
 final class StateKeeper {
-    private let state: EngineState
+    let state: EngineState
     private let feed: FeedPublisher
     private let applier: BatchApplier
     let store: CheckpointStore

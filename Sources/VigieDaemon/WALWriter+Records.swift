@@ -1,4 +1,6 @@
+import VigieCore
 import VigieStore
+import ZeroMQ
 
 extension WALWriter {
     /// Appends one record without a producer (push batches, operator actions, alert
@@ -21,5 +23,21 @@ extension WALWriter {
         try flush()
         if requestingSync { requestSync() }
         return flushedLSN
+    }
+
+    /// Flushes what is buffered and waits, at most `timeout` nanoseconds, until the
+    /// syncer has made it durable (or failed); returns ``durableLSN``. At shutdown, so
+    /// that the last replies go out and history reads the last records.
+    func flushAndWaitUntilDurable(timeout: UInt64 = 5_000_000_000) throws -> UInt64 {
+        let flushed = try flush()
+        requestSync()
+        var poller = Poller()
+        poller.register(fileDescriptor: notificationFD)
+        let deadline = monotonicNanoseconds() + timeout
+        while durableLSN < flushed, syncFailure == nil, monotonicNanoseconds() < deadline {
+            _ = try? poller.poll(timeoutMilliseconds: 10)
+            drainNotification()
+        }
+        return durableLSN
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import VigieConfig
+import VigieCore
 import ZeroMQ
 
 /// The daemon's ZAP handler (ZeroMQ RFC 27): admits CURVE clients whose public key is in
@@ -47,7 +48,7 @@ final class ZAPHandler: Sendable {
         let bound = DispatchSemaphore(value: 0)
         let failure = Mutex<(any Error)?>(nil)
         let thread = Thread { [self] in
-            Thread.current.name = "vigie-zap"
+            nameCurrentThread("vigie-zap")
             defer { exited.signal() }
             let socket: Socket
             do {
@@ -63,7 +64,6 @@ final class ZAPHandler: Sendable {
             serve(socket)
             socket.close(linger: 0)
         }
-        thread.name = "vigie-zap"
         thread.start()
         bound.wait()
         if let error = failure.withLock({ $0 }) {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import VigieCore
 import ZeroMQ
@@ -100,5 +101,35 @@ struct EnginePartsTests {
         #expect(!receiver.tooLarge)
         #expect(receiver.count == 2)
         #expect(String(decoding: receiver.frames[1].bytes, as: UTF8.self) == "small")
+    }
+
+    @Test func servicesStopInReverseOrderOnceAndAFailedStartStopsThoseBefore() throws {
+        struct Refused: Error {}
+        var log: [String] = []
+        let stack = ServiceStack(logger: Logger(label: "test"))
+        for name in ["zap", "notifiers", "log"] {
+            stack.start(name, { log.append("start \(name)") }, stop: { log.append("stop \(name)") })
+        }
+        #expect(throws: Refused.self) {
+            try stack.start(
+                "history",
+                { () throws -> Int in throw Refused() },
+                stop: { _ in log.append("stop history") }
+            )
+        }
+        #expect(stack.running == ["zap", "notifiers", "log"], "a service whose start threw is not kept")
+        stack.stopAll()
+        stack.stopAll()
+        #expect(
+            log == ["start zap", "start notifiers", "start log", "stop log", "stop notifiers", "stop zap"]
+        )
+        #expect(stack.running.isEmpty)
+    }
+
+    @Test func notifierThreadNamesFitTheKernelsFifteenBytes() {
+        #expect(NotifierDispatcher.threadName("sms", worker: 0) == "notify-sms/0")
+        #expect(NotifierDispatcher.threadName("journal-des-alertes", worker: 3) == "notify-journa/3")
+        #expect(NotifierDispatcher.threadName("élus", worker: 12).utf8.count <= 15)
+        #expect(NotifierDispatcher.threadName("ééééééé", worker: 1) == "notify-ééé/1")
     }
 }

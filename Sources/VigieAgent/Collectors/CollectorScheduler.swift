@@ -85,14 +85,15 @@ public final class CollectorScheduler: Sendable {
         }
         guard first else { return }
         for index in entries.indices {
+            let name = "collect-\(entries[index].collector.name)"
             let thread = Thread { [self] in
+                nameCurrentThread(name)
                 loop(index)
                 wake.lock()
                 control.withLock { $0.finished += 1 }
                 wake.broadcast()
                 wake.unlock()
             }
-            thread.name = "vigie-collector-\(entries[index].collector.name)"
             thread.start()
         }
     }

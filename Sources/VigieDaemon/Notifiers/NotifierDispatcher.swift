@@ -79,14 +79,26 @@ final class NotifierDispatcher: Sendable {
             for index in 0..<notifier.workers {
                 running.enter()
                 let group = running
+                let name = Self.threadName(notifier.configuration.name, worker: index)
                 let thread = Thread {
+                    nameCurrentThread(name)
                     body()
                     group.leave()
                 }
-                thread.name = "vigie-notify-\(notifier.configuration.name)-\(index)"
                 thread.start()
             }
         }
+    }
+
+    /// `notify-NAME/i`, cut to the 15 bytes Linux keeps of a thread's name (a longer
+    /// one is refused whole and the thread keeps its creator's name).
+    static func threadName(_ notifier: String, worker: Int) -> String {
+        let suffix = "/\(worker)"
+        var name = "notify-"
+        for character in notifier where name.utf8.count + character.utf8.count + suffix.utf8.count <= 15 {
+            name.append(character)
+        }
+        return name + suffix
     }
 
     /// Enqueues `event` for every notifier whose route accepts it; never waits.

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import VigieCore
 
 #if canImport(Glibc)
 import Glibc
@@ -97,11 +98,10 @@ final class WALSyncer: Sendable {
     func start() {
         started.store(true, ordering: .relaxed)
         let thread = Thread { [self] in
-            Thread.current.name = "vigie-wal-sync"
+            nameCurrentThread("vigie-wal-sync")
             run()
             exited.signal()
         }
-        thread.name = "vigie-wal-sync"
         thread.start()
     }
 
