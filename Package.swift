@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "VigieStore",
             dependencies: [
-                "CCRC32C", "VigieCore", "VigieConfig", .product(name: "GRDB", package: "GRDB.swift"),
+                "CCRC32C", "VigieCore", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import VigieConfig
+@testable import VigieCore
 
 @Suite("Source map")
 struct SourceMapTests {

@@ -55,16 +55,15 @@ public struct RollupAccumulator: ~Copyable {
         let minute: Int64
     }
 
-    /// What each measurement's lines feed: one feed per KPI selector, window group =
-    /// KPI index.
-    private let index: SelectorIndex
-    /// Series spaces, one per distinct `group_by`, with each series' group tags (for
+    /// Finds what each line's values feed (one feed per KPI selector, target = KPI
+    /// index) and their series; the series spaces hold each series' group tags (for
     /// `drain`).
-    private let spaces: SeriesSpaces
+    private let router: SampleRouter
     /// Per KPI, in `kpis` order.
     private var states: UnmanagedArray<KPIState>
-    /// Per-line scratch: resolved tag slots, field slots, then matched selectors.
-    private let scratch: UnmanagedArray<Int32>
+    /// The event time and minute of the line being added.
+    private var lineTime: Int64 = 0
+    private var lineMinute: Int64 = 0
     /// Pending rollups: identity and statistics, in order of creation.
     private var pendingKeys: UnmanagedArray<PendingKey>
     private var pendingStats: UnmanagedArray<MinuteRollup>
@@ -112,14 +111,8 @@ public struct RollupAccumulator: ~Copyable {
                 )
             )
         }
-        let index = SelectorIndex(sources: sources)
-        self.index = index
-        self.spaces = SeriesSpaces(layout)
+        self.router = SampleRouter(sources: sources, layout: layout)
         self.states = states
-        self.scratch = UnmanagedArray(
-            repeating: -1,
-            count: index.maxTagKeys + index.maxFieldKeys + index.maxSelectors
-        )
         self.pendingKeys = UnmanagedArray(capacity: 64)
         self.pendingStats = UnmanagedArray(capacity: 64)
         self.pendingSlots = UnmanagedArray(repeating: -1, count: 128)
@@ -128,7 +121,6 @@ public struct RollupAccumulator: ~Copyable {
     deinit {
         for k in 0..<states.count { states[k].deallocate() }
         states.deallocate()
-        scratch.deallocate()
         pendingKeys.deallocate()
         pendingStats.deallocate()
         pendingSlots.deallocate()
@@ -162,84 +154,9 @@ public struct RollupAccumulator: ~Copyable {
             rejectedLines &+= 1
             return 0
         }
-        guard let e = index.lookup(line.measurement) else { return 0 }
-        let entry = index.entries[e]
-        let tagAt = scratch.base
-        let selectorField = tagAt + index.maxTagKeys + index.maxFieldKeys
-        guard index.matchSelectors(of: line, entry: entry, scratch: tagAt) else { return 0 }
-        let time = line.timestamp ?? receivedAt
-        let minute = HistoryResolution.minute.start(of: time)
-        var applied = 0
-        var use = -1
-        var probe = SeriesTable.Probe(hash: 0, series: -1, slot: 0)
-        var probed = false
-        let firstFeed = Int(entry.feedStart)
-        for i in firstFeed..<(firstFeed + Int(entry.feedCount)) {
-            let feed = index.feeds[i]
-            let f = Int(selectorField[Int(feed.selector)])
-            guard f >= 0, let value = line.fields[f].value.numericValue, value.isFinite else { continue }
-            let k = Int(feed.group)
-            let state = states.base + k
-            // The series: probed once per line and space, created once.
-            if Int(feed.spaceUse) != use {
-                use = Int(feed.spaceUse)
-                probed = false
-            }
-            let spaceUse = index.spaceUses[use]
-            let space = Int(spaceUse.space)
-            let keySlots = UnsafePointer(index.keySlots.base + Int(spaceUse.keySlotStart))
-            if !probed {
-                probe = spaces.tables[space].probe(tags: line.tags, keySlots: keySlots, tagAt: tagAt)
-                probed = true
-            }
-            var s =
-                probe.series >= 0 && probe.series < state.pointee.local.count
-                ? Int(state.pointee.local[probe.series]) : -1
-            if s < 0 {
-                guard state.pointee.series.count < state.pointee.maxSeries else {
-                    state.pointee.overflow &+= 1
-                    continue
-                }
-                if probe.series < 0 {
-                    let created = spaces.create(
-                        space: space,
-                        probe: probe,
-                        tags: line.tags,
-                        keySlots: keySlots,
-                        tagAt: tagAt
-                    )
-                    guard created >= 0 else {
-                        state.pointee.overflow &+= 1
-                        continue
-                    }
-                    probe = SeriesTable.Probe(hash: probe.hash, series: created, slot: probe.slot)
-                }
-                s = Self.admit(spaceSeries: probe.series, into: state)
-            }
-            // The pending minute: most samples hit the series' last one.
-            let series = state.pointee.series.base + s
-            let p: Int
-            if series.pointee.pending >= 0, series.pointee.minute == minute {
-                p = Int(series.pointee.pending)
-            } else {
-                p = pending(kpi: k, series: s, minute: minute, hasPending: series.pointee.pending >= 0)
-                series.pointee.pending = Int32(truncatingIfNeeded: p)
-                series.pointee.minute = minute
-            }
-            let stats = pendingStats.base + p
-            switch feed.role {
-            case .value:
-                var hit = false
-                if state.pointee.hasShare {
-                    let threshold = state.pointee.threshold
-                    hit = state.pointee.below ? value < threshold : value > threshold
-                }
-                stats.pointee.add(value, at: time, hit: hit)
-            case .numerator: stats.pointee.addNumerator(value)
-            case .denominator: stats.pointee.addDenominator(value)
-            }
-            applied &+= 1
-        }
+        lineTime = line.timestamp ?? receivedAt
+        lineMinute = HistoryResolution.minute.start(of: lineTime)
+        let applied = router.route(line, into: &self) ?? 0
         appliedSamples &+= applied
         return applied
     }
@@ -326,7 +243,7 @@ public struct RollupAccumulator: ~Copyable {
             out.append(
                 KPIRollup(
                     kpi: kpis[k].name,
-                    group: spaces.names[state.space][g],
+                    group: router.spaces.names[state.space][g],
                     minute: key.minute,
                     stats: pendingStats[p]
                 )
@@ -339,5 +256,63 @@ public struct RollupAccumulator: ~Copyable {
         pendingKeys.removeAll()
         pendingStats.removeAll()
         return out
+    }
+}
+
+/// The KPIs' rollups as ``SampleRouter`` feeds them (target = KPI index): every value
+/// is taken, in the line's minute, up to each KPI's series cap.
+extension RollupAccumulator: SampleSink {
+    func skipNonNumeric(target: Int) {}
+    func skipNonFinite(target: Int) {}
+    func accepts(target: Int) -> Bool { true }
+
+    @inline(__always)
+    func series(target: Int, spaceSeries: Int) -> Int {
+        let state = states.base + target
+        return spaceSeries < state.pointee.local.count ? Int(state.pointee.local[spaceSeries]) : -1
+    }
+
+    @inline(__always)
+    func makeRoom(target: Int) -> Bool {
+        let state = states.base + target
+        guard state.pointee.series.count < state.pointee.maxSeries else {
+            state.pointee.overflow &+= 1
+            return false
+        }
+        return true
+    }
+
+    func countSpaceFull(target: Int) { states[target].overflow &+= 1 }
+
+    func admit(target: Int, spaceSeries: Int) -> Int {
+        Self.admit(spaceSeries: spaceSeries, into: states.base + target)
+    }
+
+    /// Folds the value into the series' pending minute (most values hit its last one).
+    @inline(__always)
+    mutating func record(target: Int, series s: Int, value: Double, role: SelectorRole) -> Int {
+        let state = states.base + target
+        let series = state.pointee.series.base + s
+        let p: Int
+        if series.pointee.pending >= 0, series.pointee.minute == lineMinute {
+            p = Int(series.pointee.pending)
+        } else {
+            p = pending(kpi: target, series: s, minute: lineMinute, hasPending: series.pointee.pending >= 0)
+            series.pointee.pending = Int32(truncatingIfNeeded: p)
+            series.pointee.minute = lineMinute
+        }
+        let stats = pendingStats.base + p
+        switch role {
+        case .value:
+            var hit = false
+            if state.pointee.hasShare {
+                let threshold = state.pointee.threshold
+                hit = state.pointee.below ? value < threshold : value > threshold
+            }
+            stats.pointee.add(value, at: lineTime, hit: hit)
+        case .numerator: stats.pointee.addNumerator(value)
+        case .denominator: stats.pointee.addDenominator(value)
+        }
+        return 1
     }
 }

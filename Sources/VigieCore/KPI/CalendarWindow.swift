@@ -19,7 +19,7 @@ struct CalendarWindow {
     /// The current period.
     private(set) var period: CalendarPeriod
     /// Statistics of the current period, per series.
-    private(set) var totals: UnmanagedArray<WindowAccumulator>
+    private(set) var totals: UnmanagedArray<AggregateAccumulator>
     /// Sketch of the current period, per series; empty unless `withSketches`.
     private(set) var sketches: UnmanagedArray<QuantileSketch>
 
@@ -39,7 +39,7 @@ struct CalendarWindow {
 
     /// Adds the empty accumulator of a new series (allocates now and then).
     mutating func addSeries() {
-        totals.append(WindowAccumulator())
+        totals.append(AggregateAccumulator())
         if withSketches { sketches.append(QuantileSketch()) }
     }
 
@@ -74,7 +74,7 @@ struct CalendarWindow {
 
     /// Sets the current period's statistics of `series` (a series held), and its sketch
     /// when the window keeps sketches, from a checkpoint.
-    func restore(series: Int, total: WindowAccumulator, sketch: QuantileSketch?) {
+    func restore(series: Int, total: AggregateAccumulator, sketch: QuantileSketch?) {
         totals[series] = total
         guard withSketches else { return }
         if let sketch { sketches[series] = sketch } else { sketches[series].clear() }
@@ -85,7 +85,7 @@ struct CalendarWindow {
     mutating func rollOver(to next: CalendarPeriod, changed: (Int) -> Void) {
         period = next
         for s in 0..<totals.count where !totals[s].isEmpty {
-            totals[s] = WindowAccumulator()
+            totals[s] = AggregateAccumulator()
             if withSketches { sketches[s].clear() }
             changed(s)
         }

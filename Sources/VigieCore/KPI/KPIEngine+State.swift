@@ -349,7 +349,7 @@ extension KPIEngine {
                 guard s < series, epoch != .min, epoch > expired, geometry.slot(of: epoch) == slot else {
                     throw BinaryDecodingError(offset: at, reason: "bucket out of its series, window or ring slot")
                 }
-                let stats = try WindowAccumulator.decode(from: &r, reference: epoch &* geometry.width)
+                let stats = try AggregateAccumulator.decode(from: &r, reference: epoch &* geometry.width)
                 var sketch: QuantileSketch?
                 if window.withSketches { sketch = try Self.decodeSketch(from: &r) }
                 window.restore(series: s, bucket: SlidingWindow.Bucket(epoch: epoch, stats: stats), sketch: sketch)
@@ -376,7 +376,7 @@ extension KPIEngine {
             guard s < series else {
                 throw BinaryDecodingError(offset: at, reason: "calendar total of an unknown series")
             }
-            let total = try WindowAccumulator.decode(from: &r, reference: period.start)
+            let total = try AggregateAccumulator.decode(from: &r, reference: period.start)
             var sketch: QuantileSketch?
             if window.withSketches { sketch = try Self.decodeSketch(from: &r) }
             if keep { window.restore(series: s, total: total, sketch: sketch) }
@@ -389,7 +389,7 @@ extension KPIEngine {
     }
 }
 
-extension WindowAccumulator {
+extension AggregateAccumulator {
     /// Flags of an encoded accumulator: which groups of fields follow.
     private enum Layout {
         /// `sum`, `min`, `max`, `last`, `lastTimestamp` differ from empty.
@@ -442,13 +442,13 @@ extension WindowAccumulator {
 
     /// Reads an accumulator written by `encode(into:reference:)` with the same
     /// `reference`.
-    static func decode(from r: inout BinaryReader, reference: Int64) throws -> WindowAccumulator {
+    static func decode(from r: inout BinaryReader, reference: Int64) throws -> AggregateAccumulator {
         let at = r.offset
         let flags = try r.readUInt8()
         guard flags & ~Layout.all == 0, flags & Layout.single == 0 || flags & Layout.values != 0 else {
             throw BinaryDecodingError(offset: at, reason: "invalid accumulator flags \(flags)")
         }
-        var a = WindowAccumulator()
+        var a = AggregateAccumulator()
         a.count = try r.readCount(limit: .max)
         if flags & Layout.values != 0 {
             if flags & Layout.single != 0 {

@@ -20,19 +20,17 @@ public final class KPIEngine {
 
     // Stored properties without `private` are read and restored by `KPIEngine+State.swift`.
     private let calendar: Calendar
-    /// What each measurement's lines feed.
-    private let index: SelectorIndex
+    /// Finds what each line's values feed, and their series.
+    private let router: SampleRouter
     /// Window groups (fixed number; each mutated in place through its pointer).
     let groups: UnmanagedArray<WindowGroup>
     /// Per group, its window kind (for calendar rollover).
     let groupWindows: [WindowSpec]
     /// Series spaces, one per distinct `group_by` (fixed number), with each series'
     /// group tags for publishing.
-    let spaces: SeriesSpaces
+    var spaces: SeriesSpaces { router.spaces }
     /// Per KPI, how it reads its group.
     let runtimes: [KPIRuntime]
-    /// Per-line scratch: resolved tag slots, field slots, then matched selectors.
-    private let scratch: UnmanagedArray<Int32>
     /// Line totals (one element).
     let lineCounters: UnmanagedArray<LineCounters>
     /// Scratch sketch for reading sliding quantile windows (keeps its bins).
@@ -170,24 +168,16 @@ public final class KPIEngine {
                 )
             }
         }
-        let index = SelectorIndex(sources: sources)
-
-        self.index = index
+        self.router = SampleRouter(sources: sources, layout: layout)
         self.groups = groups
         self.groupWindows = groupWindows
-        self.spaces = SeriesSpaces(layout)
         self.runtimes = kpis.enumerated().map { KPIRuntime(definition: $1, group: kpiGroup[$0]) }
-        self.scratch = UnmanagedArray(
-            repeating: -1,
-            count: index.maxTagKeys + index.maxFieldKeys + index.maxSelectors
-        )
         self.lineCounters = UnmanagedArray(repeating: LineCounters(), count: 1)
     }
 
     deinit {
         for g in 0..<groups.count { groups[g].deallocate() }
         groups.deallocate()
-        scratch.deallocate()
         lineCounters.deallocate()
     }
 
@@ -205,82 +195,79 @@ public final class KPIEngine {
     public func apply(_ line: ParsedLine, receivedAt: Int64, now: Int64) -> Int {
         let totals = lineCounters.base
         totals.pointee.lines &+= 1
-        guard let e = index.lookup(line.measurement) else {
+        var sink = Sink(engine: self, timestamp: line.timestamp ?? receivedAt, now: now)
+        guard let applied = router.route(line, into: &sink) else {
             totals.pointee.unmatchedLines &+= 1
             return 0
-        }
-        let entry = index.entries[e]
-        let tagAt = scratch.base
-        let selectorField = tagAt + index.maxTagKeys + index.maxFieldKeys
-        guard index.matchSelectors(of: line, entry: entry, scratch: tagAt) else {
-            totals.pointee.unmatchedLines &+= 1
-            return 0
-        }
-        let timestamp = line.timestamp ?? receivedAt
-        var applied = 0
-        var use = -1
-        var probe = SeriesTable.Probe(hash: 0, series: -1, slot: 0)
-        var probed = false
-        let firstFeed = Int(entry.feedStart)
-        for i in firstFeed..<(firstFeed + Int(entry.feedCount)) {
-            let feed = index.feeds[i]
-            let f = Int(selectorField[Int(feed.selector)])
-            guard f >= 0 else { continue }
-            let group = groups.base + Int(feed.group)
-            guard let v = line.fields[f].value.numericValue else {
-                group.pointee.countNonNumeric()
-                continue
-            }
-            guard v.isFinite else {
-                group.pointee.countNonFinite()
-                continue
-            }
-            if group.pointee.needsRollOver(now: now) { rollOver(group: Int(feed.group), now: now) }
-            guard let placement = group.pointee.place(timestamp: timestamp, now: now) else { continue }
-            // The series: probed once per line and space, created once.
-            if Int(feed.spaceUse) != use {
-                use = Int(feed.spaceUse)
-                probed = false
-            }
-            let spaceUse = index.spaceUses[use]
-            let space = Int(spaceUse.space)
-            let keySlots = UnsafePointer(index.keySlots.base + Int(spaceUse.keySlotStart))
-            if !probed {
-                probe = spaces.tables[space].probe(tags: line.tags, keySlots: keySlots, tagAt: tagAt)
-                probed = true
-            }
-            var s = probe.series >= 0 ? group.pointee.series(ofSpaceSeries: probe.series) : -1
-            if s < 0 {
-                guard group.pointee.hasRoom else {
-                    group.pointee.countOverflow()
-                    continue
-                }
-                guard totalSeries < maxTotalSeries else {
-                    totalSeriesOverflow &+= 1
-                    continue
-                }
-                if probe.series < 0 {
-                    let created = spaces.create(
-                        space: space,
-                        probe: probe,
-                        tags: line.tags,
-                        keySlots: keySlots,
-                        tagAt: tagAt
-                    )
-                    guard created >= 0 else {
-                        group.pointee.countOverflow()
-                        continue
-                    }
-                    probe = SeriesTable.Probe(hash: probe.hash, series: created, slot: probe.slot)
-                }
-                s = group.pointee.admit(spaceSeries: probe.series)
-                totalSeries &+= 1
-            }
-            if group.pointee.record(series: s, v, role: feed.role, at: timestamp, placement: placement) {
-                applied &+= group.pointee.members
-            }
         }
         return applied
+    }
+
+    /// The window groups as ``SampleRouter`` feeds them, for one line.
+    private struct Sink: SampleSink {
+        unowned(unsafe) let engine: KPIEngine
+        let timestamp: Int64
+        let now: Int64
+        /// Where the value being routed goes in its window (set by `accepts`).
+        var placement = WindowGroup.Placement(epoch: 0, slot: 0)
+
+        init(engine: KPIEngine, timestamp: Int64, now: Int64) {
+            self.engine = engine
+            self.timestamp = timestamp
+            self.now = now
+        }
+
+        @inline(__always)
+        func group(_ g: Int) -> UnsafeMutablePointer<WindowGroup> { engine.groups.base + g }
+
+        @inline(__always)
+        func skipNonNumeric(target: Int) { group(target).pointee.countNonNumeric() }
+
+        @inline(__always)
+        func skipNonFinite(target: Int) { group(target).pointee.countNonFinite() }
+
+        @inline(__always)
+        mutating func accepts(target: Int) -> Bool {
+            let group = group(target)
+            if group.pointee.needsRollOver(now: now) { engine.rollOver(group: target, now: now) }
+            guard let placement = group.pointee.place(timestamp: timestamp, now: now) else { return false }
+            self.placement = placement
+            return true
+        }
+
+        @inline(__always)
+        func series(target: Int, spaceSeries: Int) -> Int {
+            group(target).pointee.series(ofSpaceSeries: spaceSeries)
+        }
+
+        @inline(__always)
+        func makeRoom(target: Int) -> Bool {
+            guard group(target).pointee.hasRoom else {
+                group(target).pointee.countOverflow()
+                return false
+            }
+            guard engine.totalSeries < engine.maxTotalSeries else {
+                engine.totalSeriesOverflow &+= 1
+                return false
+            }
+            return true
+        }
+
+        @inline(__always)
+        func countSpaceFull(target: Int) { group(target).pointee.countOverflow() }
+
+        @inline(__always)
+        func admit(target: Int, spaceSeries: Int) -> Int {
+            engine.totalSeries &+= 1
+            return group(target).pointee.admit(spaceSeries: spaceSeries)
+        }
+
+        @inline(__always)
+        func record(target: Int, series: Int, value: Double, role: SelectorRole) -> Int {
+            let group = group(target)
+            let taken = group.pointee.record(series: series, value, role: role, at: timestamp, placement: placement)
+            return taken ? group.pointee.members : 0
+        }
     }
 
     /// Starts the calendar period containing `now` in calendar group `g`; its series that

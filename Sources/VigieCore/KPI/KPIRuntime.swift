@@ -33,7 +33,7 @@ struct KPIRuntime {
         now: Int64,
         scratch: inout QuantileSketch
     ) -> KPIValue {
-        var total = WindowAccumulator()
+        var total = AggregateAccumulator()
         let computed: Double?
         switch group.kind {
         case .sliding:

@@ -91,7 +91,7 @@ struct SlidingWindow {
     /// One bucket: its epoch (`Int64.min` when never used) and statistics.
     struct Bucket {
         var epoch: Int64 = .min
-        var stats = WindowAccumulator()
+        var stats = AggregateAccumulator()
     }
 
     let geometry: Geometry
@@ -199,7 +199,7 @@ struct SlidingWindow {
     func read(
         series: Int,
         nowEpoch: Int64,
-        into total: inout WindowAccumulator,
+        into total: inout AggregateAccumulator,
         sketch: inout QuantileSketch,
         mergeSketches: Bool
     ) {

@@ -2,7 +2,7 @@
 /// selector (or numerator and denominator selectors), `group_by`, window (length,
 /// buckets and lateness, or calendar period), `max_series`, and at most one `share`
 /// threshold. Such KPIs differ only in how they read the accumulators (count, sum,
-/// mean, min, max, last, rate and share all read the same `WindowAccumulator`; quantiles
+/// mean, min, max, last, rate and share all read the same `AggregateAccumulator`; quantiles
 /// read the sketches, kept when any member needs them), so the engine updates one
 /// window per group instead of one per KPI.
 ///

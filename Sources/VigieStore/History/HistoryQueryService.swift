@@ -1,5 +1,4 @@
 import Foundation
-import VigieConfig
 import VigieCore
 
 /// Answers the control operations that read history, `history` and `events`: one

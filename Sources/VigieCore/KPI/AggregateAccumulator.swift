@@ -1,38 +1,41 @@
-/// The running statistics of one bucket of a sliding window, or of the current
-/// period of a calendar window, for one series.
+/// The running statistics behind every scalar aggregate, for one series over one span:
+/// a bucket of a sliding window, the current period of a calendar window, a minute or
+/// hour of history (``MinuteRollup``).
 ///
-/// Everything a scalar aggregate needs: count, sum, min, max, the last value and its
-/// timestamp, the `share` hits, and a ratio's numerator and denominator sums. A
-/// quantile sketch, when the KPI needs one, is kept beside it. 80 bytes; no
-/// allocation. Combining two accumulators (`merge`) is how a sliding window reads.
-struct WindowAccumulator: Sendable, Equatable {
+/// Count, sum, min, max, the last value and its timestamp, the `share` hits, and a
+/// ratio's numerator and denominator sums; a quantile sketch, when the KPI needs one,
+/// is kept beside it. 80 bytes; no allocation. Accumulators merge losslessly (`merge`):
+/// that is how a sliding window reads and how history sums minutes into any span.
+public struct AggregateAccumulator: Sendable, Equatable {
     /// Samples counted: values, or for a ratio the denominator's samples.
-    var count: Int = 0
+    public var count: Int = 0
     /// Sum of values.
-    var sum: Double = 0
+    public var sum: Double = 0
     /// Smallest value (+∞ when empty).
-    var min: Double = .infinity
+    public var min: Double = .infinity
     /// Largest value (−∞ when empty).
-    var max: Double = -.infinity
+    public var max: Double = -.infinity
     /// Value of the sample with the latest timestamp (later application wins ties).
-    var last: Double = 0
+    public var last: Double = 0
     /// Timestamp of `last`, `Int64.min` when empty.
-    var lastTimestamp: Int64 = .min
+    public var lastTimestamp: Int64 = .min
     /// Samples strictly beyond a `share` threshold.
-    var hits: Int = 0
+    public var hits: Int = 0
     /// Ratio numerator samples.
-    var numeratorCount: Int = 0
+    public var numeratorCount: Int = 0
     /// Σ numerator values.
-    var numerator: Double = 0
+    public var numerator: Double = 0
     /// Σ denominator values.
-    var denominator: Double = 0
+    public var denominator: Double = 0
+
+    public init() {}
 
     /// True when nothing was applied since the last reset.
-    var isEmpty: Bool { count == 0 && numeratorCount == 0 }
+    public var isEmpty: Bool { count == 0 && numeratorCount == 0 }
 
     /// Adds one value at event time `timestamp`; `hit` says whether it counts for `share`.
     @inline(__always)
-    mutating func add(_ value: Double, at timestamp: Int64, hit: Bool) {
+    public mutating func add(_ value: Double, at timestamp: Int64, hit: Bool) {
         count &+= 1
         sum += value
         if value < min { min = value }
@@ -46,21 +49,21 @@ struct WindowAccumulator: Sendable, Equatable {
 
     /// Adds a ratio numerator value.
     @inline(__always)
-    mutating func addNumerator(_ value: Double) {
+    public mutating func addNumerator(_ value: Double) {
         numeratorCount &+= 1
         numerator += value
     }
 
     /// Adds a ratio denominator value (a counted sample).
     @inline(__always)
-    mutating func addDenominator(_ value: Double) {
+    public mutating func addDenominator(_ value: Double) {
         count &+= 1
         denominator += value
     }
 
     /// Folds `other` into this accumulator.
     @inline(__always)
-    mutating func merge(_ other: WindowAccumulator) {
+    public mutating func merge(_ other: AggregateAccumulator) {
         count &+= other.count
         sum += other.sum
         if other.min < min { min = other.min }
@@ -81,7 +84,7 @@ struct WindowAccumulator: Sendable, Equatable {
     /// - Parameters:
     ///   - sketch: the merged sketch, for quantiles.
     ///   - rateSeconds: the span `rate` divides by, in seconds.
-    func value(of aggregate: Aggregate, sketch: QuantileSketch?, rateSeconds: Double) -> Double? {
+    public func value(of aggregate: Aggregate, sketch: QuantileSketch?, rateSeconds: Double) -> Double? {
         let result: Double?
         switch aggregate {
         case .count: result = Double(count)
