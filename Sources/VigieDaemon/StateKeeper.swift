@@ -75,7 +75,7 @@ final class StateKeeper {
         nextCheckpointAt = state.now() + daemon.checkpointInterval
         summary.walRecords = report.records
         summary.walBytes = report.bytes
-        summary.problems = report.problems
+        summary.problems += report.problems
         summary.seconds = Double(monotonicNanoseconds() - started) / 1e9
         state.logger.info(
             "recovered",
