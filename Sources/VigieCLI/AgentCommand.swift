@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VigieConfig
+import VigieCore
 import ZeroMQ
 
 /// `vigie agent`: the collector agent (store-and-forward to `vigied`), and its status.
@@ -114,10 +115,11 @@ struct AgentStatusCommand: ParsableCommand {
         let client = try ControlClient(context: context, endpoint: endpoint)
         defer { client.close() }
         do {
+            let request = Array(#"{"op":"status"}"#.utf8)
             if json {
-                print(String(decoding: try client.requestRaw(body: Array(#"{"op":"status"}"#.utf8)), as: UTF8.self))
+                print(String(decoding: try client.requestRaw(body: request), as: UTF8.self))
             } else {
-                print(Self.render(try client.request(body: Array(#"{"op":"status"}"#.utf8))), terminator: "")
+                print(Self.render(try client.request(body: request, as: AgentStatusReply.self)), terminator: "")
             }
         } catch let error as CLIError {
             FileHandle.standardError.write(Data("vigie agent status: \(error)\n".utf8))
@@ -125,25 +127,24 @@ struct AgentStatusCommand: ParsableCommand {
         }
     }
 
-    /// Top-level values as `key: value` lines, then one line per collector.
-    static func render(_ reply: [String: Any]) -> String {
+    /// Top-level values as `key: value` lines (an object's members as `key.member: value`),
+    /// then one line per collector.
+    static func render(_ reply: AgentStatusReply) -> String {
         var out = ""
-        for key in reply.keys.sorted() where key != "ok" && key != "collectors" {
-            let value = reply[key]
-            if let object = value as? [String: Any] {
-                for sub in object.keys.sorted() { out += "\(key).\(sub): \(object[sub].map { "\($0)" } ?? "")\n" }
+        for key in reply.members.keys.sorted() where key != "collectors" {
+            guard let value = reply.members[key] else { continue }
+            if let object = value.object {
+                for sub in object.keys.sorted() { out += "\(key).\(sub): \(object[sub]?.displayText ?? "")\n" }
             } else {
-                out += "\(key): \(value.map { "\($0)" } ?? "null")\n"
+                out += "\(key): \(value.displayText)\n"
             }
         }
-        if let collectors = reply["collectors"] as? [String: Any], !collectors.isEmpty {
+        if !reply.collectors.isEmpty {
             out += "collectors:\n"
-            for name in collectors.keys.sorted() {
-                let c = collectors[name] as? [String: Any] ?? [:]
-                let result = c["result"] as? String ?? "not run yet"
-                let last = c["last_run"] as? String ?? "—"
-                out += "  \(name) (\(c["kind"] as? String ?? "?")): \(result), last run \(last), "
-                out += "\(c["total_lines"] as? Int ?? 0) lines\n"
+            for name in reply.collectors.keys.sorted() {
+                guard let c = reply.collectors[name] else { continue }
+                out += "  \(name) (\(c.kind)): \(c.result ?? "not run yet"), last run \(c.lastRun ?? "—"), "
+                out += "\(c.totalLines) lines\n"
             }
         }
         return out

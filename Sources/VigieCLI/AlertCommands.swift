@@ -30,9 +30,14 @@ func withControlClient<R>(
     }
 }
 
-/// Sends one control request and returns the decoded reply (see `withControlClient`).
-func controlRequest(_ endpoints: EndpointOptions, _ request: ControlRequest, command: String) throws -> [String: Any] {
-    try withControlClient(endpoints, command: command) { try $0.request(request) }
+/// Sends one control request and returns its reply decoded as `R` (see `withControlClient`).
+func controlRequest<R: Decodable>(
+    _ endpoints: EndpointOptions,
+    _ request: ControlRequest,
+    as type: R.Type,
+    command: String
+) throws -> R {
+    try withControlClient(endpoints, command: command) { try $0.request(request, as: type) }
 }
 
 /// `vigie alerts`: the active alerts, or their transitions live.
@@ -58,38 +63,35 @@ public struct AlertsCommand: ParsableCommand {
 
     public func run() throws {
         if follow { return try followTransitions() }
-        let reply = try controlRequest(endpoints, .alerts, command: "alerts")
+        // --json prints the daemon's reply as sent, once it has decoded (so a refusal
+        // still exits 76 with the daemon's message).
+        let (raw, reply) = try withControlClient(endpoints, command: "alerts") { client in
+            let raw = try client.requestRaw(.alerts)
+            return (raw, try ControlClient.decode(ControlReply.Alerts.self, from: raw))
+        }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: reply, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(String(decoding: raw, as: UTF8.self))
             return
         }
         print(Self.render(reply), terminator: "")
     }
 
-    static func render(_ reply: [String: Any]) -> String {
-        let alerts = reply["alerts"] as? [[String: Any]] ?? []
+    static func render(_ reply: ControlReply.Alerts) -> String {
         var out = ""
-        if alerts.isEmpty {
+        if reply.alerts.isEmpty {
             out += "no active alerts\n"
         } else {
-            let rows = alerts.map { a -> [String] in
-                let group = (a["group"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }
-                    .map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                let state = a["state"] as? String ?? "?"
-                let styled = state == "firing" ? state.red.bold : state == "pending" ? state.yellow : state
-                let value = KPIRow.format((a["value"] as? NSNumber)?.doubleValue, unit: nil)
-                let threshold = KPIRow.format((a["threshold"] as? NSNumber)?.doubleValue, unit: nil)
-                var ack = ""
-                if let by = a["acknowledged_by"] as? String { ack = by }
-                var silenced = ""
-                if let until = a["silenced_until"] as? String { silenced = until }
+            let rows = reply.alerts.map { a -> [String] in
+                let group = KPIRow.groupText(a.group, empty: "")
+                let state = a.state.rawValue
+                let styled = a.state == .firing ? state.red.bold : a.state == .pending ? state.yellow : state
+                let value = KPIRow.format(a.value, unit: nil)
+                let threshold = KPIRow.format(a.threshold, unit: nil)
                 let shown = DisplayText.escaped
                 return [
-                    shown(a["rule"] as? String ?? ""), shown(a["kpi"] as? String ?? ""),
-                    group.isEmpty ? "—" : shown(group),
-                    styled, shown(a["severity"] as? String ?? ""), "\(value) / \(threshold)",
-                    shown(a["since"] as? String ?? ""), shown(ack), shown(silenced),
+                    shown(a.rule), shown(a.kpi), group.isEmpty ? "—" : shown(group),
+                    styled, shown(a.severity), "\(value) / \(threshold)",
+                    shown(a.since), shown(a.acknowledgedBy ?? ""), shown(a.silencedUntil ?? ""),
                 ]
             }
             out += TableRenderer.render(
@@ -100,17 +102,13 @@ public struct AlertsCommand: ParsableCommand {
                 rows: rows
             )
         }
-        let silences = reply["silences"] as? [[String: Any]] ?? []
-        if !silences.isEmpty {
+        if !reply.silences.isEmpty {
             out += "\n"
             out += TableRenderer.render(
                 headers: ["Silence", "Matchers", "Until", "By", "Comment"],
-                rows: silences.map {
-                    [
-                        $0["id"] as? String ?? "", ($0["matchers"] as? [String] ?? []).joined(separator: " "),
-                        $0["ends_at"] as? String ?? "", $0["created_by"] as? String ?? "",
-                        $0["comment"] as? String ?? "",
-                    ].map(DisplayText.escaped)
+                rows: reply.silences.map {
+                    [$0.id, $0.matchers.joined(separator: " "), $0.endsAt, $0.createdBy, $0.comment]
+                        .map(DisplayText.escaped)
                 }
             )
         }
@@ -145,12 +143,8 @@ public struct AlertsCommand: ParsableCommand {
                 let body = frames[1].bytes
                 if json {
                     print(String(decoding: body, as: UTF8.self))
-                } else if let a = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
-                    let state = a["state"] as? String ?? "?"
-                    let when = a["ts"] as? String ?? ""
-                    print(
-                        "\(when)  \(state.uppercased())  \(a["rule"] as? String ?? "")  \(a["message"] as? String ?? "")"
-                    )
+                } else if case .success(.alert(let a)) = FeedMessage.decode(body) {
+                    print("\(a.ts)  \(a.state.rawValue.uppercased())  \(a.rule)  \(a.message)")
                 }
                 fflush(nil)
             }
@@ -191,9 +185,10 @@ public struct AckCommand: ParsableCommand {
         let reply = try controlRequest(
             endpoints,
             .operatorAction(.ack(rule: rule, group: tags, by: by, comment: comment)),
+            as: ControlReply.Acknowledged.self,
             command: "ack"
         )
-        print("acknowledged \(reply["acknowledged"] as? Int ?? 0) alert(s)")
+        print("acknowledged \(reply.acknowledged) alert(s)")
     }
 }
 
@@ -240,10 +235,10 @@ public struct SilenceCommand: ParsableCommand {
         let reply = try controlRequest(
             endpoints,
             .operatorAction(.silence(matchers: parsed, duration: ns, by: by, comment: comment)),
+            as: ControlReply.Silenced.self,
             command: "silence"
         )
-        let silence = reply["silence"] as? [String: Any] ?? [:]
-        print("silence \(silence["id"] as? String ?? "?") until \(silence["ends_at"] as? String ?? "?")")
+        print("silence \(reply.silence.id) until \(reply.silence.endsAt)")
     }
 }
 
@@ -262,7 +257,12 @@ public struct UnsilenceCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        _ = try controlRequest(endpoints, .operatorAction(.unsilence(id: id)), command: "unsilence")
+        _ = try controlRequest(
+            endpoints,
+            .operatorAction(.unsilence(id: id)),
+            as: ControlReply.Unsilenced.self,
+            command: "unsilence"
+        )
         print("silence \(id) removed")
     }
 }

@@ -112,11 +112,10 @@ public struct BenchCommand: ParsableCommand {
             )
             // The daemon's own part (sample received → transition published), since it started.
             if let client = try? ControlClient(context: context, endpoint: resolved.control, curve: curve),
-                let stats = try? client.request(.stats),
-                let latency = stats["alert_latency"] as? [String: Any]
+                let stats = try? client.request(.stats, as: ControlReply.Stats.self)
             {
-                timed.daemonP50 = latency["p50_ms"] as? Double
-                timed.daemonP99 = latency["p99_ms"] as? Double
+                timed.daemonP50 = stats.alertLatency.p50Milliseconds
+                timed.daemonP99 = stats.alertLatency.p99Milliseconds
             }
             result = timed
         case "floor":

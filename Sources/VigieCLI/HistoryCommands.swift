@@ -76,7 +76,12 @@ public struct HistoryCommand: ParsableCommand {
 
     public func run() throws {
         let request = try request(now: SystemClock().now())
-        let raw = try HistoryArguments.send(request, endpoints: endpoints, command: "history")
+        let raw = try HistoryArguments.send(
+            request,
+            as: ControlReply.History.self,
+            endpoints: endpoints,
+            command: "history"
+        )
         if json {
             print(String(decoding: raw.bytes, as: UTF8.self))
         } else if csv {
@@ -87,35 +92,27 @@ public struct HistoryCommand: ParsableCommand {
     }
 
     /// The points as an aligned table: time, group, value with its unit, samples.
-    static func renderTable(_ reply: [String: Any]) -> String {
-        let points = reply["points"] as? [[String: Any]] ?? []
-        let kpi = reply["kpi"] as? String ?? "this KPI"
-        if points.isEmpty { return "no history for \(kpi) in that range\n" }
-        let unit = reply["unit"] as? String
-        let rows = points.map { p -> [String] in
-            [
-                p["ts"] as? String ?? "", HistoryArguments.groupText(p["group"]),
-                KPIRow.format(HistoryArguments.double(p["value"]), unit: unit), String(p["samples"] as? Int ?? 0),
-            ]
+    static func renderTable(_ reply: ControlReply.History) -> String {
+        if reply.points.isEmpty { return "no history for \(reply.kpi) in that range\n" }
+        let rows = reply.points.map { p -> [String] in
+            [p.ts, KPIRow.groupText(p.group), KPIRow.format(p.value, unit: reply.unit), String(p.samples)]
         }
         return TableRenderer.render(headers: ["Time (UTC)", "Group", "Value", "Samples"], rows: rows)
     }
 
     /// The points as CSV (RFC 4180 quoting, `\n` line ends): `ts`, one column per group tag (sorted by key),
     /// `value` (empty when unknown, full precision), `samples`.
-    static func renderCSV(_ reply: [String: Any]) -> String {
-        let points = reply["points"] as? [[String: Any]] ?? []
+    static func renderCSV(_ reply: ControlReply.History) -> String {
         var keys = Set<String>()
-        for p in points { keys.formUnion((p["group"] as? [String: Any] ?? [:]).keys) }
+        for p in reply.points { keys.formUnion(p.group.keys) }
         let columns = keys.sorted()
         var out =
             (["ts"] + columns + ["value", "samples"]).map(HistoryArguments.csvField).joined(separator: ",") + "\n"
-        for p in points {
-            let group = p["group"] as? [String: Any] ?? [:]
-            var fields = [p["ts"] as? String ?? ""]
-            for key in columns { fields.append(group[key] as? String ?? "") }
-            fields.append(HistoryArguments.double(p["value"]).map(HistoryArguments.exact) ?? "")
-            fields.append(String(p["samples"] as? Int ?? 0))
+        for p in reply.points {
+            var fields = [p.ts]
+            for key in columns { fields.append(p.group[key] ?? "") }
+            fields.append(p.value.map(HistoryArguments.exact) ?? "")
+            fields.append(String(p.samples))
             out += fields.map(HistoryArguments.csvField).joined(separator: ",") + "\n"
         }
         return out
@@ -165,7 +162,12 @@ public struct EventsCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let raw = try HistoryArguments.send(request(now: SystemClock().now()), endpoints: endpoints, command: "events")
+        let raw = try HistoryArguments.send(
+            request(now: SystemClock().now()),
+            as: ControlReply.Events.self,
+            endpoints: endpoints,
+            command: "events"
+        )
         if json {
             print(String(decoding: raw.bytes, as: UTF8.self))
         } else {
@@ -174,18 +176,14 @@ public struct EventsCommand: ParsableCommand {
     }
 
     /// The events as an aligned table.
-    static func render(_ reply: [String: Any]) -> String {
-        let events = reply["events"] as? [[String: Any]] ?? []
-        if events.isEmpty { return "no events in that range\n" }
-        let rows = events.map { e -> [String] in
-            let value = HistoryArguments.double(e["value"])
-            let threshold = HistoryArguments.double(e["threshold"])
-            var judged = value.map { KPIRow.format($0, unit: nil) } ?? ""
-            if let threshold { judged += " / " + KPIRow.format(threshold, unit: nil) }
+    static func render(_ reply: ControlReply.Events) -> String {
+        if reply.events.isEmpty { return "no events in that range\n" }
+        let rows = reply.events.map { e -> [String] in
+            var judged = e.value.map { KPIRow.format($0, unit: nil) } ?? ""
+            if let threshold = e.threshold { judged += " / " + KPIRow.format(threshold, unit: nil) }
             return [
-                e["ts"] as? String ?? "", e["kind"] as? String ?? "", e["rule"] as? String ?? "",
-                e["kpi"] as? String ?? "", HistoryArguments.groupText(e["group"]), e["state"] as? String ?? "",
-                e["severity"] as? String ?? "", judged, e["actor"] as? String ?? "", e["comment"] as? String ?? "",
+                e.ts, e.kind.rawValue, e.rule ?? "", e.kpi ?? "", KPIRow.groupText(e.group), e.state?.rawValue ?? "",
+                e.severity ?? "", judged, e.actor ?? "", e.comment ?? "",
             ]
         }
         return TableRenderer.render(
@@ -217,41 +215,30 @@ enum HistoryArguments {
         return (start, end)
     }
 
-    /// Sends `request` and returns the reply: exit 1 with the daemon's message when it
-    /// answers `{"ok":false}`, 75 when it does not answer, 76 when the reply is not JSON.
-    static func send(
+    /// Sends `request` and returns the reply, as sent and decoded: exit 1 with the
+    /// daemon's message when it answers `{"ok":false}`, 75 when it does not answer, 76
+    /// when the reply is not an `R`.
+    static func send<R: Decodable>(
         _ request: ControlRequest,
+        as type: R.Type,
         endpoints: EndpointOptions,
         command: String
-    ) throws -> (bytes: [UInt8], reply: [String: Any]) {
-        let bytes = try withControlClient(endpoints, command: command) { client in
+    ) throws -> (bytes: [UInt8], reply: R) {
+        let (bytes, decoded) = try withControlClient(endpoints, command: command) { client in
             let bytes = try client.requestRaw(request, timeoutMilliseconds: 15_000, connectTimeoutMilliseconds: 3_000)
-            guard (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any] else {
-                throw CLIError.protocolError("control reply is not a JSON object")
+            switch ControlReply.decode(type, from: bytes) {
+            case .success(let reply): return (bytes, Result<R, ControlReply.Failure>.success(reply))
+            case .failure(.refused(let failure)): return (bytes, .failure(failure))
+            case .failure(let error): throw CLIError.protocolError(error.description)
             }
-            return bytes
         }
-        let reply = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:]
-        if reply["ok"] as? Bool == false {
-            let message = reply["error"] as? String ?? "request failed"
-            FileHandle.standardError.write(Data("vigie \(command): \(message)\n".utf8))
+        switch decoded {
+        case .success(let reply):
+            return (bytes, reply)
+        case .failure(let failure):
+            FileHandle.standardError.write(Data("vigie \(command): \(failure.error)\n".utf8))
             throw ExitCode(1)
         }
-        return (bytes, reply)
-    }
-
-    /// `site=nord guichet=2` (keys sorted), `—` for none.
-    static func groupText(_ value: Any?) -> String {
-        let group = value as? [String: Any] ?? [:]
-        if group.isEmpty { return "—" }
-        return group.keys.sorted().map { "\($0)=\(group[$0] as? String ?? "")" }.joined(separator: " ")
-    }
-
-    /// A JSON number as `Double`; `nil` for null, absent, a boolean (an `NSNumber` of
-    /// type `c` from `JSONSerialization`) or not a number.
-    static func double(_ value: Any?) -> Double? {
-        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
-        return number.doubleValue
     }
 
     /// `12` for integral values, else the shortest text that reads back exactly.

@@ -12,26 +12,16 @@ struct IngestAck: Equatable {
     var errors: [LineProtocolError]
 
     /// Parses an ACK body. The counts are read with a small scanner (the bench reads
-    /// thousands per second); the error list with Foundation only when there is one.
+    /// thousands per second); the error list is decoded (`VGI1.AckBody`) only when
+    /// there is one.
     static func parse(_ bytes: [UInt8]) -> IngestAck? {
         guard let accepted = integer(after: "\"accepted\":", in: bytes),
             let rejected = integer(after: "\"rejected\":", in: bytes)
         else { return nil }
         let duplicate = find("\"duplicate\":true", in: bytes) != nil
         var errors: [LineProtocolError] = []
-        if rejected > 0,
-            let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-            let list = object["errors"] as? [[String: Any]]
-        {
-            for entry in list {
-                errors.append(
-                    LineProtocolError(
-                        line: entry["line"] as? Int ?? 0,
-                        column: entry["column"] as? Int ?? 0,
-                        reason: entry["error"] as? String ?? "?"
-                    )
-                )
-            }
+        if rejected > 0, let body = VGI1.AckBody.decode(bytes) {
+            errors = body.errors.map { LineProtocolError(line: $0.line, column: $0.column, reason: $0.error) }
         }
         return IngestAck(accepted: accepted, rejected: rejected, duplicate: duplicate, errors: errors)
     }
@@ -131,8 +121,7 @@ final class IngestClient {
         case VGI1.welcome where frames.count == 4:
             return .welcome(highest: UInt64(String(decoding: frames[3], as: UTF8.self)) ?? 0)
         case VGI1.err where frames.count == 3:
-            let body = try? JSONSerialization.jsonObject(with: Data(frames[2])) as? [String: Any]
-            return .error(body?["error"] as? String ?? String(decoding: frames[2], as: UTF8.self))
+            return .error(VGI1.ErrorBody.decode(frames[2])?.error ?? String(decoding: frames[2], as: UTF8.self))
         default:
             return .error("unexpected reply \(String(decoding: frames[1], as: UTF8.self))")
         }
@@ -170,9 +159,15 @@ final class ControlClient {
         try socket.connect(endpoint)
     }
 
-    /// Sends `request` and returns the decoded reply object; throws `CLIError.unreachable` on timeout.
-    func request(_ request: ControlRequest, timeoutMilliseconds: Int = 3_000) throws -> [String: Any] {
-        try self.request(body: request.jsonBytes, timeoutMilliseconds: timeoutMilliseconds)
+    /// Sends `request` and returns its reply decoded as `R` (`ControlReply`); throws
+    /// `CLIError.unreachable` on timeout, `CLIError.protocolError` with the daemon's
+    /// message when it refuses the request, or naming what is wrong with the reply.
+    func request<R: Decodable>(
+        _ request: ControlRequest,
+        as type: R.Type,
+        timeoutMilliseconds: Int = 3_000
+    ) throws -> R {
+        try self.request(body: request.jsonBytes, as: type, timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// The raw reply bytes of `request` (for `--json` output that must stay byte-exact).
@@ -189,16 +184,18 @@ final class ControlClient {
     }
 
     /// Sends a request already in its wire form (the agent's control protocol) and
-    /// returns the decoded reply object.
-    func request(body: [UInt8], timeoutMilliseconds: Int = 3_000) throws -> [String: Any] {
-        let raw = try requestRaw(body: body, timeoutMilliseconds: timeoutMilliseconds)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else {
-            throw CLIError.protocolError("control reply is not a JSON object")
+    /// returns its reply decoded as `R`.
+    func request<R: Decodable>(body: [UInt8], as type: R.Type, timeoutMilliseconds: Int = 3_000) throws -> R {
+        try Self.decode(type, from: try requestRaw(body: body, timeoutMilliseconds: timeoutMilliseconds))
+    }
+
+    /// `raw` decoded as `R`; a refusal (`"ok":false`) or a reply that is not an `R` is
+    /// a `CLIError.protocolError` (exit 76) with the daemon's message or what is wrong.
+    static func decode<R: Decodable>(_ type: R.Type, from raw: [UInt8]) throws -> R {
+        switch ControlReply.decode(type, from: raw) {
+        case .success(let reply): return reply
+        case .failure(let error): throw CLIError.protocolError(error.description)
         }
-        if object["ok"] as? Bool == false {
-            throw CLIError.protocolError(object["error"] as? String ?? "request failed")
-        }
-        return object
     }
 
     /// The raw reply bytes (for `--json` output that must stay byte-exact).

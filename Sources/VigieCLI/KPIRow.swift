@@ -2,8 +2,8 @@ import Foundation
 import Rainbow
 import VigieCore
 
-/// One KPI series as shown by `vigie status` and `vigie watch`, decoded from a feed
-/// message or a snapshot entry.
+/// One KPI series as shown by `vigie status` and `vigie watch`, from a feed message or
+/// a snapshot entry.
 struct KPIRow: Equatable {
     var kpi: String
     var title: String
@@ -13,8 +13,8 @@ struct KPIRow: Equatable {
     var window: String
     var samples: Int
     var target: Double?
-    var direction: String
-    var status: String
+    var direction: Direction
+    var status: KPIStatus
     var lastSample: String?
     var ts: String
 
@@ -30,31 +30,37 @@ struct KPIRow: Equatable {
         group.isEmpty ? "—" : group.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
     }
 
-    /// Decodes a feed message or snapshot entry. Every text in it is shown to a person:
-    /// control characters (from tag values, names) are escaped (`DisplayText`).
-    init?(_ object: [String: Any]) {
-        guard let kpi = object["kpi"] as? String else { return nil }
-        self.kpi = DisplayText.escaped(kpi)
-        title = DisplayText.escaped(object["title"] as? String ?? kpi)
-        // JSONSerialization loses key order; sort for a stable display.
-        let g = object["group"] as? [String: Any] ?? [:]
-        group = g.keys.sorted().map { (DisplayText.escaped($0), DisplayText.escaped(g[$0] as? String ?? "")) }
-        value = (object["value"] as? NSNumber)?.doubleValue
-        unit = (object["unit"] as? String).map(DisplayText.escaped)
-        window = DisplayText.escaped(object["window"] as? String ?? "")
-        samples = object["samples"] as? Int ?? 0
-        target = (object["target"] as? NSNumber)?.doubleValue
-        direction = object["direction"] as? String ?? "below"
-        status = object["status"] as? String ?? "unknown"
-        lastSample = object["last_sample"] as? String
-        ts = object["ts"] as? String ?? ""
+    /// `site=nord guichet=2` with keys sorted (a JSON object does not keep the
+    /// `group_by` order), `empty` for no tag.
+    static func groupText(_ group: [String: String], empty: String = "—") -> String {
+        group.isEmpty ? empty : group.keys.sorted().map { "\($0)=\(group[$0] ?? "")" }.joined(separator: " ")
+    }
+
+    /// A feed message or snapshot entry. Every text in it is shown to a person: control
+    /// characters (from tag values, names) are escaped (`DisplayText`).
+    init(_ message: FeedMessage.KPI) {
+        kpi = DisplayText.escaped(message.kpi)
+        title = DisplayText.escaped(message.title)
+        // A JSON object does not keep key order; sort for a stable display.
+        group = message.group.keys.sorted().map {
+            (DisplayText.escaped($0), DisplayText.escaped(message.group[$0] ?? ""))
+        }
+        value = message.value
+        unit = message.unit.map(DisplayText.escaped)
+        window = DisplayText.escaped(message.window)
+        samples = message.samples
+        target = message.target
+        direction = message.direction
+        status = message.status
+        lastSample = message.lastSample
+        ts = message.ts
     }
 
     /// `12.5 min`, `85.2 %` for `unit = "ratio"`, `—` when unknown.
     var valueText: String { Self.format(value, unit: unit) }
     var targetText: String {
         guard let target else { return "" }
-        return (direction == "above" ? "≥ " : "≤ ") + Self.format(target, unit: unit)
+        return (direction == .above ? "≥ " : "≤ ") + Self.format(target, unit: unit)
     }
 
     /// `unit = "ratio"` (shares and ratios) is shown as a percentage: 0.853 → `85.3 %`.
@@ -79,10 +85,10 @@ struct KPIRow: Equatable {
     /// The status word coloured for a terminal.
     var statusText: String {
         switch status {
-        case "ok": return "ok".green
-        case "warning": return "warning".yellow
-        case "critical": return "CRITICAL".red.bold
-        default: return "unknown".dim
+        case .ok: return "ok".green
+        case .warning: return "warning".yellow
+        case .critical: return "CRITICAL".red.bold
+        case .unknown: return "unknown".dim
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VigieCore
 
 /// `vigie reload`: have vigied re-read its configuration file (as `systemctl reload` does
 /// with SIGHUP), and say what changed — or why the file was refused.
@@ -27,44 +28,48 @@ public struct ReloadCommand: ParsableCommand {
         let raw = try withControlClient(endpoints, command: "reload") {
             try $0.requestRaw(.reload, timeoutMilliseconds: 30_000)
         }
-        guard let reply = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else {
+        let decoded = ControlReply.decode(ControlReply.Reload.self, from: raw)
+        if case .failure(.notJSONObject) = decoded {
             FileHandle.standardError.write(Data("vigie reload: the reply is not a JSON object\n".utf8))
             throw ExitCode(76)
         }
         if json { print(String(decoding: raw, as: UTF8.self)) }
-        guard reply["ok"] as? Bool == true else {
-            guard let errors = reply["errors"] as? [String] else {
+        switch decoded {
+        case .success(let reply):
+            if !json { print(Self.render(reply), terminator: "") }
+        case .failure(.refused(let failure)):
+            guard let errors = failure.errors else {
                 // Refused before the file was read (e.g. a read-only control endpoint).
-                let error = reply["error"] as? String ?? "reload failed"
-                FileHandle.standardError.write(Data("vigie reload: \(error)\n".utf8))
+                FileHandle.standardError.write(Data("vigie reload: \(failure.error)\n".utf8))
                 throw ExitCode(76)
             }
             var text = "vigie reload: configuration refused, vigied keeps running the previous one:\n"
             for error in errors { text += "  \(error)\n" }
             FileHandle.standardError.write(Data(text.utf8))
             throw ExitCode(65)
+        case .failure(let error):
+            FileHandle.standardError.write(Data("vigie reload: \(error)\n".utf8))
+            throw ExitCode(76)
         }
-        if !json { print(Self.render(reply), terminator: "") }
     }
 
-    static func render(_ reply: [String: Any]) -> String {
-        let kpis = reply["kpis"] as? [String: Any] ?? [:]
-        func list(_ key: String) -> [String] { kpis[key] as? [String] ?? [] }
-        var out = "reloaded \(reply["file"] as? String ?? "the configuration")\n"
-        for (key, label) in [
-            ("kept", "KPIs kept (windows and alert states carried over)"),
-            ("restarted", "KPIs changed (start empty)"), ("added", "KPIs added"), ("removed", "KPIs removed"),
+    static func render(_ reply: ControlReply.Reload) -> String {
+        var out = "reloaded \(reply.file)\n"
+        for (names, key, label) in [
+            (reply.kpis.kept, "kept", "KPIs kept (windows and alert states carried over)"),
+            (reply.kpis.restarted, "restarted", "KPIs changed (start empty)"),
+            (reply.kpis.added, "added", "KPIs added"), (reply.kpis.removed, "removed", "KPIs removed"),
         ] {
-            let names = list(key)
             guard !names.isEmpty else { continue }
             // Kept KPIs are the usual case: a count; the others by name.
             out += "  \(label): \(key == "kept" ? "\(names.count)" : names.joined(separator: ", "))\n"
         }
-        out += "  alert rules: \(reply["rules"] as? Int ?? 0)"
-        out += (reply["notifiers_replaced"] as? Bool == true ? ", notifiers replaced" : "") + "\n"
-        for change in reply["endpoints"] as? [String] ?? [] { out += "  \(change)\n" }
-        if let restart = reply["needs_restart"] as? [String], !restart.isEmpty {
-            out += "  restart needed for: \(restart.joined(separator: " ")) (changed in the file, not applied)\n"
+        out += "  alert rules: \(reply.rules)"
+        out += (reply.notifiersReplaced ? ", notifiers replaced" : "") + "\n"
+        for change in reply.endpoints { out += "  \(change)\n" }
+        if !reply.needsRestart.isEmpty {
+            out +=
+                "  restart needed for: \(reply.needsRestart.joined(separator: " ")) (changed in the file, not applied)\n"
         }
         return out
     }

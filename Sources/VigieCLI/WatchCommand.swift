@@ -75,12 +75,16 @@ public struct WatchCommand: ParsableCommand {
             let now = monotonicNanoseconds()
             if needSnapshot, now - lastSnapshotTry > 1_000_000_000 {
                 lastSnapshotTry = now
-                if let reply = try? control.request(.snapshot(prefix: prefix), timeoutMilliseconds: 1_000) {
+                if let reply = try? control.request(
+                    .snapshot(prefix: prefix),
+                    as: ControlReply.Snapshot.self,
+                    timeoutMilliseconds: 1_000
+                ) {
                     state.apply(snapshot: reply)
                     needSnapshot = false
                     dirty = true
                     if !tableMode {
-                        for row in state.sortedRows { Self.emit(row.raw) }
+                        for row in state.sortedRows { Self.emit(Self.json(row.message)) }
                     }
                 }
             }
@@ -88,19 +92,18 @@ public struct WatchCommand: ParsableCommand {
                 while let frames = try sub.receiveMultipart(dontWait: true) {
                     guard frames.count == 2 else { continue }
                     let body = frames[1].bytes
-                    guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
-                        continue
-                    }
-                    switch state.apply(feed: object, now: monotonicNanoseconds()) {
+                    guard case .success(let message) = FeedMessage.decode(body) else { continue }
+                    var isHeartbeat = false
+                    if case .heartbeat = message { isHeartbeat = true }
+                    switch state.apply(feed: message, now: monotonicNanoseconds()) {
                     case .applied:
                         dirty = true
-                        let isAlert = object["type"] as? String == "alert"
-                        if isAlert, !((object["kpi"] as? String)?.hasPrefix(prefix) ?? false) { continue }
-                        if !tableMode, object["type"] as? String != "hb" || heartbeats {
+                        if case .alert(let alert) = message, !alert.kpi.hasPrefix(prefix) { continue }
+                        if !tableMode, !isHeartbeat || heartbeats {
                             Self.emit(String(decoding: body, as: UTF8.self))
                         }
                     case .ignored:
-                        if !tableMode, heartbeats, object["type"] as? String == "hb" {
+                        if !tableMode, heartbeats, isHeartbeat {
                             Self.emit(String(decoding: body, as: UTF8.self))
                         }
                     case .restarted:
@@ -122,6 +125,14 @@ public struct WatchCommand: ParsableCommand {
     private static func emit(_ line: String) {
         print(line)
         fflush(nil)
+    }
+
+    /// A snapshot entry as one line of `--json` output: a `kpi` object, keys sorted.
+    static func json(_ message: FeedMessage.KPI) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Strings, numbers (finite: they came from JSON text) and booleans: encoding cannot fail.
+        return (try? encoder.encode(message)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
     /// The whole screen: cursor home, table, clear the rest.
@@ -151,9 +162,9 @@ public struct WatchCommand: ParsableCommand {
         for alert in alerts {
             let word: String
             switch alert.state {
-            case "firing": word = " FIRING ".onRed.white.bold
-            case "pending": word = " pending ".yellow
-            default: word = " resolved ".green
+            case .firing: word = " FIRING ".onRed.white.bold
+            case .pending: word = " pending ".yellow
+            case .resolved: word = " resolved ".green
             }
             var line = "\(word) \(alert.rule) — \(alert.message) (since \(alert.since))"
             if let by = alert.acknowledgedBy { line += " — ack: \(by)" }
@@ -168,7 +179,8 @@ public struct WatchCommand: ParsableCommand {
 struct WatchState {
     struct Entry {
         var row: KPIRow
-        var raw: String
+        /// The message or snapshot entry the row shows.
+        var message: FeedMessage.KPI
         var receivedAt: UInt64?
     }
 
@@ -180,7 +192,7 @@ struct WatchState {
     struct AlertEntry {
         var rule: String
         var group: String
-        var state: String
+        var state: AlertState
         var message: String
         var since: String
         var acknowledgedBy: String?
@@ -188,22 +200,17 @@ struct WatchState {
         /// When a resolved alert was last seen (it is shown for a minute, then dropped).
         var resolvedAt: UInt64?
 
-        init?(_ object: [String: Any], now: UInt64) {
-            guard let rule = object["rule"] as? String, let state = object["state"] as? String else { return nil }
+        init(_ alert: FeedMessage.Alert, now: UInt64) {
             // Shown to a person: control characters escaped (DisplayText).
-            self.rule = DisplayText.escaped(rule)
-            let g = object["group"] as? [String: Any] ?? [:]
-            group = DisplayText.escaped(
-                g.keys.sorted().map { "\($0)=\(g[$0] as? String ?? "")" }.joined(separator: " ")
-            )
-            self.state = state
-            message = DisplayText.escaped(object["message"] as? String ?? "")
-            let sinceText = object["since"] as? String ?? ""
+            rule = DisplayText.escaped(alert.rule)
+            group = DisplayText.escaped(KPIRow.groupText(alert.group, empty: ""))
+            state = alert.state
+            message = DisplayText.escaped(alert.message)
             // 2026-11-29T04:13:29.123Z → 04:13:29 UTC
-            since = sinceText.count >= 19 ? String(sinceText.dropFirst(11).prefix(8)) + " UTC" : sinceText
-            acknowledgedBy = (object["acknowledged_by"] as? String).map(DisplayText.escaped)
-            silenced = object["silenced"] as? Bool ?? false
-            resolvedAt = state == "resolved" ? now : nil
+            since = alert.since.count >= 19 ? String(alert.since.dropFirst(11).prefix(8)) + " UTC" : alert.since
+            acknowledgedBy = alert.acknowledgedBy.map(DisplayText.escaped)
+            silenced = alert.silenced
+            resolvedAt = alert.state == .resolved ? now : nil
         }
 
         var key: String { rule + "|" + group }
@@ -213,7 +220,7 @@ struct WatchState {
 
     /// Firing first, then pending, then recently resolved (for a minute).
     var sortedAlerts: [AlertEntry] {
-        let order = ["firing": 0, "pending": 1, "resolved": 2]
+        let order: [AlertState: Int] = [.firing: 0, .pending: 1, .resolved: 2]
         return alerts.values.sorted {
             (order[$0.state] ?? 3, $0.rule, $0.group) < (order[$1.state] ?? 3, $1.rule, $1.group)
         }
@@ -229,49 +236,47 @@ struct WatchState {
         entries.values.sorted { ($0.row.kpi, $0.row.groupText) < ($1.row.kpi, $1.row.groupText) }
     }
 
-    mutating func apply(snapshot reply: [String: Any]) {
-        snapshotSeq = (reply["seq"] as? NSNumber)?.uint64Value ?? 0
+    mutating func apply(snapshot reply: ControlReply.Snapshot) {
+        snapshotSeq = reply.seq
         lastSeq = snapshotSeq
-        epoch = reply["epoch"] as? String
+        epoch = reply.epoch
         entries = [:]
         alerts = [:]
-        for object in reply["alerts"] as? [[String: Any]] ?? [] {
-            if let alert = AlertEntry(object, now: 0) { alerts[alert.key] = alert }
+        for alert in reply.alerts {
+            let entry = AlertEntry(alert, now: 0)
+            alerts[entry.key] = entry
         }
-        for object in reply["kpis"] as? [[String: Any]] ?? [] {
-            guard let row = KPIRow(object) else { continue }
-            let raw =
-                (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
-                .map { String(decoding: $0, as: UTF8.self) } ?? ""
-            entries[row.key] = Entry(row: row, raw: raw, receivedAt: nil)
+        for kpi in reply.kpis {
+            let row = KPIRow(kpi)
+            entries[row.key] = Entry(row: row, message: kpi, receivedAt: nil)
         }
     }
 
     /// Applies one feed message; messages not newer than the snapshot are ignored.
-    mutating func apply(feed object: [String: Any], now: UInt64) -> Outcome {
-        let seq = (object["seq"] as? NSNumber)?.uint64Value ?? 0
-        let messageEpoch = object["epoch"] as? String
-        if let messageEpoch, let epoch, messageEpoch != epoch { return .restarted }
-        if object["type"] as? String == "hb" {
+    mutating func apply(feed message: FeedMessage, now: UInt64) -> Outcome {
+        let seq = message.seq ?? 0
+        if let messageEpoch = message.epoch, let epoch, messageEpoch != epoch { return .restarted }
+        switch message {
+        case .heartbeat(let heartbeat):
             lastHeartbeat = now
-            ingestRate = (object["ingest_rate"] as? NSNumber)?.doubleValue ?? 0
+            ingestRate = heartbeat.ingestRate
             if epoch == nil { return .restarted }
             return .ignored
-        }
-        guard epoch != nil, seq > snapshotSeq else { return .ignored }
-        if object["type"] as? String == "alert" {
-            guard let alert = AlertEntry(object, now: now) else { return .ignored }
-            alerts[alert.key] = alert
+        case .alert(let alert):
+            guard epoch != nil, seq > snapshotSeq else { return .ignored }
+            let entry = AlertEntry(alert, now: now)
+            alerts[entry.key] = entry
             alerts = alerts.filter { $0.value.resolvedAt.map { now &- $0 < 60_000_000_000 } ?? true }
             lastSeq = max(lastSeq, seq)
             return .applied
+        case .kpi(let kpi):
+            guard epoch != nil, seq > snapshotSeq else { return .ignored }
+            let row = KPIRow(kpi)
+            lastSeq = max(lastSeq, seq)
+            entries[row.key] = Entry(row: row, message: kpi, receivedAt: now)
+            return .applied
+        case .other:
+            return .ignored
         }
-        guard let row = KPIRow(object) else { return .ignored }
-        lastSeq = max(lastSeq, seq)
-        let raw =
-            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? ""
-        entries[row.key] = Entry(row: row, raw: raw, receivedAt: now)
-        return .applied
     }
 }

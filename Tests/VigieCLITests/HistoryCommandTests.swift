@@ -10,9 +10,22 @@ let t0: Int64 = 1_780_272_000_000_000_000
 let hour: Int64 = 3_600_000_000_000
 let day: Int64 = 24 * hour
 
-/// A reply as the daemon sends it, decoded the way the commands decode it.
+/// A request as it goes on the wire, as a JSON object.
 func decoded(_ json: String) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+}
+
+/// A reply as the daemon sends it, decoded the way the commands decode it.
+func decodedReply<R: Decodable>(_ type: R.Type, _ json: String) throws -> R {
+    try ControlReply.decode(type, from: Array(json.utf8)).get()
+}
+
+/// An empty `history` reply for KPI `kpi`.
+func emptyHistory(_ kpi: String) -> String {
+    """
+    {"ok":true,"kpi":"\(kpi)","unit":null,"aggregate":"mean","step_s":3600,"resolution":"hour",\
+    "from":"2026-06-01T00:00:00.000Z","to":"2026-06-01T02:00:00.000Z","points":[]}
+    """
 }
 
 @Suite("vigie history and vigie events")
@@ -91,7 +104,7 @@ struct HistoryCommandTests {
 
     @Test("table: time, group, value with its unit, samples")
     func table() throws {
-        let text = HistoryCommand.renderTable(try decoded(Self.reply))
+        let text = HistoryCommand.renderTable(try decodedReply(ControlReply.History.self, Self.reply))
         let lines = text.split(separator: "\n").map { $0.replacingOccurrences(of: "\u{1B}[1m", with: "") }
             .map { $0.replacingOccurrences(of: "\u{1B}[0m", with: "") }
         #expect(
@@ -103,7 +116,7 @@ struct HistoryCommandTests {
             ]
         )
         #expect(
-            HistoryCommand.renderTable(try decoded(#"{"ok":true,"kpi":"k","unit":null,"points":[]}"#))
+            HistoryCommand.renderTable(try decodedReply(ControlReply.History.self, emptyHistory("k")))
                 == "no history for k in that range\n"
         )
     }
@@ -111,7 +124,7 @@ struct HistoryCommandTests {
     @Test("CSV: one column per group tag, exact values, empty when unknown, quoted when needed")
     func csv() throws {
         #expect(
-            HistoryCommand.renderCSV(try decoded(Self.reply))
+            HistoryCommand.renderCSV(try decodedReply(ControlReply.History.self, Self.reply))
                 == """
                 ts,guichet,site,value,samples
                 2026-06-01T00:00:00.000Z,1,nord,0.8534,41
@@ -120,12 +133,16 @@ struct HistoryCommandTests {
 
                 """
         )
-        #expect(HistoryCommand.renderCSV(try decoded(#"{"ok":true,"points":[]}"#)) == "ts,value,samples\n")
+        #expect(
+            HistoryCommand.renderCSV(try decodedReply(ControlReply.History.self, emptyHistory("k")))
+                == "ts,value,samples\n"
+        )
     }
 
     @Test("events table")
     func eventsTable() throws {
-        let reply = try decoded(
+        let events = try decodedReply(
+            ControlReply.Events.self,
             """
             {"ok":true,"events":[\
             {"id":1,"ts":"2026-06-01T00:05:00.000Z","kind":"alert","rule":"attente","kpi":"etat_civil.attente_p90",\
@@ -135,13 +152,16 @@ struct HistoryCommandTests {
             "state":null,"severity":null,"value":null,"threshold":null,"actor":"marie","comment":"renfort","payload":null}]}
             """
         )
-        let lines = EventsCommand.render(reply).split(separator: "\n").map(String.init)
+        let lines = EventsCommand.render(events).split(separator: "\n").map(String.init)
         #expect(lines.count == 3)
         #expect(
             lines[1].hasPrefix("2026-06-01T00:05:00.000Z  alert  attente  etat_civil.attente_p90  site=nord  firing")
         )
         #expect(lines[1].contains("31.50 / 30"))
         #expect(lines[2].contains("marie  renfort"))
-        #expect(EventsCommand.render(try decoded(#"{"ok":true,"events":[]}"#)) == "no events in that range\n")
+        #expect(
+            EventsCommand.render(try decodedReply(ControlReply.Events.self, #"{"ok":true,"events":[]}"#))
+                == "no events in that range\n"
+        )
     }
 }
