@@ -61,9 +61,11 @@ public enum ControlReplyError: Error, Equatable, Sendable, CustomStringConvertib
         case is String.Type: "a string"
         case is any FixedWidthInteger.Type: "an integer"
         case is any BinaryFloatingPoint.Type: "a number"
-        case is [Any].Type: "an array"
-        case is [String: Any].Type: "an object"
-        default: "a \(type)"
+        default:
+            // `JSONDecoder` names a container it expected by its Foundation type.
+            String(describing: type).hasPrefix("Array")
+                ? "an array"
+                : String(describing: type).hasPrefix("Dictionary") ? "an object" : "a \(type)"
         }
     }
 }
