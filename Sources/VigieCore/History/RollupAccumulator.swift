@@ -47,30 +47,15 @@ public struct RollupAccumulator: ~Copyable {
         }
     }
 
-    /// A pending rollup's identity.
-    private struct PendingKey: Equatable {
-        let kpi: Int32
-        /// KPI series number.
-        let series: Int32
-        let minute: Int64
-    }
-
     /// Finds what each line's values feed (one feed per KPI selector, target = KPI
     /// index) and their series; the series spaces hold each series' group tags (for
     /// `drain`).
     private let router: SampleRouter
     /// Per KPI, in `kpis` order.
     private var states: UnmanagedArray<KPIState>
-    /// The event time and minute of the line being added.
-    private var lineTime: Int64 = 0
-    private var lineMinute: Int64 = 0
-    /// Pending rollups: identity and statistics, in order of creation.
-    private var pendingKeys: UnmanagedArray<PendingKey>
-    private var pendingStats: UnmanagedArray<MinuteRollup>
-    /// Pending index per slot, −1 when empty: an open-addressing table over
-    /// `pendingKeys` (power-of-two size, load ≤ ½), for minutes other than a series'
-    /// last one.
-    private var pendingSlots: UnmanagedArray<Int32>
+    /// Rollups waiting for `drain()` (one, behind a pointer the line's sink holds:
+    /// no reference counting or exclusivity check per value).
+    private let pending: UnsafeMutablePointer<PendingRollups>
 
     /// Lines skipped because `policy` rejects them.
     public private(set) var rejectedLines = 0
@@ -113,17 +98,16 @@ public struct RollupAccumulator: ~Copyable {
         }
         self.router = SampleRouter(sources: sources, layout: layout)
         self.states = states
-        self.pendingKeys = UnmanagedArray(capacity: 64)
-        self.pendingStats = UnmanagedArray(capacity: 64)
-        self.pendingSlots = UnmanagedArray(repeating: -1, count: 128)
+        self.pending = .allocate(capacity: 1)
+        self.pending.initialize(to: PendingRollups())
     }
 
     deinit {
         for k in 0..<states.count { states[k].deallocate() }
         states.deallocate()
-        pendingKeys.deallocate()
-        pendingStats.deallocate()
-        pendingSlots.deallocate()
+        pending.pointee.deallocate()
+        pending.deinitialize(count: 1)
+        pending.deallocate()
     }
 
     /// Per KPI (in `kpis` order): samples dropped because their series would exceed
@@ -133,7 +117,7 @@ public struct RollupAccumulator: ~Copyable {
     }
 
     /// Number of (KPI, series, minute) rollups waiting for `drain()`.
-    public var pendingCount: Int { pendingKeys.count }
+    public var pendingCount: Int { pending.pointee.keys.count }
 
     /// Number of series KPI number `kpi` (an index into `kpis`) has admitted; 0 for an
     /// index out of range.
@@ -154,9 +138,14 @@ public struct RollupAccumulator: ~Copyable {
             rejectedLines &+= 1
             return 0
         }
-        lineTime = line.timestamp ?? receivedAt
-        lineMinute = HistoryResolution.minute.start(of: lineTime)
-        let applied = router.route(line, into: &self) ?? 0
+        let time = line.timestamp ?? receivedAt
+        var sink = Sink(
+            states: states.base,
+            pending: pending,
+            time: time,
+            minute: HistoryResolution.minute.start(of: time)
+        )
+        let applied = router.route(line, into: &sink) ?? 0
         appliedSamples &+= applied
         return applied
     }
@@ -172,62 +161,13 @@ public struct RollupAccumulator: ~Copyable {
         return s
     }
 
-    /// Slot of `key` in a pending table of `mask + 1` slots, where its probe starts.
-    @inline(__always)
-    private static func home(of key: PendingKey, mask: Int) -> Int {
-        var x =
-            UInt64(bitPattern: key.minute)
-            ^ (UInt64(UInt32(bitPattern: key.kpi)) << 32 | UInt64(UInt32(bitPattern: key.series)))
-        x ^= x >> 33
-        x &*= 0xff51_afd7_ed55_8ccd
-        x ^= x >> 33
-        x &*= 0xc4ce_b9fe_1a85_ec53
-        x ^= x >> 33
-        return Int(truncatingIfNeeded: x) & mask
-    }
-
-    /// The pending rollup of KPI `k`'s series `s` for `minute`, created when absent
-    /// (`hasPending` false: the series has none at all, no need to look). Allocates
-    /// only when the pending storage grows (and for a new sketch's bins).
-    @inline(never)
-    private mutating func pending(kpi k: Int, series s: Int, minute: Int64, hasPending: Bool) -> Int {
-        let key = PendingKey(kpi: Int32(truncatingIfNeeded: k), series: Int32(truncatingIfNeeded: s), minute: minute)
-        let mask = pendingSlots.count - 1
-        var i = Self.home(of: key, mask: mask)
-        while true {
-            let p = Int(pendingSlots[i])
-            if p < 0 { break }
-            if hasPending, pendingKeys[p] == key { return p }
-            i = (i + 1) & mask
-        }
-        let p = pendingKeys.count
-        pendingKeys.append(key)
-        pendingStats.append(MinuteRollup(withSketch: states[k].sketched))
-        pendingSlots[i] = Int32(truncatingIfNeeded: p)
-        if pendingKeys.count * 2 > pendingSlots.count { growPending() }
-        return p
-    }
-
-    /// Doubles the pending table and re-inserts every pending rollup.
-    private mutating func growPending() {
-        let slots = UnmanagedArray<Int32>(repeating: -1, count: pendingSlots.count * 2)
-        let mask = slots.count - 1
-        for p in 0..<pendingKeys.count {
-            var i = Self.home(of: pendingKeys[p], mask: mask)
-            while slots[i] >= 0 { i = (i + 1) & mask }
-            slots[i] = Int32(truncatingIfNeeded: p)
-        }
-        pendingSlots.deallocate()
-        pendingSlots = slots
-    }
-
     /// Every pending rollup, KPI by KPI in `kpis` order, each KPI's series in the
     /// order they were admitted, each series' minutes in increasing order; then
     /// forgets them (keeping their storage). Admitted series stay admitted.
     ///
     /// O(pending × log pending + pending table size); allocates the result.
     public mutating func drain() -> [KPIRollup] {
-        let keys = pendingKeys
+        let keys = pending.pointee.keys
         let order = (0..<keys.count).sorted { a, b in
             let x = keys[a]
             let y = keys[b]
@@ -245,74 +185,167 @@ public struct RollupAccumulator: ~Copyable {
                     kpi: kpis[k].name,
                     group: router.spaces.names[state.space][g],
                     minute: key.minute,
-                    stats: pendingStats[p]
+                    stats: pending.pointee.stats[p]
                 )
             )
         }
         for p in 0..<keys.count {
             states[Int(keys[p].kpi)].series[Int(keys[p].series)].pending = -1
         }
-        for i in 0..<pendingSlots.count { pendingSlots[i] = -1 }
-        pendingKeys.removeAll()
-        pendingStats.removeAll()
+        pending.pointee.removeAll()
         return out
     }
 }
 
-/// The KPIs' rollups as ``SampleRouter`` feeds them (target = KPI index): every value
-/// is taken, in the line's minute, up to each KPI's series cap.
-extension RollupAccumulator: SampleSink {
-    func skipNonNumeric(target: Int) {}
-    func skipNonFinite(target: Int) {}
-    func accepts(target: Int) -> Bool { true }
+extension RollupAccumulator {
+    /// The KPIs' rollups as ``SampleRouter`` feeds them for one line (target = KPI
+    /// index): every value is taken, in the line's minute, up to each KPI's series cap.
+    private struct Sink: SampleSink {
+        let states: UnsafeMutablePointer<KPIState>
+        let pending: UnsafeMutablePointer<PendingRollups>
+        /// The line's event time and its minute.
+        let time: Int64
+        let minute: Int64
 
-    @inline(__always)
-    func series(target: Int, spaceSeries: Int) -> Int {
-        let state = states.base + target
-        return spaceSeries < state.pointee.local.count ? Int(state.pointee.local[spaceSeries]) : -1
-    }
+        func skipNonNumeric(target: Int) {}
+        func skipNonFinite(target: Int) {}
+        func accepts(target: Int) -> Bool { true }
 
-    @inline(__always)
-    func makeRoom(target: Int) -> Bool {
-        let state = states.base + target
-        guard state.pointee.series.count < state.pointee.maxSeries else {
-            state.pointee.overflow &+= 1
-            return false
+        @inline(__always)
+        func series(target: Int, spaceSeries: Int) -> Int {
+            let state = states + target
+            return spaceSeries < state.pointee.local.count ? Int(state.pointee.local[spaceSeries]) : -1
         }
-        return true
-    }
 
-    func countSpaceFull(target: Int) { states[target].overflow &+= 1 }
-
-    func admit(target: Int, spaceSeries: Int) -> Int {
-        Self.admit(spaceSeries: spaceSeries, into: states.base + target)
-    }
-
-    /// Folds the value into the series' pending minute (most values hit its last one).
-    @inline(__always)
-    mutating func record(target: Int, series s: Int, value: Double, role: SelectorRole) -> Int {
-        let state = states.base + target
-        let series = state.pointee.series.base + s
-        let p: Int
-        if series.pointee.pending >= 0, series.pointee.minute == lineMinute {
-            p = Int(series.pointee.pending)
-        } else {
-            p = pending(kpi: target, series: s, minute: lineMinute, hasPending: series.pointee.pending >= 0)
-            series.pointee.pending = Int32(truncatingIfNeeded: p)
-            series.pointee.minute = lineMinute
-        }
-        let stats = pendingStats.base + p
-        switch role {
-        case .value:
-            var hit = false
-            if state.pointee.hasShare {
-                let threshold = state.pointee.threshold
-                hit = state.pointee.below ? value < threshold : value > threshold
+        @inline(__always)
+        func makeRoom(target: Int) -> Bool {
+            let state = states + target
+            guard state.pointee.series.count < state.pointee.maxSeries else {
+                state.pointee.overflow &+= 1
+                return false
             }
-            stats.pointee.add(value, at: lineTime, hit: hit)
-        case .numerator: stats.pointee.addNumerator(value)
-        case .denominator: stats.pointee.addDenominator(value)
+            return true
         }
-        return 1
+
+        func countSpaceFull(target: Int) { states[target].overflow &+= 1 }
+
+        func admit(target: Int, spaceSeries: Int) -> Int {
+            RollupAccumulator.admit(spaceSeries: spaceSeries, into: states + target)
+        }
+
+        /// Folds the value into the series' pending minute (most values hit its last one).
+        @inline(__always)
+        func record(target: Int, series s: Int, value: Double, role: SelectorRole) -> Int {
+            let state = states + target
+            let series = state.pointee.series.base + s
+            let p: Int
+            if series.pointee.pending >= 0, series.pointee.minute == minute {
+                p = Int(series.pointee.pending)
+            } else {
+                p = pending.pointee.index(
+                    kpi: target,
+                    series: s,
+                    minute: minute,
+                    hasPending: series.pointee.pending >= 0,
+                    sketched: state.pointee.sketched
+                )
+                series.pointee.pending = Int32(truncatingIfNeeded: p)
+                series.pointee.minute = minute
+            }
+            let stats = pending.pointee.stats.base + p
+            switch role {
+            case .value:
+                var hit = false
+                if state.pointee.hasShare {
+                    let threshold = state.pointee.threshold
+                    hit = state.pointee.below ? value < threshold : value > threshold
+                }
+                stats.pointee.add(value, at: time, hit: hit)
+            case .numerator: stats.pointee.addNumerator(value)
+            case .denominator: stats.pointee.addDenominator(value)
+            }
+            return 1
+        }
+    }
+}
+
+/// The rollups waiting for ``RollupAccumulator/drain()``: each (KPI, series, minute)
+/// once, in order of creation, found through an open-addressing table (power-of-two
+/// size, load ≤ ½) for minutes other than a series' last one.
+private struct PendingRollups {
+    /// A pending rollup's identity.
+    struct Key: Equatable {
+        let kpi: Int32
+        /// KPI series number.
+        let series: Int32
+        let minute: Int64
+    }
+
+    private(set) var keys = UnmanagedArray<Key>(capacity: 64)
+    private(set) var stats = UnmanagedArray<MinuteRollup>(capacity: 64)
+    /// Pending index per slot, −1 when empty.
+    private var slots = UnmanagedArray<Int32>(repeating: -1, count: 128)
+
+    /// Frees the storage (the owner calls it once).
+    func deallocate() {
+        keys.deallocate()
+        stats.deallocate()
+        slots.deallocate()
+    }
+
+    /// The pending rollup of KPI `k`'s series `s` for `minute`, created when absent
+    /// (`hasPending` false: the series has none at all, no need to look). Allocates
+    /// only when the storage grows (and for a new sketch's bins).
+    @inline(never)
+    mutating func index(kpi k: Int, series s: Int, minute: Int64, hasPending: Bool, sketched: Bool) -> Int {
+        let key = Key(kpi: Int32(truncatingIfNeeded: k), series: Int32(truncatingIfNeeded: s), minute: minute)
+        let mask = slots.count - 1
+        var i = Self.home(of: key, mask: mask)
+        while true {
+            let p = Int(slots[i])
+            if p < 0 { break }
+            if hasPending, keys[p] == key { return p }
+            i = (i + 1) & mask
+        }
+        let p = keys.count
+        keys.append(key)
+        stats.append(MinuteRollup(withSketch: sketched))
+        slots[i] = Int32(truncatingIfNeeded: p)
+        if keys.count * 2 > slots.count { grow() }
+        return p
+    }
+
+    /// Forgets every pending rollup, keeping the storage.
+    mutating func removeAll() {
+        for i in 0..<slots.count { slots[i] = -1 }
+        keys.removeAll()
+        stats.removeAll()
+    }
+
+    /// Slot of `key` in a table of `mask + 1` slots, where its probe starts.
+    @inline(__always)
+    private static func home(of key: Key, mask: Int) -> Int {
+        var x =
+            UInt64(bitPattern: key.minute)
+            ^ (UInt64(UInt32(bitPattern: key.kpi)) << 32 | UInt64(UInt32(bitPattern: key.series)))
+        x ^= x >> 33
+        x &*= 0xff51_afd7_ed55_8ccd
+        x ^= x >> 33
+        x &*= 0xc4ce_b9fe_1a85_ec53
+        x ^= x >> 33
+        return Int(truncatingIfNeeded: x) & mask
+    }
+
+    /// Doubles the table and re-inserts every pending rollup.
+    private mutating func grow() {
+        let next = UnmanagedArray<Int32>(repeating: -1, count: slots.count * 2)
+        let mask = next.count - 1
+        for p in 0..<keys.count {
+            var i = Self.home(of: keys[p], mask: mask)
+            while next[i] >= 0 { i = (i + 1) & mask }
+            next[i] = Int32(truncatingIfNeeded: p)
+        }
+        slots.deallocate()
+        slots = next
     }
 }

@@ -56,17 +56,24 @@ final class SampleRouter {
         let tagAt = scratch.base
         let selectorField = tagAt + index.maxTagKeys + index.maxFieldKeys
         guard index.matchSelectors(of: line, entry: entry, scratch: tagAt) else { return nil }
+        // Read once: the sink's stores through pointers would otherwise make the
+        // compiler load these again for every value.
+        let feeds = index.feeds.base
+        let spaceUses = index.spaceUses.base
+        let keySlotBase = index.keySlots.base
+        let tables = spaces.tables.base
+        let fields = line.fields
         var applied = 0
         var use = -1
         var probe = SeriesTable.Probe(hash: 0, series: -1, slot: 0)
         var probed = false
         let firstFeed = Int(entry.feedStart)
         for i in firstFeed..<(firstFeed + Int(entry.feedCount)) {
-            let feed = index.feeds[i]
+            let feed = feeds[i]
             let f = Int(selectorField[Int(feed.selector)])
             guard f >= 0 else { continue }
             let target = Int(feed.group)
-            guard let value = line.fields[f].value.numericValue else {
+            guard let value = fields[f].value.numericValue else {
                 sink.skipNonNumeric(target: target)
                 continue
             }
@@ -80,11 +87,11 @@ final class SampleRouter {
                 use = Int(feed.spaceUse)
                 probed = false
             }
-            let spaceUse = index.spaceUses[use]
+            let spaceUse = spaceUses[use]
             let space = Int(spaceUse.space)
-            let keySlots = UnsafePointer(index.keySlots.base + Int(spaceUse.keySlotStart))
+            let keySlots = UnsafePointer(keySlotBase + Int(spaceUse.keySlotStart))
             if !probed {
-                probe = spaces.tables[space].probe(tags: line.tags, keySlots: keySlots, tagAt: tagAt)
+                probe = tables[space].probe(tags: line.tags, keySlots: keySlots, tagAt: tagAt)
                 probed = true
             }
             var s = probe.series >= 0 ? sink.series(target: target, spaceSeries: probe.series) : -1
