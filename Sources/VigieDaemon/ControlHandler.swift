@@ -18,7 +18,7 @@ final class ControlHandler {
         /// Send this reply once the log is durable up to `position` (a logged action).
         case replyWhenDurable([UInt8], position: UInt64)
         /// A checked `history`/`events` request: the history thread answers it.
-        case forwardToHistory(op: String)
+        case forwardToHistory(ControlRequest)
         /// Reload the configuration, then send ``reloadReply(_:)``.
         case reload
     }
@@ -137,7 +137,7 @@ final class ControlHandler {
         if case .success(let parsed) = parse, ControlRequest.historyOperations.contains(parsed.op) {
             // Checked here, answered by the history thread.
             switch ControlRequest.decode(op: parsed.op, parsed.body, now: now()) {
-            case .success: return .forwardToHistory(op: parsed.op)
+            case .success(let decoded): return .forwardToHistory(decoded)
             case .failure(let refusal): return .reply(failure(refusal.message))
             }
         }

@@ -33,19 +33,19 @@ final class ControlServer {
             send(body, on: socket, after: envelope, of: frames)
         case .replyWhenDurable(let body, let position):
             handler.replies.hold(socket, envelope: envelope, of: frames, position: position) { $0.appendFrame(body) }
-        case .forwardToHistory(let op):
-            guard let problem = forward(request, from: socket, envelope: envelope, of: frames, to: history) else {
+        case .forwardToHistory(let decoded):
+            guard let problem = forward(decoded, from: socket, envelope: envelope, of: frames, to: history) else {
                 return
             }
-            send(handler.failure("\(op): \(problem)"), on: socket, after: envelope, of: frames)
+            send(handler.failure("\(decoded.op): \(problem)"), on: socket, after: envelope, of: frames)
         case .reload:
             send(handler.reloadReply(reload()), on: socket, after: envelope, of: frames)
         }
     }
 
-    /// Forwards a `history`/`events` request; returns why it could not, or nil.
+    /// Forwards a decoded `history`/`events` request; returns why it could not, or nil.
     private func forward(
-        _ request: [UInt8],
+        _ request: ControlRequest,
         from socket: Socket,
         envelope: Range<Int>,
         of frames: [Message],

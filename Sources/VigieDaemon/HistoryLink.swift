@@ -40,22 +40,26 @@ final class HistoryLink {
         }
     }
 
-    /// Forwards a request (`frames[envelope]`, then `request`) that came in on control
-    /// socket number `controlIndex`; returns why it could not, or nil.
-    func forward(controlIndex: Int, envelope: Range<Int>, frames: [Message], request: [UInt8]) -> String? {
-        guard let socket else { return unavailable ?? "history is not available" }
+    /// Forwards a decoded request that came in on control socket number `controlIndex`
+    /// with `frames[envelope]`: the request waits in the recorder's mailbox, the frames
+    /// and its number go over the socket. Returns why it could not, or nil.
+    func forward(controlIndex: Int, envelope: Range<Int>, frames: [Message], request: ControlRequest) -> String? {
+        guard let socket, let recorder else { return unavailable ?? "history is not available" }
+        let number = recorder.requests.post(request)
         do {
             // The first frame decides: a PAIR with no room (or no peer) takes none of the
             // message; once it takes the first frame it takes the rest.
             guard try socket.send(String(controlIndex), more: true, dontWait: true) else {
+                recorder.requests.take(number)
                 return "the history thread is busy; retry"
             }
             for f in envelope {
                 try frames[f].withUnsafeBytes { _ = try socket.send($0, more: true, dontWait: true) }
             }
-            try request.withUnsafeBytes { _ = try socket.send($0, more: false, dontWait: true) }
+            _ = try socket.send(String(number), more: false, dontWait: true)
             return nil
         } catch {
+            recorder.requests.take(number)
             return "the history thread is busy (\(error)); retry"
         }
     }

@@ -19,6 +19,8 @@ import ZeroMQ
 final class HistoryRecorder: Sendable {
     /// The inproc endpoint the engine binds and this thread connects.
     let endpoint: String
+    /// The decoded requests the engine forwards to the query thread.
+    let requests = HistoryRequests()
     /// What the log is durable up to (the engine stores it; this thread reads).
     private let durable = Atomic<UInt64>(0)
     /// Log position history has consumed (for segment retention).
@@ -250,11 +252,14 @@ final class HistoryRecorder: Sendable {
         logger.error(message, metadata: ["error": "\(error)"])
     }
 
-    /// Frames from the engine: control socket index, routing envelope…, request. The
-    /// reply goes back with the same leading frames.
+    /// Frames from the engine: control socket index, routing envelope…, the number of
+    /// the decoded request in ``requests``. The reply goes back with the same leading
+    /// frames.
     private func answer(_ frames: [Message], service: HistoryQueryService, socket: Socket) {
-        guard frames.count >= 2, let request = frames.last else { return }
-        let reply = service.answer(bytes: request.bytes)
+        guard frames.count >= 2, let last = frames.last, let number = UInt64(last.string),
+            let request = requests.take(number)
+        else { return }
+        let reply = service.answer(request)
         do {
             for frame in frames.dropLast() {
                 try frame.withUnsafeBytes { _ = try socket.send($0, more: true, dontWait: true) }

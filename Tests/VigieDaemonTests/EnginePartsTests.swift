@@ -132,4 +132,17 @@ struct EnginePartsTests {
         #expect(NotifierDispatcher.threadName("élus", worker: 12).utf8.count <= 15)
         #expect(NotifierDispatcher.threadName("ééééééé", worker: 1) == "notify-ééé/1")
     }
+
+    @Test func aForwardedHistoryRequestIsTakenOnceByItsNumber() {
+        let requests = HistoryRequests()
+        let first = requests.post(.events(.init(limit: 5)))
+        let second = requests.post(.history(.init(kpi: "attente", step: 3_600_000_000_000)))
+        #expect(first != second)
+        #expect(requests.take(second) == .history(.init(kpi: "attente", step: 3_600_000_000_000)))
+        #expect(requests.take(second) == nil, "taken once")
+        #expect(requests.take(first + second + 1) == nil, "never posted")
+        #expect(requests.count == 1)
+        #expect(requests.take(first) == .events(.init(limit: 5)))
+        #expect(requests.count == 0)
+    }
 }

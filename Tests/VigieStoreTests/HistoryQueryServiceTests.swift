@@ -51,8 +51,13 @@ struct HistoryQueryServiceTests {
         return HistoryQueryService(store: store, kpis: kpis, clock: ManualClock(t0 + hour))
     }
 
+    /// The reply to `json` as the daemon gives it: decoded by `ControlRequest` (as on
+    /// the engine thread; a refusal is the reply), then answered by the service.
     func reply(_ service: HistoryQueryService, _ json: String) -> String {
-        String(decoding: service.answer(bytes: Array(json.utf8)), as: UTF8.self)
+        switch ControlRequest.decode(Array(json.utf8), now: t0 + hour) {
+        case .success(let request): String(decoding: service.answer(request), as: UTF8.self)
+        case .failure(let refusal): String(decoding: HistoryQueryService.failure(refusal.message), as: UTF8.self)
+        }
     }
 
     @Test("history: the reply is byte-exact, times as RFC 3339 or integer nanoseconds")
@@ -161,7 +166,7 @@ struct HistoryQueryServiceTests {
         let service = try Self.service(in: dir)
         let bytes = service.answer(.events(.init(limit: 1)))
         #expect(String(decoding: bytes, as: UTF8.self).contains(#""kind":"unsilence""#))
-        #expect(bytes == service.answer(bytes: Array(#"{"op":"events","limit":1}"#.utf8)))
+        #expect(String(decoding: bytes, as: UTF8.self) == reply(service, #"{"op":"events","limit":1}"#))
     }
 
     @Test("JSON integers: exact values, not booleans or fractions")

@@ -57,7 +57,8 @@ enum FuzzControl {
         visitStrings(object)
         // As the engine thread decodes it; then what the history thread answers.
         let bytes = Array(input)
-        switch ControlRequest.decode(bytes, now: now) {
+        let decoded = ControlRequest.decode(bytes, now: now)
+        switch decoded {
         case .success(.operatorAction(.silence(_, let duration, let by, let comment))):
             precondition(duration > 0 && duration <= DurationFormat.maximum, "silence of \(duration) ns accepted")
             precondition(!now.addingReportingOverflow(duration).overflow, "silence ends past Int64")
@@ -69,8 +70,8 @@ enum FuzzControl {
         case .success, .failure:
             break
         }
-        if let service {
-            let reply = service.answer(bytes: bytes)
+        if let service, case .success(let request) = decoded {
+            let reply = service.answer(request)
             precondition(reply.first == UInt8(ascii: "{"), "history reply is not a JSON object")
         }
     }

@@ -47,25 +47,8 @@ public final class HistoryQueryService: Sendable {
         kpisByName = byName
     }
 
-    /// The reply to a raw request frame, decoded by ``ControlRequest`` as the engine
-    /// thread decoded it before forwarding it.
-    public func answer(bytes: [UInt8]) -> [UInt8] {
-        switch ControlRequest.parse(bytes) {
-        case .failure(let refusal):
-            return Self.failure(refusal.message)
-        case .success(let parsed) where !ControlRequest.historyOperations.contains(parsed.op):
-            return Self.failure(
-                "unknown op \"\(parsed.op)\": this service answers \(Self.operations.joined(separator: ", "))"
-            )
-        case .success(let parsed):
-            switch ControlRequest.decode(op: parsed.op, parsed.body, now: clock.now()) {
-            case .success(let request): return answer(request)
-            case .failure(let refusal): return Self.failure(refusal.message)
-            }
-        }
-    }
-
-    /// The reply to a decoded `history` or `events` request.
+    /// The reply to a `history` or `events` request (decoded and checked by
+    /// ``ControlRequest`` on the engine thread): the JSON the client gets.
     public func answer(_ request: ControlRequest) -> [UInt8] {
         do {
             switch request {
