@@ -26,6 +26,14 @@ targets=(
 mkdir -p "$work/artifacts"
 build=0
 (cd Fuzz && "$swift" build -c debug -Xswiftc -sanitize=fuzzer,address) > "$work/build.log" 2>&1 || build=$?
+if [ "$build" -ne 0 ] && grep -q 'because of missing inputs' "$work/build.log"; then
+    # SwiftPM's incremental build still lists a source file that was renamed or removed
+    # since the last build: build the products again from scratch (checkouts are kept).
+    echo "fuzz: stale incremental build (a source file was renamed); building again from scratch"
+    rm -rf Fuzz/.build/*/debug
+    build=0
+    (cd Fuzz && "$swift" build -c debug -Xswiftc -sanitize=fuzzer,address) > "$work/build.log" 2>&1 || build=$?
+fi
 grep -v -e 'Cannot export local symbol' -e '^\[' "$work/build.log" || true
 if [ "$build" -ne 0 ]; then
     echo "fuzz: the build FAILED (exit $build), see $work/build.log"
