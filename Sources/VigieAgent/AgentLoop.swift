@@ -344,55 +344,66 @@ final class AgentLoop {
             }
             guard let body = frames.last, frames.count >= 2 else { continue }
             let envelope = Array(frames.dropLast())
-            let reply: [String: Any]
-            let request = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
-            switch request?["op"] as? String {
+            let reply: [String: JSONValue]
+            switch JSONValue.decode(body)?["op"]?.string {
             case "status": reply = statusObject()
-            case let op?: reply = ["ok": false, "error": "unknown op \"\(op)\" (expected status)"]
-            case nil: reply = ["ok": false, "error": "expected a JSON object with \"op\""]
+            case let op?: reply = ["ok": .bool(false), "error": .string("unknown op \"\(op)\" (expected status)")]
+            case nil: reply = ["ok": .bool(false), "error": .string("expected a JSON object with \"op\"")]
             }
-            let data = (try? JSONSerialization.data(withJSONObject: reply, options: [.sortedKeys])) ?? Data()
-            _ = try? socket.sendMultipart(envelope + [Array(data)], dontWait: true)
+            _ = try? socket.sendMultipart(envelope + [Self.encode(reply)], dontWait: true)
         }
     }
 
+    /// `reply` as JSON text, keys sorted.
+    static func encode(_ reply: [String: JSONValue]) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(reply)).map { Array($0) }
+            ?? Array(#"{"ok":false,"error":"reply not encodable"}"#.utf8)
+    }
+
     /// The `status` reply.
-    func statusObject() -> [String: Any] {
+    func statusObject() -> [String: JSONValue] {
         let status = forwarder.status
         let state = spool.state
         let now = runtime.loopClock.now()
         let durable = spool.shared.durableLSN.load(ordering: .acquiring)
         let acked = spool.shared.ackedLSN.load(ordering: .acquiring)
         let lastSequence = spool.shared.lastSequence.load(ordering: .acquiring)
-        var object: [String: Any] = [
-            "ok": true,
-            "agent": configuration.name,
-            "producer": spool.shared.upstreamProducer,
-            "upstream": configuration.upstream,
-            "connected": status.connected,
-            "spool_bytes": spool.bytesOnDisk,
-            "spool_unsent_bytes": durable > acked ? durable - acked : 0,
-            "spool_unsent_records": lastSequence > status.ackedSequence ? lastSequence - status.ackedSequence : 0,
-            "oldest_unsent_s": status.oldestUnsentReceivedAt.map { max(0, Double(now - $0) / 1e9) } ?? 0,
-            "acked_sequence": status.ackedSequence,
-            "last_sequence": lastSequence,
-            "in_flight": status.inFlight,
-            "reconnects": status.reconnects,
-            "dropped_samples": state.droppedSamples,
-            "dropped_batches": state.droppedBatches,
-            "dead_letters": status.deadLetters,
-            "skipped_too_old": status.skippedTooOld,
-            "dead_letter_file": forwarder.deadLetterFile,
-            "uptime_s": Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9,
+        func count(_ n: some BinaryInteger) -> JSONValue { .integer(Int64(clamping: n)) }
+        var object: [String: JSONValue] = [
+            "ok": .bool(true),
+            "agent": .string(configuration.name),
+            "producer": .string(spool.shared.upstreamProducer),
+            "upstream": .string(configuration.upstream),
+            "connected": .bool(status.connected),
+            "spool_bytes": count(spool.bytesOnDisk),
+            "spool_unsent_bytes": count(durable > acked ? durable - acked : 0),
+            "spool_unsent_records": count(
+                lastSequence > status.ackedSequence ? lastSequence - status.ackedSequence : 0
+            ),
+            "oldest_unsent_s": .number(status.oldestUnsentReceivedAt.map { max(0, Double(now - $0) / 1e9) } ?? 0),
+            "acked_sequence": count(status.ackedSequence),
+            "last_sequence": count(lastSequence),
+            "in_flight": count(status.inFlight),
+            "reconnects": count(status.reconnects),
+            "dropped_samples": count(state.droppedSamples),
+            "dropped_batches": count(state.droppedBatches),
+            "dead_letters": count(status.deadLetters),
+            "skipped_too_old": count(status.skippedTooOld),
+            "dead_letter_file": .string(forwarder.deadLetterFile),
+            "uptime_s": .number(Double(DispatchTime.now().uptimeNanoseconds - startedAt) / 1e9),
         ]
         if let last = status.lastAckAt {
-            object["last_ack"] = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(last) / 1e9))
-            object["last_ack_age_s"] = max(0, Double(now - last) / 1e9)
+            object["last_ack"] = .string(
+                ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(last) / 1e9))
+            )
+            object["last_ack_age_s"] = .number(max(0, Double(now - last) / 1e9))
         } else {
-            object["last_ack"] = NSNull()
+            object["last_ack"] = .null
         }
-        if let error = status.lastError { object["last_error"] = error }
-        object["collectors"] = runtime.loopCollectors?.collectorStatus() ?? [String: Any]()
+        if let error = status.lastError { object["last_error"] = .string(error) }
+        object["collectors"] = .object(runtime.loopCollectors?.collectorStatus() ?? [:])
         return object
     }
 

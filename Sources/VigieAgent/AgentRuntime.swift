@@ -17,8 +17,8 @@ import Darwin
 /// Reports the agent's collectors for `vigie agent status` (collectors are run by
 /// someone else; the runtime only asks). Called on the agent loop thread: answer fast.
 public protocol CollectorStatusProvider: Sendable {
-    /// One entry per collector name: a JSON-serialisable object (last run, result…).
-    func collectorStatus() -> [String: Any]
+    /// One entry per collector name: its status object (last run, result…).
+    func collectorStatus() -> [String: JSONValue]
 }
 
 /// The endpoints an ``AgentRuntime`` bound (wildcard ports resolved).

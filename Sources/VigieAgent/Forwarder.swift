@@ -504,11 +504,7 @@ final class ForwarderLoop {
     }
 
     private static func errorMessage(_ body: [UInt8]) -> String {
-        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-            let message = object["error"] as? String
-        {
-            return message
-        }
+        if let message = JSONValue.decode(body)?["error"]?.string { return message }
         return String(decoding: body, as: UTF8.self)
     }
 

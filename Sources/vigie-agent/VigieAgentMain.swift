@@ -131,10 +131,10 @@ private final class RuntimeBox: @unchecked Sendable {
 private struct SchedulerStatus: CollectorStatusProvider {
     let scheduler: CollectorScheduler
 
-    func collectorStatus() -> [String: Any] {
-        var out: [String: Any] = [:]
-        for status in scheduler.statusDictionaries() {
-            if let name = status["name"] as? String { out[name] = status }
+    func collectorStatus() -> [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
+        for status in scheduler.statusObjects() {
+            if let name = status["name"]?.string { out[name] = .object(status) }
         }
         return out
     }

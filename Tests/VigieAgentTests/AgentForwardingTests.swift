@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigieAgent
 import VigieConfig
+import VigieCore
 import VigieStore
 import VigieTesting
 import ZeroMQ
@@ -352,7 +353,7 @@ struct AgentForwardingTests {
 
 /// A collector status provider with one fixed entry.
 struct FixedCollectors: CollectorStatusProvider {
-    func collectorStatus() -> [String: Any] { ["probe": ["result": "ok"]] }
+    func collectorStatus() -> [String: JSONValue] { ["probe": .object(["result": .string("ok")])] }
 }
 
 @Suite("Agent crash", .serialized)

@@ -3,6 +3,7 @@ import Logging
 import Testing
 import VigieAgent
 import VigieConfig
+import VigieCore
 
 @Suite struct CollectorExecTests {
     private func sh(_ script: String, timeout: Int64 = 5_000_000_000) -> ExecCollector {
@@ -104,10 +105,10 @@ import VigieConfig
         #expect(statuses[1].consecutiveFailures == statuses[1].runs)
         #expect(statuses[1].lastRunAt != nil)
         #expect(recorder.allLines.filter { $0 == "tick value=1" }.count == statuses[0].runs)
-        let json = scheduler.statusDictionaries()
-        #expect(json[1]["result"] as? String == "exit 2")
-        #expect(json[0]["kind"] as? String == "exec")
-        #expect(JSONSerialization.isValidJSONObject(json))
+        let json = scheduler.statusObjects()
+        #expect(json[1]["result"] == .string("exit 2"))
+        #expect(json[0]["kind"] == .string("exec"))
+        #expect((try? JSONEncoder().encode(json)) != nil)
         // Not overlapping and roughly periodic: 3+ runs need 200+ ms.
         let runs = statuses[0].runs
         usleep(300_000)

@@ -120,9 +120,9 @@ public final class CollectorScheduler: Sendable {
         status.withLock { $0 }
     }
 
-    /// Every collector's status as JSON-ready dictionaries, in configuration order.
-    public func statusDictionaries() -> [[String: Any]] {
-        statuses().map(\.dictionary)
+    /// Every collector's status as JSON objects, in configuration order.
+    public func statusObjects() -> [[String: JSONValue]] {
+        statuses().map(\.jsonObject)
     }
 
     private var isStopping: Bool { control.withLock { $0.stopping } }

@@ -39,27 +39,27 @@ public struct CollectorStatus: Sendable, Equatable {
         consecutiveFailures = 0
     }
 
-    /// The status as a JSON-ready dictionary (`JSONSerialization` accepts it): keys
+    /// The status as a JSON object (``AgentStatusReply/Collector`` reads it): keys
     /// `name`, `kind`, `interval_ms`, `runs`, `last_run` (RFC 3339, absent before the
     /// first run), `last_run_ns`, `duration_ms`, `result`, `lines`, `total_lines`,
     /// `consecutive_failures` and `stderr` when set.
-    public var dictionary: [String: Any] {
-        var object: [String: Any] = [
-            "name": name,
-            "kind": kind,
-            "interval_ms": interval / 1_000_000,
-            "runs": runs,
-            "lines": linesProduced,
-            "total_lines": totalLines,
-            "consecutive_failures": consecutiveFailures,
+    public var jsonObject: [String: JSONValue] {
+        var object: [String: JSONValue] = [
+            "name": .string(name),
+            "kind": .string(kind),
+            "interval_ms": .integer(Int64(interval / 1_000_000)),
+            "runs": .integer(Int64(runs)),
+            "lines": .integer(Int64(linesProduced)),
+            "total_lines": .integer(Int64(totalLines)),
+            "consecutive_failures": .integer(Int64(consecutiveFailures)),
         ]
         if let lastRunAt {
-            object["last_run"] = Timestamps.rfc3339(nanoseconds: lastRunAt)
-            object["last_run_ns"] = lastRunAt
+            object["last_run"] = .string(Timestamps.rfc3339(nanoseconds: lastRunAt))
+            object["last_run_ns"] = .integer(lastRunAt)
         }
-        if let lastDuration { object["duration_ms"] = Double(lastDuration) / 1e6 }
-        if let result { object["result"] = result }
-        if let stderr, !stderr.isEmpty { object["stderr"] = stderr }
+        if let lastDuration { object["duration_ms"] = .number(Double(lastDuration) / 1e6) }
+        if let result { object["result"] = .string(result) }
+        if let stderr, !stderr.isEmpty { object["stderr"] = .string(stderr) }
         return object
     }
 }
