@@ -60,13 +60,7 @@ final class ControlServer {
 
     /// Sends `frames[envelope]` then `body`; a peer that is gone or full costs a counted drop.
     private func send(_ body: [UInt8], on socket: Socket, after envelope: Range<Int>, of frames: [Message]) {
-        do {
-            for f in envelope {
-                let sent = try frames[f].withUnsafeBytes { try socket.send($0, more: true, dontWait: true) }
-                if !sent { return }
-            }
-            try body.withUnsafeBytes { _ = try socket.send($0, more: false, dontWait: true) }
-        } catch {
+        if !socket.sendReply(envelope: envelope, of: frames, body) {
             handler.state.statistics.repliesDropped += 1
         }
     }

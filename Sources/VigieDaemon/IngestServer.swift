@@ -234,20 +234,7 @@ final class IngestServer {
     private func refuse(_ reply: Reply, _ message: String) {
         state.statistics.framesInvalid += 1
         let body = VGI1.encodeError(message)
-        do {
-            for f in reply.envelope {
-                let sent = try reply.frames[f].withUnsafeBytes {
-                    try reply.socket.send($0, more: true, dontWait: true)
-                }
-                if !sent {
-                    state.statistics.repliesDropped += 1
-                    return
-                }
-            }
-            try reply.socket.send(VGI1.magic, more: true, dontWait: true)
-            try reply.socket.send(VGI1.err, more: true, dontWait: true)
-            try reply.socket.send(body, more: false, dontWait: true)
-        } catch {
+        if !reply.socket.sendReply(envelope: reply.envelope, of: reply.frames, VGI1.magic, VGI1.err, body) {
             state.statistics.repliesDropped += 1
         }
     }
