@@ -120,12 +120,13 @@ public struct ProducerTable {
         if found == nil {
             if let separator = producer.firstIndex(of: Self.scopeSeparator) {
                 let name = UnsafeRawBufferPointer(rebasing: producer[...separator])
-                let ofKey = (0..<windows.count).map { windows.key(at: $0).withUnsafeBytes { $0.starts(with: name) } }
-                if ofKey.count(where: { $0 }) >= limits.maxPerKey {
+                func isOfKey(_ slot: Int) -> Bool { windows.key(at: slot).withUnsafeBytes { $0.starts(with: name) } }
+                let ofKey = (0..<windows.count).map(isOfKey)
+                var keyCount = ofKey.count(where: { $0 })
+                if keyCount >= limits.maxPerKey {
                     evict(now: now, makeRoom: true, among: { ofKey[$0] })
-                }
-                let keyCount = (0..<windows.count).count {
-                    windows.key(at: $0).withUnsafeBytes { $0.starts(with: name) }
+                    // Counted again only when something may have been forgotten.
+                    keyCount = (0..<windows.count).count(where: isOfKey)
                 }
                 guard keyCount < limits.maxPerKey else {
                     let text = String(decoding: UnsafeRawBufferPointer(rebasing: producer[..<separator]), as: UTF8.self)
