@@ -93,12 +93,7 @@ final class NotifierDispatcher: Sendable {
     /// `notify-NAME/i`, cut to the 15 bytes Linux keeps of a thread's name (a longer
     /// one is refused whole and the thread keeps its creator's name).
     static func threadName(_ notifier: String, worker: Int) -> String {
-        let suffix = "/\(worker)"
-        var name = "notify-"
-        for character in notifier where name.utf8.count + character.utf8.count + suffix.utf8.count <= 15 {
-            name.append(character)
-        }
-        return name + suffix
+        VigieCore.threadName("notify-" + notifier, keeping: "/\(worker)")
     }
 
     /// Enqueues `event` for every notifier whose route accepts it; never waits.
